@@ -1,0 +1,2 @@
+export * from './types.js';
+export { watch, sleep, type WatchOptions } from './watch.js';

@@ -1,0 +1,166 @@
+/**
+ * The catalog port: the one source of truth every Maestro component reads and writes.
+ *
+ * It is deliberately backend-neutral: every operation maps onto Consul (agent services + checks,
+ * sessions, KV with `cas`, `X-Consul-Index` blocking queries) and onto etcd (leases, revisions, txn)
+ * alike. Adapters live beside this file: `embedded/` (in-process, persisted) and `consul/`.
+ */
+
+/** Health of a service instance, as Consul names it. Only `passing` instances are served. */
+export type Health = 'passing' | 'warning' | 'critical';
+
+/** Schedulable capacity of a host: cpu in millicores, memory in MiB. */
+export interface Capacity {
+  cpu: number;
+  memory: number;
+}
+
+/** What a host agent registers about its host. */
+export interface HostRecord {
+  name: string;
+  /** Address other hosts reach it at (published ports are registered with it). */
+  address: string;
+  meta: Record<string, string>;
+  capacity: Capacity;
+}
+
+/** A host as the catalog sees it: `alive` is false once its liveness session has expired. */
+export interface HostStatus extends HostRecord {
+  alive: boolean;
+}
+
+/** One reachable port of one container: what DNS answers and proxies balance over. */
+export interface ServiceInstance {
+  /** Stable, owned ID: `<host>:<container-id>:<port>`. */
+  id: string;
+  /** Service name (DNS label), e.g. `redis`. */
+  service: string;
+  /** Instance name, unique within the service where possible, e.g. `kafka-0`. */
+  name: string;
+  /** The host that owns (registered) this instance; only that host's registrar touches it. */
+  host: string;
+  address: string;
+  port: number;
+  tags: string[];
+  /** Free-form metadata: container id, job, alloc, labels carried from the job. */
+  meta: Record<string, string>;
+  health: Health;
+}
+
+/** A KV entry; `modifyIndex` is what compare-and-set compares against. */
+export interface KVEntry {
+  key: string;
+  value: string;
+  createIndex: number;
+  modifyIndex: number;
+  /** The session holding the key as a lock, when held. */
+  session?: string;
+}
+
+/** Options of a blocking read: return once the catalog index passes `index`, or after `waitMs`. */
+export interface BlockingOptions {
+  /** Block until the relevant index is greater than this; 0 or absent returns at once. */
+  index?: number;
+  /** Upper bound on the wait (default 30 s; Consul caps at 10 min). */
+  waitMs?: number;
+  /** Aborting rejects the read with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** A value together with the catalog index it was read at (Consul's `X-Consul-Index`). */
+export interface Indexed<T> {
+  index: number;
+  value: T;
+}
+
+export interface SessionOptions {
+  /** Human-readable name, e.g. `host:node-1` or `scheduler:leader`. */
+  name: string;
+  /** The session dies unless renewed within this time. Consul accepts 10 s .. 24 h. */
+  ttlMs: number;
+}
+
+export interface PutOptions {
+  /** Compare-and-set: write only if the key's modifyIndex equals this (0 = only if absent). */
+  cas?: number;
+  /** Acquire the key as a lock for this session: succeeds only if unheld or held by it. */
+  acquire?: string;
+  /** Release the lock held by this session (the value is still written). */
+  release?: string;
+}
+
+export interface DeleteOptions {
+  /** Delete only if the key's modifyIndex equals this. */
+  cas?: number;
+  /** Delete every key under the given prefix. */
+  recurse?: boolean;
+}
+
+export interface Catalog {
+  /** Which adapter this is (`embedded`, `consul`), for logs and status. */
+  readonly kind: string;
+
+  // --- sessions (liveness and locks) ---
+  createSession(opts: SessionOptions): Promise<string>;
+  /** Renews a session's TTL; resolves false when the session no longer exists (it expired). */
+  renewSession(id: string): Promise<boolean>;
+  destroySession(id: string): Promise<void>;
+
+  // --- hosts ---
+  /** Registers or updates a host, bound to a liveness session: when it expires the host is down. */
+  registerHost(host: HostRecord, sessionId: string): Promise<void>;
+  /** All hosts ever registered (until removed), alive or not. */
+  listHosts(opts?: BlockingOptions): Promise<Indexed<HostStatus[]>>;
+  removeHost(name: string): Promise<void>;
+
+  // --- service instances ---
+  /** Registers or replaces an instance (idempotent for an unchanged instance). */
+  registerInstance(instance: ServiceInstance): Promise<void>;
+  /** Removes an instance; removing an unknown ID is not an error. */
+  deregisterInstance(id: string): Promise<void>;
+  /** Sets an instance's health; rejects with code `not_found` for an unknown ID. */
+  setHealth(id: string, health: Health): Promise<void>;
+  /** Every instance of every service, any health; `host` narrows to one owner. */
+  listInstances(opts?: BlockingOptions & { host?: string }): Promise<Indexed<ServiceInstance[]>>;
+  /** The passing instances of one service. */
+  healthyInstances(service: string, opts?: BlockingOptions): Promise<Indexed<ServiceInstance[]>>;
+  /** Service names with the union of their instances' tags. */
+  listServices(opts?: BlockingOptions): Promise<Indexed<Record<string, string[]>>>;
+
+  // --- KV (scheduler state) ---
+  kvGet(key: string, opts?: BlockingOptions): Promise<Indexed<KVEntry | undefined>>;
+  /** Every entry whose key starts with `prefix`, sorted by key. */
+  kvList(prefix: string, opts?: BlockingOptions): Promise<Indexed<KVEntry[]>>;
+  /** Resolves false when a `cas`/`acquire` condition failed; nothing is written then. */
+  kvPut(key: string, value: string, opts?: PutOptions): Promise<boolean>;
+  /** Resolves false when a `cas` condition failed. */
+  kvDelete(key: string, opts?: DeleteOptions): Promise<boolean>;
+
+  /** Stops timers and pending blocking reads; persists what must be persisted. */
+  close(): Promise<void>;
+}
+
+/** Stable error codes of the catalog port; components branch on `code`, never on messages. */
+export type CatalogErrorCode =
+  | 'not_found'
+  | 'session_invalid'
+  | 'unavailable'
+  | 'bad_request'
+  | 'closed';
+
+export class CatalogError extends Error {
+  readonly code: CatalogErrorCode;
+  constructor(code: CatalogErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`catalog: ${message}`, options);
+    this.name = 'CatalogError';
+    this.code = code;
+  }
+}
+
+/** Key prefixes shared by the catalog's users, so no component invents its own layout. */
+export const KV = {
+  jobs: 'maestro/jobs/',
+  allocations: 'maestro/allocs/',
+  evaluations: 'maestro/evals/',
+  schedulerLock: 'maestro/scheduler/leader',
+} as const;

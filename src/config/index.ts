@@ -1,0 +1,177 @@
+import { hostname, networkInterfaces } from 'node:os';
+import { parseArgs } from 'node:util';
+
+/** Everything the long-running roles (`up`, `agent`, `server`, `registrar`) are configured by. */
+export interface MaestroConfig {
+  dataDir: string;
+  host: string;
+  /** Address registered for published ports and for `<host>.node.<zone>`. */
+  advertise: string;
+  meta: Record<string, string>;
+  zone: string;
+  dnsAddr: HostPort;
+  /** Upstreams for names outside the zone; empty means REFUSED (never an open resolver). */
+  dnsForward: HostPort[];
+  dnsTtl: number;
+  httpAddr: HostPort;
+  /** Address the L4 proxy listeners bind to. */
+  proxyBind: string;
+  apiAddr: HostPort;
+  apiToken?: string;
+  consul?: string;
+  dockerHost?: string;
+  /** Register container IP + container port instead of advertise address + host port. */
+  internal: boolean;
+  /** Anti-entropy period of the registrar. */
+  resyncMs: number;
+  /** Grace period before replicas on a down host are replaced. */
+  hostDownGraceMs: number;
+  /** TTL of the host liveness session. */
+  hostTtlMs: number;
+  logLevel: string;
+  logPretty: boolean;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** The defaults, in one place (DESIGN.md, "CLI"). */
+export const DEFAULTS = {
+  dataDir: './.maestro',
+  zone: 'cluster',
+  dnsAddr: '127.0.0.1:8600',
+  dnsTtl: 5,
+  httpAddr: '127.0.0.1:8080',
+  proxyBind: '0.0.0.0',
+  apiAddr: '127.0.0.1:4680',
+  resyncMs: 30_000,
+  hostDownGraceMs: 10_000,
+  hostTtlMs: 10_000,
+  logLevel: 'info',
+} as const;
+
+export class ConfigError extends Error {
+  readonly code = 'usage';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The flags `load` understands, shared with the CLI's `--help`. */
+export const FLAG_OPTIONS = {
+  'data-dir': { type: 'string' },
+  host: { type: 'string' },
+  advertise: { type: 'string' },
+  meta: { type: 'string', multiple: true },
+  zone: { type: 'string' },
+  'dns-addr': { type: 'string' },
+  'dns-forward': { type: 'string' },
+  'dns-ttl': { type: 'string' },
+  'http-addr': { type: 'string' },
+  'proxy-bind': { type: 'string' },
+  'api-addr': { type: 'string' },
+  'api-token': { type: 'string' },
+  consul: { type: 'string' },
+  'docker-host': { type: 'string' },
+  internal: { type: 'boolean' },
+  resync: { type: 'string' },
+  'host-down-grace': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-pretty': { type: 'boolean' },
+} as const;
+
+/**
+ * Builds the configuration from flags and environment. Pure: no I/O beyond reading the machine's
+ * hostname and interfaces for defaults, so it is tested with plain arrays and objects.
+ * Throws ConfigError (code `usage`) on unknown flags or bad values, naming the flag.
+ */
+export function load(argv: string[], env: Record<string, string | undefined>): MaestroConfig {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: FLAG_OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const str = (name: string): string | undefined => values[name] as string | undefined;
+  const zone = (str('zone') ?? DEFAULTS.zone).replace(/\.+$/, '').toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(zone)) {
+    throw new ConfigError(`--zone: "${zone}" is not a valid DNS name`);
+  }
+  const dnsForwardText = str('dns-forward') ?? env.MAESTRO_DNS_FORWARD ?? '';
+  const config: MaestroConfig = {
+    dataDir: str('data-dir') ?? env.MAESTRO_DATA_DIR ?? DEFAULTS.dataDir,
+    host: str('host') ?? env.MAESTRO_HOST ?? hostname(),
+    advertise: str('advertise') ?? env.MAESTRO_ADVERTISE ?? firstNonLoopbackIPv4() ?? '127.0.0.1',
+    meta: parseMeta((values.meta as string[] | undefined) ?? []),
+    zone,
+    dnsAddr: parseHostPort('--dns-addr', str('dns-addr') ?? DEFAULTS.dnsAddr),
+    dnsForward: dnsForwardText
+      ? dnsForwardText.split(',').map((a) => parseHostPort('--dns-forward', a.trim(), 53))
+      : [],
+    dnsTtl: parseNumber('--dns-ttl', str('dns-ttl') ?? String(DEFAULTS.dnsTtl), 0, 86_400),
+    httpAddr: parseHostPort('--http-addr', str('http-addr') ?? DEFAULTS.httpAddr),
+    proxyBind: str('proxy-bind') ?? DEFAULTS.proxyBind,
+    apiAddr: parseHostPort('--api-addr', str('api-addr') ?? DEFAULTS.apiAddr),
+    apiToken: str('api-token') ?? env.MAESTRO_API_TOKEN,
+    consul: str('consul') ?? env.CONSUL_HTTP_ADDR,
+    dockerHost: str('docker-host') ?? env.DOCKER_HOST,
+    internal: values.internal === true,
+    resyncMs: parseDuration('--resync', str('resync') ?? `${DEFAULTS.resyncMs}ms`),
+    hostDownGraceMs: parseDuration('--host-down-grace', str('host-down-grace') ?? `${DEFAULTS.hostDownGraceMs}ms`),
+    hostTtlMs: DEFAULTS.hostTtlMs,
+    logLevel: str('log-level') ?? env.MAESTRO_LOG_LEVEL ?? DEFAULTS.logLevel,
+    logPretty: values['log-pretty'] === true,
+  };
+  if (config.consul && !/^https?:\/\//.test(config.consul)) config.consul = `http://${config.consul}`;
+  return config;
+}
+
+export function parseHostPort(flag: string, text: string, defaultPort?: number): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(text);
+  const host = m?.[1] ?? m?.[2] ?? '';
+  const portText = m?.[3];
+  if (!m || (portText === undefined && defaultPort === undefined)) {
+    throw new ConfigError(`${flag}: expected HOST:PORT, got "${text}"`);
+  }
+  const port = portText === undefined ? defaultPort! : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`${flag}: bad port in "${text}"`);
+  return { host: host || '0.0.0.0', port };
+}
+
+/** `500ms`, `5s`, `2m`, `1h`, or a bare number of milliseconds. */
+export function parseDuration(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new ConfigError(`${flag}: expected a duration like 500ms, 5s or 2m, got "${text}"`);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function parseNumber(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${flag}: expected an integer ${min}..${max}, got "${text}"`);
+  return n;
+}
+
+function parseMeta(pairs: string[]): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--meta: expected key=value, got "${pair}"`);
+    meta[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return meta;
+}
+
+function firstNonLoopbackIPv4(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+export function formatHostPort(hp: HostPort): string {
+  return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}

@@ -1,0 +1,287 @@
+import Docker from 'dockerode';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import {
+  DockerError,
+  type ContainerEvent,
+  type ContainerHealth,
+  type ContainerInfo,
+  type ContainerSpec,
+  type DockerPort,
+  type EngineInfo,
+  type ListFilter,
+  type PortBinding,
+} from './types.js';
+
+export interface DockerodeOptions {
+  /** `unix:///path`, `tcp://host:port`, or a bare socket path; default DOCKER_HOST or /var/run/docker.sock. */
+  host?: string;
+  /** Per-request timeout for non-streaming calls. */
+  timeoutMs?: number;
+}
+
+/** Builds dockerode's connection options from a DOCKER_HOST-style address. */
+export function connectionOptions(host: string | undefined): Docker.DockerOptions {
+  if (!host) return { socketPath: '/var/run/docker.sock' };
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('/')) return { socketPath: host };
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
+}
+
+/** The Docker port over dockerode. Every dockerode type stays inside this file. */
+export class DockerodeAdapter implements DockerPort {
+  private readonly docker: Docker;
+  private readonly streamDocker: Docker;
+
+  constructor(opts: DockerodeOptions = {}) {
+    const conn = connectionOptions(opts.host ?? process.env.DOCKER_HOST);
+    this.docker = new Docker({ ...conn, timeout: opts.timeoutMs ?? 30_000 });
+    // The event stream is long-lived: a request timeout would cut it every N seconds.
+    this.streamDocker = new Docker(conn);
+  }
+
+  async ping(): Promise<void> {
+    await this.call('ping', () => this.docker.ping());
+  }
+
+  async info(): Promise<EngineInfo> {
+    const info = await this.call('info', () => this.docker.info());
+    return { name: info.Name, cpus: info.NCPU, memoryBytes: info.MemTotal, serverVersion: info.ServerVersion };
+  }
+
+  async listContainers(filter: ListFilter = {}): Promise<ContainerInfo[]> {
+    const filters: Record<string, string[]> = {};
+    if (filter.labels?.length) filters.label = filter.labels;
+    const summaries = await this.call('list containers', () =>
+      this.docker.listContainers({ all: filter.all ?? false, filters: JSON.stringify(filters) }),
+    );
+    const inspected = await Promise.all(summaries.map((s) => this.inspect(s.Id)));
+    return inspected.filter((c): c is ContainerInfo => c !== undefined);
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | undefined> {
+    try {
+      const raw = await this.docker.getContainer(id).inspect();
+      return toContainerInfo(raw);
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw wrap('inspect', err);
+    }
+  }
+
+  async *events(signal: AbortSignal): AsyncIterable<ContainerEvent> {
+    const stream = (await this.call('events', () =>
+      this.streamDocker.getEvents({ filters: JSON.stringify({ type: ['container'] }) }),
+    )) as unknown as Readable;
+    const onAbort = () => stream.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      for await (const line of lines) {
+        if (!line.trim()) continue;
+        const event = parseEvent(line);
+        if (event) yield event;
+      }
+      if (!signal.aborted) throw new DockerError('unavailable', 'event stream ended');
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err instanceof DockerError ? err : wrap('events', err);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      stream.destroy();
+    }
+  }
+
+  async run(spec: ContainerSpec): Promise<string> {
+    const container = await this.call('create', () => this.docker.createContainer(createBody(spec)));
+    try {
+      await this.call('start', () => container.start());
+    } catch (err) {
+      await this.remove(container.id).catch(() => undefined);
+      throw err;
+    }
+    return container.id;
+  }
+
+  async stop(id: string, timeoutSec = 10): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSec });
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 304 || status === 404) return; // already stopped / gone
+      throw wrap('stop', err);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404) return;
+      // 409 "removal already in progress" means someone else is doing our job.
+      if (status === 409 && /already in progress/.test(String((err as Error).message))) return;
+      throw wrap('remove', err);
+    }
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw wrap('inspect image', err);
+    }
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    if (await this.hasImage(ref)) return;
+    try {
+      const stream = await this.docker.pull(ref);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+      );
+    } catch (err) {
+      throw new DockerError('image_unavailable', `cannot pull ${ref}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw wrap(what, err);
+    }
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return typeof err === 'object' && err !== null ? (err as { statusCode?: number }).statusCode : undefined;
+}
+
+function wrap(what: string, err: unknown): DockerError {
+  if (err instanceof DockerError) return err;
+  const status = statusOf(err);
+  const message = `${what}: ${(err as Error)?.message ?? String(err)}`;
+  if (status === 404) return new DockerError('not_found', message, { cause: err });
+  if (status === 409) return new DockerError('conflict', message, { cause: err });
+  if (status === undefined) return new DockerError('unavailable', message, { cause: err });
+  return new DockerError('failed', message, { cause: err });
+}
+
+function parseEvent(line: string): ContainerEvent | undefined {
+  try {
+    const raw = JSON.parse(line) as {
+      Type?: string;
+      Action?: string;
+      status?: string;
+      id?: string;
+      timeNano?: number;
+      time?: number;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+    };
+    if (raw.Type && raw.Type !== 'container') return undefined;
+    const id = raw.Actor?.ID ?? raw.id;
+    const action = raw.Action ?? raw.status;
+    if (!id || !action) return undefined;
+    const time = raw.timeNano ? Math.floor(raw.timeNano / 1e6) : (raw.time ?? 0) * 1000;
+    return { action, id, time, attributes: raw.Actor?.Attributes ?? {} };
+  } catch {
+    return undefined; // a torn line is not worth dying for; the next reconcile catches up
+  }
+}
+
+/** Maps `docker inspect` output to the port's ContainerInfo (exported for pure tests). */
+export function toContainerInfo(raw: Docker.ContainerInspectInfo): ContainerInfo {
+  const env: Record<string, string> = {};
+  for (const entry of raw.Config?.Env ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const ports: PortBinding[] = [];
+  const published = raw.NetworkSettings?.Ports ?? {};
+  const seen = new Set<string>();
+  for (const [key, bindings] of Object.entries(published)) {
+    const [portText, proto] = key.split('/');
+    const containerPort = Number(portText);
+    const protocol = proto === 'udp' ? 'udp' : 'tcp';
+    seen.add(key);
+    if (!bindings || bindings.length === 0) {
+      ports.push({ containerPort, protocol });
+      continue;
+    }
+    for (const b of bindings) {
+      // Docker lists a binding for 0.0.0.0 and for :: with the same host port; one instance is enough.
+      if (b.HostIp === '::' && bindings.some((o) => o.HostIp === '0.0.0.0' && o.HostPort === b.HostPort)) continue;
+      ports.push({ containerPort, protocol, hostIp: b.HostIp ?? '', hostPort: Number(b.HostPort) });
+    }
+  }
+  for (const key of Object.keys(raw.Config?.ExposedPorts ?? {})) {
+    if (seen.has(key)) continue;
+    const [portText, proto] = key.split('/');
+    ports.push({ containerPort: Number(portText), protocol: proto === 'udp' ? 'udp' : 'tcp' });
+  }
+  const networks = Object.values(raw.NetworkSettings?.Networks ?? {});
+  const legacyIp = (raw.NetworkSettings as { IPAddress?: string } | undefined)?.IPAddress;
+  const ipAddress = legacyIp || networks.find((n) => n.IPAddress)?.IPAddress || '';
+  const healthStatus = raw.State?.Health?.Status;
+  const health: ContainerHealth | undefined =
+    healthStatus === 'healthy' || healthStatus === 'unhealthy' || healthStatus === 'starting' ? healthStatus : undefined;
+  return {
+    id: raw.Id,
+    name: raw.Name.replace(/^\//, ''),
+    image: raw.Config?.Image ?? '',
+    labels: raw.Config?.Labels ?? {},
+    env,
+    running: raw.State?.Running === true,
+    paused: raw.State?.Paused === true,
+    health,
+    ports,
+    ipAddress,
+    networkMode: raw.HostConfig?.NetworkMode ?? 'default',
+    exitCode: raw.State?.Running ? undefined : raw.State?.ExitCode,
+    startedAt: raw.State?.StartedAt,
+  };
+}
+
+function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostPort: string; HostIp?: string }>> = {};
+  const joinsNamespace = spec.networkMode?.startsWith('container:') ?? false;
+  for (const p of spec.ports ?? []) {
+    const key = `${p.containerPort}/${p.protocol ?? 'tcp'}`;
+    exposed[key] = {};
+    // A container joining another's namespace cannot publish: the owner publishes for the pod.
+    if (!joinsNamespace) {
+      (bindings[key] ??= []).push({ HostPort: p.hostPort ? String(p.hostPort) : '', HostIp: p.hostIp ?? '' });
+    }
+  }
+  const hc = spec.healthcheck;
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Cmd: spec.command,
+    Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels ?? {},
+    ExposedPorts: exposed,
+    Healthcheck: hc
+      ? {
+          Test: hc.test,
+          Interval: hc.intervalMs * 1e6,
+          Timeout: hc.timeoutMs * 1e6,
+          Retries: hc.retries,
+          StartPeriod: (hc.startPeriodMs ?? 0) * 1e6,
+        }
+      : undefined,
+    HostConfig: {
+      NetworkMode: spec.networkMode ?? 'bridge',
+      PortBindings: bindings,
+      NanoCpus: spec.cpu ? Math.round(spec.cpu * 1e6) : undefined,
+      Memory: spec.memory ? spec.memory * 1024 * 1024 : undefined,
+      Dns: spec.dns && !joinsNamespace ? spec.dns : undefined,
+      RestartPolicy: { Name: spec.restartPolicy ?? 'no' },
+    },
+  };
+}

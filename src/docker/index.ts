@@ -1,0 +1,2 @@
+export * from './types.js';
+export { DockerodeAdapter, toContainerInfo, connectionOptions, type DockerodeOptions } from './dockerode-adapter.js';

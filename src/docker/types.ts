@@ -1,0 +1,117 @@
+/**
+ * The Docker port: everything Maestro needs from a container engine, in Maestro's own types.
+ * dockerode stays behind `dockerode-adapter.ts`; the registrar and the agent see only this, so their
+ * logic is tested with plain data (registrator's bridge could not be: it took a concrete client).
+ */
+
+export type ContainerHealth = 'healthy' | 'unhealthy' | 'starting';
+
+export interface PortBinding {
+  /** Port inside the container. */
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  /** Host side, when published; `hostIp` is '' or '0.0.0.0' / '::' for all addresses. */
+  hostIp?: string;
+  hostPort?: number;
+}
+
+/** A container as inspected: the registrar maps this to service instances. */
+export interface ContainerInfo {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  running: boolean;
+  paused: boolean;
+  /** Undefined when the image has no HEALTHCHECK. */
+  health?: ContainerHealth;
+  /** Published bindings plus exposed-only ports (those without hostPort). */
+  ports: PortBinding[];
+  /** IP on the first network that has one ('' with network mode host/none/container:). */
+  ipAddress: string;
+  networkMode: string;
+  /** Exit code of the last run, when stopped. */
+  exitCode?: number;
+  startedAt?: string;
+}
+
+export interface ContainerEvent {
+  /** start, die, stop, kill, destroy, pause, unpause, health_status, create, … */
+  action: string;
+  id: string;
+  /** Milliseconds since the epoch (Docker's timeNano / 1e6). */
+  time: number;
+  /** Labels of the container (the event's Actor.Attributes). */
+  attributes: Record<string, string>;
+}
+
+export interface EngineInfo {
+  name: string;
+  cpus: number;
+  memoryBytes: number;
+  serverVersion: string;
+}
+
+/** What the agent asks for; translated to Docker's create body by the adapter. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  env?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** Published ports; `hostPort` 0 or absent picks a dynamic one. */
+  ports?: Array<{ containerPort: number; protocol?: 'tcp' | 'udp'; hostPort?: number; hostIp?: string }>;
+  /** `bridge` (default), `host`, `none`, or `container:<id>` to join another container's namespace. */
+  networkMode?: string;
+  /** Millicores → NanoCpus, MiB → Memory; absent means unlimited. */
+  cpu?: number;
+  memory?: number;
+  dns?: string[];
+  restartPolicy?: 'no' | 'on-failure' | 'unless-stopped' | 'always';
+  healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs?: number };
+}
+
+export interface ListFilter {
+  /** `key` or `key=value` label filters, all of which must match. */
+  labels?: string[];
+  /** Include stopped containers. */
+  all?: boolean;
+}
+
+export interface DockerPort {
+  /** Resolves when the engine answers; rejects with code `unavailable` otherwise. */
+  ping(): Promise<void>;
+  info(): Promise<EngineInfo>;
+  /** Inspected containers matching the filter (running only unless `all`). */
+  listContainers(filter?: ListFilter): Promise<ContainerInfo[]>;
+  /** Undefined when no such container exists. */
+  inspect(id: string): Promise<ContainerInfo | undefined>;
+  /**
+   * Container events from now on. The iterator ends (or throws) when the stream drops; callers
+   * reconnect and re-list. Aborting the signal ends it quietly.
+   */
+  events(signal: AbortSignal): AsyncIterable<ContainerEvent>;
+  /** Creates and starts a container; resolves with its id. */
+  run(spec: ContainerSpec): Promise<string>;
+  /** Stops (SIGTERM, then SIGKILL after `timeoutSec`); stopping a stopped container is fine. */
+  stop(id: string, timeoutSec?: number): Promise<void>;
+  /** Force-removes; removing a missing container is fine. */
+  remove(id: string): Promise<void>;
+  /** True when the image exists locally. */
+  hasImage(ref: string): Promise<boolean>;
+  /** Pulls an image (no-op when present); rejects with code `image_unavailable` on failure. */
+  pullImage(ref: string): Promise<void>;
+}
+
+export type DockerErrorCode = 'unavailable' | 'not_found' | 'conflict' | 'image_unavailable' | 'failed';
+
+export class DockerError extends Error {
+  readonly code: DockerErrorCode;
+  constructor(code: DockerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`docker: ${message}`, options);
+    this.name = 'DockerError';
+    this.code = code;
+  }
+}
