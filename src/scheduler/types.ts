@@ -1,0 +1,165 @@
+/**
+ * The scheduling model shared by the scheduler (writes allocations), the host agent (runs them)
+ * and the API/CLI (shows them). Everything here is plain JSON stored in the catalog's KV.
+ *
+ * The unit of placement is the *allocation*: one replica of a job on one host. A job that lists
+ * several `containers` (a pod) still has one allocation per replica; the agent starts all of its
+ * containers on that host, the first owning the network namespace, the others joining it.
+ */
+
+export interface Resources {
+  /** Millicores. */
+  cpu: number;
+  /** MiB. */
+  memory: number;
+}
+
+export interface JobPort {
+  /** Port name; also the SRV/service suffix for the 2nd and later ports (`<job>-<name>`). */
+  name: string;
+  container: number;
+  protocol: 'tcp' | 'udp';
+  /** Fixed host port; absent means Docker picks a dynamic one. */
+  host?: number;
+  /** Ask every host's L4 proxy to listen on this port for the service. */
+  proxy?: number;
+}
+
+export interface JobContainer {
+  name: string;
+  image: string;
+  command?: string[];
+  env: Record<string, string>;
+  /** Ports are published by the pod's first container, whose namespace every container shares. */
+  ports: JobPort[];
+  resources: Resources;
+}
+
+export interface JobHealth {
+  http?: string;
+  tcp?: boolean;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export interface JobConstraints {
+  /** Host names or globs the job may run on (Helios deploy-to-host, fleet MachineID). */
+  hosts?: string[];
+  /** Every key must equal the host's metadata value. */
+  hostMeta?: Record<string, string>;
+  distinctHosts?: boolean;
+  maxPerHost?: number;
+  /** Only on hosts that run (an allocation of) this job. */
+  colocateWith?: string;
+  /** Never on a host that runs a job matching one of these globs. */
+  conflictsWith?: string[];
+}
+
+/** A validated, normalised job: single-container specs become a one-element `containers`. */
+export interface Job {
+  name: string;
+  /** Replica count; ignored when `global`. */
+  count: number;
+  global: boolean;
+  containers: JobContainer[];
+  tags: string[];
+  labels: Record<string, string>;
+  constraints: JobConstraints;
+  health?: JobHealth;
+  update: { maxParallel: number; minHealthyMs: number };
+  strategy: 'spread' | 'binpack';
+}
+
+/** A job as stored: the current spec with its version; old versions are kept beside it. */
+export interface JobRecord {
+  job: Job;
+  /** Increases whenever what runs changes (image, command, env, ports, resources…); not on scale. */
+  version: number;
+  submittedAt: number;
+  /** `stopped` jobs keep their record (history) but have no allocations. */
+  stopped: boolean;
+}
+
+export type AllocDesired = 'run' | 'stop';
+
+export interface Allocation {
+  /** Unique per placement: `<job>-<ordinal>-<random>`. */
+  id: string;
+  job: string;
+  /** Stable replica number: the instance name `<job>-<ordinal>` survives replacement and moves. */
+  ordinal: number;
+  host: string;
+  jobVersion: number;
+  desired: AllocDesired;
+  createdAt: number;
+}
+
+export type AllocState = 'pending' | 'running' | 'failed' | 'stopped';
+
+/** What the agent reports about an allocation it runs (written under its own host prefix). */
+export interface AllocStatus {
+  allocId: string;
+  state: AllocState;
+  /** Docker container ids, in `containers` order. */
+  containerIds: string[];
+  /** Healthy as Docker/the registrar sees it (HEALTHCHECK passing or none and running). */
+  healthy: boolean;
+  /** Since when `healthy` has been true (for rolling updates' minHealthy). */
+  healthySince?: number;
+  message?: string;
+  updatedAt: number;
+}
+
+/** Why replicas could not be placed, for `maestro status`. */
+export interface PlacementFailure {
+  job: string;
+  unplaced: number;
+  wanted: number;
+  /** Hosts filtered per checker, e.g. { 'hostMeta disk=ssd': 4 }. */
+  filtered: Record<string, number>;
+  /** Hosts exhausted per resource dimension, e.g. { memory: 1 }. */
+  exhausted: Record<string, number>;
+  message: string;
+}
+
+/** The result of one evaluation of a job, stored for status. */
+export interface Evaluation {
+  job: string;
+  at: number;
+  jobVersion: number;
+  placed: number;
+  stopped: number;
+  failures: PlacementFailure[];
+  rollout?: { state: 'running' | 'complete' | 'failed'; message?: string };
+}
+
+/** KV layout, in one place. The agent of host H watches only `allocPrefix(H)`. */
+export const keys = {
+  job: (name: string) => `maestro/jobs/${name}`,
+  jobPrefix: 'maestro/jobs/',
+  jobVersion: (name: string, version: number) => `maestro/job-versions/${name}/${String(version).padStart(8, '0')}`,
+  jobVersionPrefix: (name: string) => `maestro/job-versions/${name}/`,
+  alloc: (host: string, id: string) => `maestro/allocs/${host}/${id}`,
+  allocPrefix: (host: string) => `maestro/allocs/${host}/`,
+  allocsPrefix: 'maestro/allocs/',
+  allocStatus: (host: string, id: string) => `maestro/alloc-status/${host}/${id}`,
+  allocStatusPrefix: (host: string) => `maestro/alloc-status/${host}/`,
+  allocStatusesPrefix: 'maestro/alloc-status/',
+  evaluation: (job: string) => `maestro/evals/${job}`,
+  evaluationPrefix: 'maestro/evals/',
+  leaderLock: 'maestro/scheduler/leader',
+} as const;
+
+/** Labels the agent puts on every container it creates (DESIGN.md, "Jobs"). */
+export const LABELS = {
+  job: 'maestro.job',
+  alloc: 'maestro.alloc',
+  service: 'maestro.service',
+  instance: 'maestro.instance',
+  /** The host whose agent owns the container, so agents (and registrars) sharing a daemon keep apart. */
+  host: 'maestro.host',
+} as const;
+
+export function instanceName(job: string, ordinal: number): string {
+  return `${job}-${ordinal}`;
+}
