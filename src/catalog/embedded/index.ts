@@ -216,8 +216,9 @@ class EmbeddedCatalog implements Catalog {
 
   /** Persists first, then applies and wakes blocking readers: an acknowledged change is on disk. */
   private commit(change: Change): void {
-    this.persistence?.append(change, this.state);
+    this.persistence?.append(change);
     const table: Table = this.state.apply(change);
+    this.persistence?.maybeCompact(this.state);
     this.waiters.wake(table, this.state.tableIndex[table]);
   }
 

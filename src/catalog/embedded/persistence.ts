@@ -50,9 +50,15 @@ export class Persistence {
     return { state, persistence: p };
   }
 
-  append(change: Change, state: CatalogState): void {
+  /** Appends one change; the caller applies it to the state afterwards, then calls `maybeCompact`. */
+  append(change: Change): void {
     writeSync(this.fd, JSON.stringify(change) + '\n');
-    if (++this.lines >= this.compactAfter) this.compact(state);
+    this.lines++;
+  }
+
+  /** Rewrites the snapshot once the log is long; must see the state with every logged change applied. */
+  maybeCompact(state: CatalogState): void {
+    if (this.lines >= this.compactAfter) this.compact(state);
   }
 
   compact(state: CatalogState): void {
