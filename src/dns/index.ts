@@ -1,0 +1,124 @@
+/**
+ * The DNS component: an authoritative server for the cluster zone, answering from a pre-encoded
+ * table that catalog watches rebuild and swap on every change (never a catalog call per query).
+ */
+import type { Catalog, HostStatus, ServiceInstance } from '../catalog/types.js';
+import { watch } from '../catalog/watch.js';
+import type { HostPort } from '../config/index.js';
+import { silentLogger, type Logger } from '../log/index.js';
+import { answer, FORWARD, servfail, type AnswerContext } from './answer.js';
+import { forward } from './forward.js';
+import { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
+import { buildTable, type ZoneTable } from './table.js';
+import { listen } from './transport.js';
+import { wireKey } from './wire.js';
+
+export { answer, FORWARD, type AnswerContext } from './answer.js';
+export { buildTable, describeTable, type ZoneTable, type TableOptions } from './table.js';
+export { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
+
+export interface DnsServerOptions {
+  catalog: Catalog;
+  /** Default `cluster`. */
+  zone?: string;
+  /** Record TTL and SOA minimum, seconds; default 5. */
+  ttl?: number;
+  /** UDP and TCP listen address; port 0 picks a free port (see `address()`). Default 127.0.0.1:8600. */
+  addr?: HostPort;
+  /** Upstreams for out-of-zone names; empty or absent → REFUSED. */
+  forward?: readonly HostPort[];
+  /** Per upstream attempt; default 2000 ms. */
+  forwardTimeoutMs?: number;
+  /** Address of `ns.<zone>`; default the listen host, or 127.0.0.1 for a wildcard bind. */
+  nsAddress?: string;
+  logger?: Logger;
+}
+
+export interface DnsServer {
+  /** The bound address (UDP and TCP share the port). */
+  address(): HostPort;
+  /** Resolves once the first table is built from both catalog reads. */
+  synced(): Promise<void>;
+  /** The current table; undefined before the first sync. */
+  table(): ZoneTable | undefined;
+  metrics(): DnsMetricsSnapshot;
+  stop(): Promise<void>;
+}
+
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const log = opts.logger ?? silentLogger;
+  const zone = (opts.zone ?? 'cluster').replace(/\.+$/, '').toLowerCase();
+  const ttl = opts.ttl ?? 5;
+  const addr = opts.addr ?? { host: '127.0.0.1', port: 8600 };
+  const upstreams = opts.forward ?? [];
+  const forwardTimeoutMs = opts.forwardTimeoutMs ?? 2_000;
+  const metrics = new DnsMetrics();
+  const ctx: AnswerContext = { table: undefined, zoneKey: wireKey(zone), forwarding: upstreams.length > 0, metrics };
+
+  const handle = (msg: Buffer, udp: boolean): Buffer | null | Promise<Buffer | null> => {
+    const res = answer(ctx, msg, udp);
+    if (res !== FORWARD) return res;
+    return forward(msg, !udp, { upstreams, timeoutMs: forwardTimeoutMs }).then((up) => {
+      if (up) return up;
+      metrics.forwardFailures++;
+      return servfail(ctx, msg);
+    });
+  };
+  const listeners = await listen(addr, handle, log);
+  const nsAddress = opts.nsAddress ?? (['0.0.0.0', '::'].includes(listeners.address.host) ? '127.0.0.1' : listeners.address.host);
+
+  // Both reads feed one rebuild; a burst of changes within a tick costs one build.
+  let instances: { value: readonly ServiceInstance[]; index: number } | undefined;
+  let hosts: { value: readonly HostStatus[]; index: number } | undefined;
+  let scheduled = false;
+  let resolveSynced!: () => void;
+  const syncedP = new Promise<void>((r) => (resolveSynced = r));
+  const rebuild = () => {
+    scheduled = false;
+    if (!instances || !hosts) return;
+    try {
+      const started = performance.now();
+      const serial = Math.max(instances.index, hosts.index);
+      const table = buildTable({ zone, ttl, serial, instances: instances.value, hosts: hosts.value, nsAddress });
+      ctx.table = table;
+      metrics.tableNames = table.names.size;
+      metrics.tableRecords = table.records;
+      metrics.syncIndex = { instances: instances.index, hosts: hosts.index };
+      metrics.lastSyncAt = Date.now();
+      log.debug({ names: table.names.size, index: serial, ms: performance.now() - started }, 'dns table rebuilt');
+      resolveSynced();
+    } catch (err) {
+      // Keep serving the last good table.
+      log.error({ err }, 'dns table build failed');
+    }
+  };
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(rebuild);
+    }
+  };
+  const abort = new AbortController();
+  const onError = (what: string) => (err: unknown, attempt: number) =>
+    (attempt === 1 ? log.warn : log.debug).call(log, { err, attempt }, `dns: catalog ${what} read failed; serving the last table`);
+  void watch((o) => opts.catalog.listInstances(o), (value, index) => ((instances = { value, index }), schedule()), {
+    signal: abort.signal,
+    onError: onError('instances'),
+  });
+  void watch((o) => opts.catalog.listHosts(o), (value, index) => ((hosts = { value, index }), schedule()), {
+    signal: abort.signal,
+    onError: onError('hosts'),
+  });
+  log.info({ udp: listeners.address, tcp: listeners.address, zone, forward: upstreams }, 'dns server listening');
+
+  return {
+    address: () => ({ ...listeners.address }),
+    synced: () => syncedP,
+    table: () => ctx.table,
+    metrics: () => metrics.snapshot(),
+    stop: async () => {
+      abort.abort();
+      await listeners.close();
+    },
+  };
+}

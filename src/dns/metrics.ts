@@ -1,0 +1,71 @@
+/**
+ * Counters of the DNS server, kept as typed arrays so the hot path only increments a slot; `snapshot`
+ * turns them into the plain object the API's /metrics will expose through prom-client.
+ */
+import { TYPE } from './wire.js';
+
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([name, n]) => [n, name]));
+
+export interface DnsMetricsSnapshot {
+  /** Responses sent, by rcode name (BADVERS included). */
+  responses: Record<string, number>;
+  /** Queries answered or forwarded, by question type name (`TYPE<n>` for unnamed ones). */
+  queries: Record<string, number>;
+  /** Responses with TC set: records were left out. */
+  truncated: number;
+  /** Packets dropped without an answer (shorter than a header, or responses). */
+  dropped: number;
+  forwarded: number;
+  /** Forwarded queries no upstream answered (SERVFAIL sent). */
+  forwardFailures: number;
+  /** Names and resource records in the current table. */
+  tableNames: number;
+  tableRecords: number;
+  /** Catalog indexes the current table was built from. */
+  syncIndex: { instances: number; hosts: number };
+  /** Last table swap (ms since epoch); 0 before the first sync. */
+  lastSyncAt: number;
+}
+
+export class DnsMetrics {
+  readonly rcodes = new Float64Array(32);
+  /** Slot 256 counts every type above 255. */
+  readonly qtypes = new Float64Array(257);
+  truncated = 0;
+  dropped = 0;
+  forwarded = 0;
+  forwardFailures = 0;
+  tableNames = 0;
+  tableRecords = 0;
+  syncIndex = { instances: 0, hosts: 0 };
+  lastSyncAt = 0;
+
+  count(rcode: number, qtype: number): void {
+    this.rcodes[rcode & 31]!++;
+    this.qtypes[qtype < 256 ? qtype : 256]!++;
+  }
+
+  snapshot(): DnsMetricsSnapshot {
+    const responses: Record<string, number> = {};
+    this.rcodes.forEach((n, rcode) => {
+      if (n > 0) responses[RCODE_NAMES[rcode] ?? (rcode === 16 ? 'BADVERS' : `RCODE${rcode}`)] = n;
+    });
+    const queries: Record<string, number> = {};
+    this.qtypes.forEach((n, t) => {
+      if (n > 0) queries[t === 256 ? 'OTHER' : (TYPE_NAMES.get(t) ?? `TYPE${t}`)] = n;
+    });
+    return {
+      responses,
+      queries,
+      truncated: this.truncated,
+      dropped: this.dropped,
+      forwarded: this.forwarded,
+      forwardFailures: this.forwardFailures,
+      tableNames: this.tableNames,
+      tableRecords: this.tableRecords,
+      syncIndex: { ...this.syncIndex },
+      lastSyncAt: this.lastSyncAt,
+    };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * DNS wire-format constants and the small encoder the zone table uses at build time.
+ *
+ * Names are handled as their lowercased wire form held in a latin1 string ("\x05redis\x07service…\x00"):
+ * the hot path gets the same key from a query with one `latin1Slice` + `toLowerCase` (length bytes are
+ * ≤ 63, so lowercasing never touches them), and the build side compresses against the question name,
+ * whose layout (label offsets) is known in advance because case never changes a name's length.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+export const TYPE = { A: 1, NS: 2, SOA: 6, PTR: 12, AAAA: 28, SRV: 33, OPT: 41, ANY: 255 } as const;
+export const CLASS_IN = 1;
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+/** Extended rcode 16 (BADVERS) lives half in the header, half in the OPT record's TTL. */
+export const BADVERS = 16;
+
+/** Offset of the question name in every message: right after the 12-byte header. */
+export const QNAME_OFFSET = 12;
+/** UDP payload size we advertise in our OPT record (the 2020 DNS flag day value). */
+export const OUR_UDP_SIZE = 1232;
+
+const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/** True when every dot-separated label is a usable DNS label (and the whole name fits). */
+export function validName(dotted: string): boolean {
+  if (dotted.length === 0 || dotted.length > 253) return false;
+  return dotted.split('.').every((l) => LABEL.test(l));
+}
+
+/** "Redis.Service.cluster" → the lowercased wire form as a latin1 key string, root label included. */
+export function wireKey(dotted: string): string {
+  let out = '';
+  for (const label of dotted.toLowerCase().split('.')) {
+    if (label) out += String.fromCharCode(label.length) + label;
+  }
+  return out + '\0';
+}
+
+/** The wire key back to a dotted name, for logs and snapshots. */
+export function dottedFromKey(key: string): string {
+  const labels: string[] = [];
+  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) {
+    labels.push(key.slice(i + 1, i + 1 + key.charCodeAt(i)));
+  }
+  return labels.join('.');
+}
+
+/** Appends byte chunks and numbers; used only when the table is built, so clarity wins over speed. */
+export class Writer {
+  private bytes: number[] = [];
+  get length(): number {
+    return this.bytes.length;
+  }
+  u8(v: number): this {
+    this.bytes.push(v & 0xff);
+    return this;
+  }
+  u16(v: number): this {
+    return this.u8(v >>> 8).u8(v);
+  }
+  u32(v: number): this {
+    return this.u16(v >>> 16).u16(v & 0xffff);
+  }
+  raw(b: ArrayLike<number>): this {
+    for (let i = 0; i < b.length; i++) this.bytes.push(b[i]!);
+    return this;
+  }
+  /**
+   * A name, compressed against the question name `qkey` (at offset 12 of the message): the longest
+   * label-aligned suffix shared with the question becomes a pointer. Nothing else is pointed at, so
+   * every record encoded this way can be moved, reordered or dropped freely.
+   */
+  name(key: string, qkey?: string): this {
+    for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) {
+      const suffix = key.slice(i);
+      // The root alone is not worth a 2-byte pointer.
+      const at = qkey === undefined || suffix.length === 1 ? -1 : suffixOffset(qkey, suffix);
+      if (at >= 0) return this.u16(0xc000 | (QNAME_OFFSET + at));
+      this.u8(key.charCodeAt(i));
+      for (let j = 1; j <= key.charCodeAt(i); j++) this.u8(key.charCodeAt(i + j));
+    }
+    return this.u8(0);
+  }
+  /** Overwrites a 16-bit value already written (an RDLENGTH once the RDATA is known). */
+  setU16(at: number, v: number): this {
+    this.bytes[at] = (v >>> 8) & 0xff;
+    this.bytes[at + 1] = v & 0xff;
+    return this;
+  }
+  buffer(): Buffer {
+    return Buffer.from(this.bytes);
+  }
+}
+
+/** Offset of `suffix` inside `key` when it starts on a label boundary; -1 otherwise. */
+function suffixOffset(key: string, suffix: string): number {
+  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) {
+    if (key.length - i === suffix.length && key.endsWith(suffix)) return i;
+  }
+  return -1;
+}
+
+/** RDATA of an address record, or undefined when `address` is not an IP of that family. */
+export function addressRdata(type: number, address: string): number[] | undefined {
+  if (type === TYPE.A) return isIPv4(address) ? address.split('.').map(Number) : undefined;
+  if (type === TYPE.AAAA && isIPv6(address)) return ipv6Bytes(address);
+  return undefined;
+}
+
+/** WHATWG URL parsing normalises any IPv6 text (embedded IPv4 included) to hex groups and one `::`. */
+function ipv6Bytes(address: string): number[] {
+  const text = new URL(`http://[${address.split('%')[0]}]/`).hostname.slice(1, -1);
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const groups = (s: string | undefined) => (s ? s.split(':').map((h) => parseInt(h, 16)) : []);
+  const hi = groups(head);
+  const lo = groups(tail);
+  const all = tail === undefined ? hi : [...hi, ...new Array<number>(8 - hi.length - lo.length).fill(0), ...lo];
+  return all.flatMap((g) => [g >>> 8, g & 0xff]);
+}
+
+/** The PTR owner name of an IPv4 address: 4.3.2.1.in-addr.arpa. */
+export function reverseName(address: string): string | undefined {
+  return isIPv4(address) ? `${address.split('.').reverse().join('.')}.in-addr.arpa` : undefined;
+}
