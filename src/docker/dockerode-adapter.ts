@@ -9,6 +9,7 @@ import {
   type ContainerSpec,
   type DockerPort,
   type EngineInfo,
+  type EventHooks,
   type ListFilter,
   type PortBinding,
 } from './types.js';
@@ -70,10 +71,16 @@ export class DockerodeAdapter implements DockerPort {
     }
   }
 
-  async *events(signal: AbortSignal): AsyncIterable<ContainerEvent> {
+  async *events(signal: AbortSignal, hooks: EventHooks = {}): AsyncIterable<ContainerEvent> {
     const stream = (await this.call('events', () =>
       this.streamDocker.getEvents({ filters: JSON.stringify({ type: ['container'] }) }),
     )) as unknown as Readable;
+    // Aborted while connecting: the listener below would never fire and the stream would hang open.
+    if (signal.aborted) {
+      stream.destroy();
+      return;
+    }
+    hooks.onOpen?.();
     const onAbort = () => stream.destroy();
     signal.addEventListener('abort', onAbort, { once: true });
     try {

@@ -47,6 +47,14 @@ export interface ContainerEvent {
   attributes: Record<string, string>;
 }
 
+export interface EventHooks {
+  /**
+   * Called once the daemon has accepted the subscription (before any event), so a caller can
+   * subscribe first and list second without missing what happens in between.
+   */
+  onOpen?: () => void;
+}
+
 export interface EngineInfo {
   name: string;
   cpus: number;
@@ -92,7 +100,7 @@ export interface DockerPort {
    * Container events from now on. The iterator ends (or throws) when the stream drops; callers
    * reconnect and re-list. Aborting the signal ends it quietly.
    */
-  events(signal: AbortSignal): AsyncIterable<ContainerEvent>;
+  events(signal: AbortSignal, hooks?: EventHooks): AsyncIterable<ContainerEvent>;
   /** Creates and starts a container; resolves with its id. */
   run(spec: ContainerSpec): Promise<string>;
   /** Stops (SIGTERM, then SIGKILL after `timeoutSec`); stopping a stopped container is fine. */

@@ -11,7 +11,7 @@ export type Setting = 'name' | 'tags' | 'ignore';
 const MAESTRO_KEY: Record<Setting, string> = { name: 'service', tags: 'tags', ignore: 'ignore' };
 
 /** `maestro.*` label keys that configure registration rather than describe the container. */
-const CONFIG_LABELS = new Set(['service', 'tags', 'ignore', 'address', 'proxy']);
+const CONFIG_LABELS = new Set(['service', 'tags', 'ignore', 'address', 'proxy', 'host']);
 
 /** Registrator keys with a meaning here; every other `SERVICE_*` key becomes instance metadata. */
 const REGISTRATOR_KEYS = new Set(['name', 'tags', 'ignore', 'id']);

@@ -26,6 +26,9 @@ interface Endpoint {
 
 export function containerToInstances(c: ContainerInfo, ctx: MappingContext): ServiceInstance[] {
   if (!c.running) return [];
+  // Agents sharing one daemon (several "hosts" on a machine) mark their containers; others' are not ours.
+  const owner = c.labels['maestro.host'];
+  if (owner !== undefined && owner !== ctx.host) return [];
   const settings = new ContainerSettings(c);
   if (settings.ignored()) return [];
   const endpoints = endpointsOf(c, ctx, internalFor(c, ctx)).filter((e) => !settings.ignored(e.containerPort));

@@ -148,6 +148,12 @@ test('udp: own id with /udp, tag udp, same service as tcp on the same port numbe
   );
 });
 
+test('containers labelled for another host (agents sharing a daemon) are not ours', () => {
+  assert.deepEqual(map({ labels: { 'maestro.host': 'node-2' } }), []);
+  const [i] = map({ labels: { 'maestro.host': 'node-1' } });
+  assert.equal(i!.meta.host, undefined);
+});
+
 test('helpers', () => {
   assert.equal(imageBaseName('registry:5000/library/redis:7@sha256:abc'), 'redis');
   assert.equal(imageBaseName('busybox'), 'busybox');
