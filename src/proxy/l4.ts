@@ -1,0 +1,144 @@
+/**
+ * L4 listeners: one TCP server per proxy port in the route table, reconciled against the desired
+ * set after every table swap (a port that failed to bind is retried at the next one). A connection
+ * is held paused until an instance accepted (the next one is tried when a connect fails), then the
+ * two sockets are piped with half-close kept (allowHalfOpen: a FIN travels through, the other
+ * direction keeps flowing). An error on either side tears both down; so does the idle timeout.
+ */
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { recordFailure, recordSuccess } from './ejection.js';
+import type { ForwardContext } from './forward.js';
+import type { LiveTable, Route } from './table.js';
+import type { Upstream } from './upstream.js';
+
+export interface L4Options {
+  bind: string;
+  table: () => LiveTable;
+  ctx: ForwardContext;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Per listener; further connections are refused by the kernel backlog / closed at once. */
+  maxConnections: number;
+  log: Logger;
+}
+
+export class L4Listeners {
+  readonly #servers = new Map<number, Server>();
+  readonly #pending = new Set<number>();
+
+  constructor(private readonly o: L4Options) {}
+
+  /** Listening ports (the actual ones, in bind order). */
+  ports(): number[] {
+    return [...this.#servers.values()].map((s) => (s.address() as AddressInfo).port).sort((a, b) => a - b);
+  }
+
+  /** Opens listeners for new ports and closes those no longer wanted (open connections finish). */
+  reconcile(wanted: ReadonlySet<number>): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const [port, server] of this.#servers) {
+      if (wanted.has(port)) continue;
+      this.#servers.delete(port);
+      server.close();
+      this.o.log.info({ port }, 'L4 listener closed');
+    }
+    for (const port of wanted) if (!this.#servers.has(port) && !this.#pending.has(port)) work.push(this.#open(port));
+    return Promise.all(work).then(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const servers = [...this.#servers.values()];
+    this.#servers.clear();
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+
+  async #open(port: number): Promise<void> {
+    this.#pending.add(port);
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (c) => this.#accept(port, c));
+    server.maxConnections = this.o.maxConnections;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: this.o.bind, port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (err) => this.o.log.error({ port, err: err.message }, 'L4 listener error'));
+      this.#servers.set(port, server);
+      this.o.log.info({ port, bind: this.o.bind }, 'L4 listener open');
+    } catch (err) {
+      this.o.log.error({ port, bind: this.o.bind, err: (err as Error).message }, 'L4 listener failed to bind; retried at the next update');
+    } finally {
+      this.#pending.delete(port);
+    }
+    // A port that left the spec while we were binding.
+    if (this.#servers.get(port) === server && !this.o.table().byPort.has(port)) {
+      this.#servers.delete(port);
+      server.close();
+    }
+  }
+
+  #accept(port: number, client: Socket): void {
+    const route = this.o.table().byPort.get(port);
+    client.on('error', () => client.destroy());
+    if (route === undefined) return void client.destroy();
+    route.stats.connections++;
+    this.#dial(route, client, []);
+  }
+
+  #dial(route: Route, client: Socket, tried: Upstream[]): void {
+    const { ctx } = this.o;
+    const u = tried.length < ctx.attempts ? ctx.policy(route.upstreams, route.state, Date.now(), tried.length ? tried : null) : undefined;
+    if (u === undefined || client.destroyed) {
+      route.stats.failedConnections++;
+      return void client.destroy();
+    }
+    if (tried.length) route.stats.retries++;
+    tried.push(u);
+    const up = connect({ host: u.address, port: u.port, allowHalfOpen: true, noDelay: true });
+    up.setTimeout(this.o.connectTimeoutMs, () => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
+    up.once('error', (err) => {
+      u.stats.connectErrors++;
+      recordFailure(u, route.upstreams, Date.now(), ctx.ejection);
+      ctx.log.debug({ service: route.service, instance: u.id, err: err.message }, 'L4 connect failed');
+      this.#dial(route, client, tried);
+    });
+    up.once('connect', () => {
+      up.removeAllListeners('error');
+      recordSuccess(u, Date.now());
+      this.#splice(route, u, client, up);
+    });
+  }
+
+  #splice(route: Route, u: Upstream, client: Socket, up: Socket): void {
+    const started = Date.now();
+    u.inFlight++;
+    u.stats.connections++;
+    route.stats.activeConnections++;
+    const kill = () => {
+      client.destroy();
+      up.destroy();
+    };
+    up.on('error', kill);
+    client.on('error', kill);
+    up.setTimeout(this.o.idleTimeoutMs, kill);
+    client.setTimeout(this.o.idleTimeoutMs, kill);
+    client.pipe(up);
+    up.pipe(client);
+    client.resume();
+    let closed = 0;
+    const onClose = () => {
+      if (++closed < 2) return;
+      u.inFlight--;
+      route.stats.activeConnections--;
+      if (this.o.ctx.accessLog) this.o.ctx.log.info(
+        { service: route.service, instance: u.id, client: client.remoteAddress, bytesIn: client.bytesRead, bytesOut: client.bytesWritten, ms: Date.now() - started },
+        'L4 connection closed',
+      );
+    };
+    up.once('close', onClose);
+    client.once('close', onClose);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The live route table: the pure RouteSpec joined with long-lived state (upstreams with their pools,
+ * in-flight counts and ejections; balancer cursors; counters). Every update builds a new frozen
+ * table and replaces one reference, so a request reads exactly one consistent table; state objects
+ * are carried over by key, so an update never resets balancing, ejections or pools.
+ */
+import type { BalancerState } from './policy.js';
+import { diffSpecs, emptySpec, type RouteSpec, type SpecDiff } from './spec.js';
+import { ServiceStats } from './stats.js';
+import { Upstream, type PoolOptions } from './upstream.js';
+
+export interface Route {
+  readonly service: string;
+  /** Healthy, non-draining instances; possibly empty (→ 503). */
+  readonly upstreams: readonly Upstream[];
+  readonly state: BalancerState;
+  readonly stats: ServiceStats;
+}
+
+export interface LiveTable {
+  readonly spec: RouteSpec;
+  /** Key: lowercased `<svc>.service.<zone>`. */
+  readonly byHost: ReadonlyMap<string, Route>;
+  readonly byPort: ReadonlyMap<number, Route>;
+}
+
+interface ServiceState {
+  state: BalancerState;
+  stats: ServiceStats;
+}
+
+export class RouteRegistry {
+  #table: LiveTable;
+  readonly #upstreams = new Map<string, Upstream>();
+  readonly #draining = new Set<Upstream>();
+  readonly #services = new Map<string, ServiceState>();
+  readonly #l4State = new Map<number, BalancerState>();
+
+  constructor(zone: string, private readonly poolOptions: PoolOptions) {
+    this.#table = { spec: emptySpec(zone), byHost: new Map(), byPort: new Map() };
+  }
+
+  get table(): LiveTable {
+    return this.#table;
+  }
+
+  /** Applies a new spec: creates upstreams for new instances, swaps the table, drains removed ones. */
+  apply(spec: RouteSpec): SpecDiff {
+    const diff = diffSpecs(this.#table.spec, spec);
+    for (const inst of diff.added) this.#upstreams.set(inst.key, new Upstream(inst, this.poolOptions));
+    const removed: Upstream[] = [];
+    for (const key of diff.removed) {
+      const u = this.#upstreams.get(key);
+      if (!u) continue;
+      this.#upstreams.delete(key);
+      removed.push(u);
+    }
+
+    const byHost = new Map<string, Route>();
+    for (const svc of spec.services.values()) {
+      let st = this.#services.get(svc.service);
+      if (!st) this.#services.set(svc.service, (st = { state: { cursor: 0 }, stats: new ServiceStats() }));
+      const upstreams = Object.freeze(svc.healthy.map((i) => this.#upstreams.get(i.key)!));
+      byHost.set(svc.host, Object.freeze({ service: svc.service, upstreams, state: st.state, stats: st.stats }));
+    }
+    for (const name of [...this.#services.keys()]) if (!spec.services.has(name)) this.#services.delete(name);
+
+    const byPort = new Map<number, Route>();
+    for (const l4 of spec.l4.values()) {
+      let state = this.#l4State.get(l4.port);
+      if (!state) this.#l4State.set(l4.port, (state = { cursor: 0 }));
+      const upstreams = Object.freeze(l4.healthy.map((i) => this.#upstreams.get(i.key)!));
+      const stats = this.#services.get(l4.service)!.stats;
+      byPort.set(l4.port, Object.freeze({ service: l4.service, upstreams, state, stats }));
+    }
+    for (const port of diff.closed) this.#l4State.delete(port);
+
+    this.#table = Object.freeze({ spec, byHost, byPort });
+    for (const u of removed) {
+      this.#draining.add(u);
+      void u.drain().finally(() => this.#draining.delete(u));
+    }
+    return diff;
+  }
+
+  /** Live instances (any health) plus those still draining. */
+  upstreams(): { live: Upstream[]; draining: Upstream[] } {
+    return { live: [...this.#upstreams.values()], draining: [...this.#draining] };
+  }
+
+  serviceStats(): ReadonlyMap<string, ServiceStats> {
+    return new Map([...this.#services].map(([k, v]) => [k, v.stats]));
+  }
+
+  /** Shutdown: destroys every pool, in-flight or not. */
+  async close(): Promise<void> {
+    const all = [...this.#upstreams.values(), ...this.#draining];
+    this.#upstreams.clear();
+    this.#draining.clear();
+    await Promise.all(all.map((u) => u.destroy()));
+  }
+}

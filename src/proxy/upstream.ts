@@ -1,0 +1,80 @@
+/**
+ * One instance as the data path sees it: where it is, how busy it is, whether it is ejected, and
+ * its keep-alive undici Pool (created on first use, so L4-only instances never get one).
+ */
+import { Pool } from 'undici';
+import type { InstanceSpec } from './spec.js';
+import { InstanceStats } from './stats.js';
+
+export interface PoolOptions {
+  /** Upper bound of keep-alive connections to one instance. */
+  connections: number;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** Longest silence while a response body streams. */
+  idleTimeoutMs: number;
+  /** How long an idle upstream connection is kept open. */
+  keepAliveMs: number;
+}
+
+export class Upstream {
+  readonly key: string;
+  readonly id: string;
+  readonly service: string;
+  readonly address: string;
+  readonly port: number;
+  /** Requests (L7) or connections (L4) currently using this instance: least-in-flight reads it. */
+  inFlight = 0;
+  /** Consecutive connect errors / 5xx since the last success. */
+  failures = 0;
+  /** Epoch ms until which the instance is skipped; 0 when not ejected. */
+  ejectedUntil = 0;
+  /** How many times in a row it was ejected: the back-off exponent. */
+  ejectionStreak = 0;
+  /** Removed from the catalog: gets no new work; its pool closes once in-flight work finished. */
+  draining = false;
+  readonly stats = new InstanceStats();
+  #pool: Pool | undefined;
+
+  constructor(spec: InstanceSpec, private readonly poolOptions: PoolOptions) {
+    this.key = spec.key;
+    this.id = spec.id;
+    this.service = spec.service;
+    this.address = spec.address;
+    this.port = spec.port;
+  }
+
+  get pool(): Pool {
+    if (this.#pool) return this.#pool;
+    const o = this.poolOptions;
+    const host = this.address.includes(':') ? `[${this.address}]` : this.address;
+    this.#pool = new Pool(`http://${host}:${this.port}`, {
+      connections: o.connections,
+      pipelining: 1,
+      connect: { timeout: o.connectTimeoutMs, noDelay: true },
+      headersTimeout: o.headersTimeoutMs,
+      bodyTimeout: o.idleTimeoutMs,
+      keepAliveTimeout: o.keepAliveMs,
+      keepAliveMaxTimeout: Math.max(o.keepAliveMs, 1_000),
+    });
+    return this.#pool;
+  }
+
+  isEjected(now: number): boolean {
+    return this.ejectedUntil > now;
+  }
+
+  /** Stops new work; in-flight requests finish (undici's close waits for them), then sockets close. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    const pool = this.#pool;
+    if (pool && !pool.closed && !pool.destroyed) await pool.close().catch(() => undefined);
+  }
+
+  /** Hard stop (proxy shutdown). */
+  async destroy(): Promise<void> {
+    this.draining = true;
+    const pool = this.#pool;
+    if (pool && !pool.destroyed) await pool.destroy().catch(() => undefined);
+  }
+}

@@ -1,0 +1,82 @@
+/** Shared fixtures of the proxy tests: instances, node backends on port 0, and a Host-routed client. */
+import { createServer, request, type Agent, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServiceInstance } from '../../src/catalog/types.js';
+
+export function inst(service: string, id: string, port: number, extra: Partial<ServiceInstance> = {}): ServiceInstance {
+  return { id, service, name: id, host: 'h1', address: '127.0.0.1', port, tags: [], meta: {}, health: 'passing', ...extra };
+}
+
+export interface Backend {
+  name: string;
+  port: number;
+  hits: number;
+  server: Server;
+  /** Closes the listener and cuts every open connection (a crashed process). */
+  kill(): Promise<void>;
+}
+
+/** A node HTTP backend answering `<name> <method> <url>`; `/echo` streams the request body back. */
+export async function startBackend(name: string): Promise<Backend> {
+  const b = { name, port: 0, hits: 0 } as Backend;
+  b.server = createServer((req, res) => {
+    b.hits++;
+    if (req.url === '/echo') {
+      res.writeHead(200, { 'x-backend': name });
+      req.pipe(res);
+      return;
+    }
+    if (req.url === '/headers') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.headers));
+      return;
+    }
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'x-backend': name, connection: 'keep-alive', 'keep-alive': 'timeout=5' });
+      res.end(`${name} ${req.method} ${req.url}`);
+    });
+  });
+  await new Promise<void>((r) => b.server.listen(0, '127.0.0.1', () => r()));
+  b.port = (b.server.address() as AddressInfo).port;
+  b.kill = () =>
+    new Promise<void>((r) => {
+      b.server.close(() => r());
+      b.server.closeAllConnections();
+    });
+  return b;
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request through the proxy with the given Host header. */
+export function send(
+  port: number,
+  host: string,
+  opts: { path?: string; method?: string; body?: string | Buffer; agent?: Agent; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: opts.path ?? '/', method: opts.method ?? 'GET', agent: opts.agent, headers: { host, ...opts.headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((r) => {
+    server.close(() => r());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,120 @@
+/** The pure parts: route spec, diff, policies, ejection, header rewriting, host keys. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_EJECTION, recordFailure, recordSuccess } from '../../src/proxy/ejection.js';
+import { forwardRequestHeaders, forwardResponseHeaders } from '../../src/proxy/headers.js';
+import { hostKey } from '../../src/proxy/l7.js';
+import { leastInFlight, policyByName, roundRobin } from '../../src/proxy/policy.js';
+import { buildRouteSpec, diffSpecs } from '../../src/proxy/spec.js';
+import { Upstream } from '../../src/proxy/upstream.js';
+import { inst } from './helpers.js';
+
+const POOL = { connections: 1, connectTimeoutMs: 1, headersTimeoutMs: 1, idleTimeoutMs: 1, keepAliveMs: 1 };
+const ups = (n: number) => Array.from({ length: n }, (_, i) => new Upstream(buildRouteSpec([inst('s', `i${i}`, 1000 + i)], 'c').instances.values().next().value!, POOL));
+
+test('route spec: healthy instances only, every known service routable, hosts lowercased', () => {
+  const spec = buildRouteSpec(
+    [inst('Web', 'b', 2), inst('Web', 'a', 1), inst('web2', 'c', 3, { health: 'critical' }), inst('db', 'd', 4, { health: 'warning' })],
+    'Cluster.',
+  );
+  assert.deepEqual([...spec.services.keys()], ['Web', 'db', 'web2']);
+  assert.equal(spec.services.get('Web')!.host, 'web.service.cluster');
+  assert.deepEqual(spec.services.get('Web')!.healthy.map((i) => i.id), ['a', 'b']);
+  assert.equal(spec.services.get('web2')!.healthy.length, 0);
+  assert.equal(spec.instances.size, 4);
+  assert.ok(Object.isFrozen(spec.services.get('Web')!.healthy));
+});
+
+test('route spec: proxy_port meta makes an L4 route; bad values and conflicts are reported', () => {
+  const spec = buildRouteSpec(
+    [
+      inst('redis', 'r1', 1, { meta: { proxy_port: '6379' } }),
+      inst('redis', 'r2', 2, { meta: { proxy_port: '6379' }, health: 'critical' }),
+      inst('alpha', 'x', 3, { meta: { proxy_port: '6379' } }),
+      inst('bad', 'y', 4, { meta: { proxy_port: 'http' } }),
+    ],
+    'cluster',
+  );
+  assert.deepEqual([...spec.l4.keys()], [6379]);
+  assert.equal(spec.l4.get(6379)!.service, 'alpha');
+  assert.equal(spec.problems.length, 2);
+  assert.match(spec.problems.join('\n'), /proxy_port="http"/);
+  assert.match(spec.problems.join('\n'), /6379 claimed by alpha, redis/);
+});
+
+test('diff: added, removed (moved instance = new key), L4 ports opened and closed', () => {
+  const a = buildRouteSpec([inst('s', '1', 10), inst('s', '2', 11, { meta: { proxy_port: '900' } })], 'c');
+  const b = buildRouteSpec([inst('s', '1', 10), inst('s', '2', 12), inst('s', '3', 13, { meta: { proxy_port: '901' } })], 'c');
+  const d = diffSpecs(a, b);
+  assert.deepEqual(d.added.map((i) => i.key).sort(), ['2@127.0.0.1:12', '3@127.0.0.1:13']);
+  assert.deepEqual(d.removed, ['2@127.0.0.1:11']);
+  assert.deepEqual(d.opened, [901]);
+  assert.deepEqual(d.closed, [900]);
+});
+
+test('round-robin cycles and skips ejected and tried instances', () => {
+  const list = ups(3);
+  const state = { cursor: 0 };
+  assert.deepEqual([0, 1, 2, 3].map(() => roundRobin(list, state, 0, null)!.id), ['i0', 'i1', 'i2', 'i0']);
+  list[1].ejectedUntil = 100;
+  assert.deepEqual([0, 1, 2].map(() => roundRobin(list, state, 50, null)!.id), ['i2', 'i0', 'i2']);
+  assert.equal(roundRobin(list, state, 50, [list[0], list[2]])!.id, 'i1', 'panic mode: ejected beats nothing');
+  assert.equal(roundRobin(list, state, 50, list), undefined);
+});
+
+test('least-in-flight (two choices) prefers the idle instance and never picks a tried one', () => {
+  const list = ups(2);
+  list[0].inFlight = 5;
+  for (let i = 0; i < 20; i++) assert.equal(leastInFlight(list, { cursor: 0 }, 0, null)!.id, 'i1');
+  for (let i = 0; i < 20; i++) assert.equal(leastInFlight(list, { cursor: 0 }, 0, [list[1]])!.id, 'i0');
+  const many = ups(10);
+  const seen = new Set<string>();
+  for (let i = 0; i < 200; i++) seen.add(leastInFlight(many, { cursor: 0 }, 0, null)!.id);
+  assert.equal(seen.size, 10, 'spreads over all instances when equally loaded');
+  assert.throws(() => policyByName('random'), /unknown balancing policy/);
+});
+
+test('ejection: consecutive failures eject with doubling back-off, capped share', () => {
+  const list = ups(4);
+  const o = { ...DEFAULT_EJECTION, consecutiveFailures: 2, baseMs: 100, maxShare: 0.5 };
+  assert.equal(recordFailure(list[0], list, 0, o), false);
+  assert.equal(recordFailure(list[0], list, 0, o), true);
+  assert.equal(list[0].ejectedUntil, 100);
+  recordFailure(list[1], list, 0, o);
+  assert.equal(recordFailure(list[1], list, 0, o), true);
+  recordFailure(list[2], list, 0, o);
+  assert.equal(recordFailure(list[2], list, 0, o), false, 'a third of four would exceed 50%');
+  // back again after the back-off, fails again: twice as long
+  recordFailure(list[0], list, 150, o);
+  assert.equal(recordFailure(list[0], list, 150, o), true);
+  assert.equal(list[0].ejectedUntil, 350);
+  recordSuccess(list[0], 400);
+  assert.equal(list[0].ejectionStreak, 0);
+  assert.equal(list[0].stats.ejections, 2);
+});
+
+test('request headers: hop-by-hop and Connection-named removed, X-Forwarded-* added', () => {
+  const raw = ['Host', 'Web.service.cluster:8080', 'Connection', 'keep-alive, X-Secret', 'X-Secret', '1', 'Keep-Alive', 'timeout=5', 'TE', 'trailers', 'X-Forwarded-For', '10.0.0.1', 'Content-Length', '3', 'Accept', '*/*'];
+  const f = forwardRequestHeaders(raw, '127.0.0.9', 'http');
+  assert.equal(f.host, 'Web.service.cluster:8080');
+  assert.equal(f.hasBody, true);
+  assert.deepEqual(f.headers, [
+    'Host', 'Web.service.cluster:8080', 'Content-Length', '3', 'Accept', '*/*',
+    'x-forwarded-for', '10.0.0.1, 127.0.0.9', 'x-forwarded-host', 'Web.service.cluster:8080', 'x-forwarded-proto', 'http',
+  ]);
+  const ws = forwardRequestHeaders(['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket'], '1.2.3.4', 'http', true);
+  assert.deepEqual(ws.headers.slice(0, 6), ['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket']);
+  assert.equal(forwardRequestHeaders(['Content-Length', '0'], 'x', 'http').hasBody, false);
+});
+
+test('response headers: hop-by-hop stripped, repeated headers kept', () => {
+  const b = (s: string) => Buffer.from(s);
+  const out = forwardResponseHeaders([b('Content-Type'), b('text/plain'), b('Transfer-Encoding'), b('chunked'), b('Set-Cookie'), b('a=1'), b('Set-Cookie'), b('b=2'), b('Connection'), b('close')]);
+  assert.deepEqual(out, ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+});
+
+test('host key: port and trailing dot ignored, case-insensitive', () => {
+  assert.equal(hostKey('Web.Service.Cluster:8080'), 'web.service.cluster');
+  assert.equal(hostKey('web.service.cluster.'), 'web.service.cluster');
+  assert.equal(hostKey('web.service.cluster'), 'web.service.cluster');
+});
