@@ -1,0 +1,257 @@
+/**
+ * The host agent: registers the host, follows its allocations in the catalog and the container events
+ * of its Docker daemon, and after every change runs one reconcile pass (list → plan → act → report).
+ * Passes are serialised and coalesced: any number of triggers during a pass cause exactly one more.
+ * Outages of either side never end the agent: it backs off, keeps the last known allocations (so
+ * containers keep running while the catalog is away) and reconciles again once reads succeed.
+ */
+import type { Catalog, Capacity } from '../catalog/types.js';
+import { sleep, watch } from '../catalog/watch.js';
+import type { DockerPort } from '../docker/types.js';
+import type { Logger } from '../log/index.js';
+import { keys, type AllocStatus, type Allocation } from '../scheduler/types.js';
+import { JobSpecs, parseAllocations, parseJobRecords } from './desired.js';
+import { execute } from './executor.js';
+import { heartbeat } from './heartbeat.js';
+import { AGENT_LABELS } from './labels.js';
+import { plan, sameStatus } from './plan.js';
+import { proxiedServices, type PodContext } from './pod.js';
+
+export interface AgentOptions {
+  catalog: Catalog;
+  docker: DockerPort;
+  /** This host's name: the KV prefix it watches and the `maestro.host` label of its containers. */
+  host: string;
+  /** Address registered for the host (published ports are reached there). */
+  advertise: string;
+  meta?: Record<string, string>;
+  /** Overrides the capacity Docker reports (cpu millicores, memory MiB). */
+  capacity?: Partial<Capacity>;
+  /** The host's proxy address as containers reach it (e.g. docker0's 172.17.0.1). */
+  proxyHost: string;
+  logger: Logger;
+  /** Liveness session TTL: the host counts as down this long after the agent stops renewing. Default 10 s. */
+  heartbeatMs?: number;
+  /** Full resync interval (besides catalog watches and Docker events). Default 10 s. */
+  reconcileMs?: number;
+  /** Grace between SIGTERM and SIGKILL when stopping containers. Default 10 s. */
+  stopTimeoutSec?: number;
+  /** Resolvers given to pods (the cluster DNS server), when set. */
+  dns?: string[];
+}
+
+export interface AgentMetrics {
+  reconciles: number;
+  reconcileErrors: number;
+  containersStarted: number;
+  containersRemoved: number;
+  startFailures: number;
+  statusWrites: number;
+  registrations: number;
+  heartbeatErrors: number;
+  catalogErrors: number;
+  dockerEventErrors: number;
+  allocations: number;
+  lastReconcileAt?: number;
+}
+
+export interface Agent {
+  /** Stops watching and heartbeating (containers keep running) and ends the host's session. */
+  stop(): Promise<void>;
+  metrics(): AgentMetrics;
+}
+
+/** Container events after which Docker's state may no longer match the last pass. */
+const RELEVANT = /^(start|die|destroy|stop|oom|health_status)/;
+
+export function startAgent(opts: AgentOptions): Agent {
+  const { catalog, docker, host, logger } = opts;
+  const ac = new AbortController();
+  const signal = ac.signal;
+  const specs = new JobSpecs(catalog);
+  const startFailures = new Map<string, string>();
+  const m: AgentMetrics = {
+    reconciles: 0, reconcileErrors: 0, containersStarted: 0, containersRemoved: 0, startFailures: 0,
+    statusWrites: 0, registrations: 0, heartbeatErrors: 0, catalogErrors: 0, dockerEventErrors: 0, allocations: 0,
+  };
+  let allocs: Allocation[] | undefined;
+  let allocsText = '';
+  let jobsText = '';
+  /** Statuses as last written; loaded from the catalog on the first pass so restarts write nothing new. */
+  let written: Map<string, AllocStatus> | undefined;
+
+  let dirty = false;
+  let loop: Promise<void> | undefined;
+  const trigger = () => {
+    dirty = true;
+    loop ??= runLoop().finally(() => (loop = undefined));
+  };
+
+  async function runLoop(): Promise<void> {
+    let failures = 0;
+    while (dirty && !signal.aborted) {
+      dirty = false;
+      try {
+        await pass();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        m.reconcileErrors++;
+        logger.warn({ err, attempt: failures }, 'reconcile failed; retrying');
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 10)), signal);
+        dirty = true;
+      }
+    }
+  }
+
+  async function pass(): Promise<void> {
+    // Before the first successful read nothing is known: acting would remove every container.
+    if (!allocs) return;
+    const current = allocs;
+    m.reconciles++;
+    m.lastReconcileAt = Date.now();
+    const containers = await docker.listContainers({ all: true, labels: [`${AGENT_LABELS.host}=${host}`, AGENT_LABELS.alloc] });
+    const desired = await specs.resolve(current);
+    written ??= await loadStatuses();
+    const ids = new Set(current.map((a) => a.id));
+    for (const id of startFailures.keys()) if (!ids.has(id)) startFailures.delete(id);
+
+    const p = plan({ allocs: desired, containers, startFailures, previous: written ?? new Map(), now: Date.now() });
+    // A catalog outage must not hold Docker back (nor the reverse): report, act, then raise errors.
+    const reported = await writeStatuses(p.statuses, ids).then(() => undefined, (err: unknown) => err);
+    if (p.actions.length === 0) {
+      if (reported) throw reported;
+      return;
+    }
+    const res = await execute(p.actions, { docker, podContext, stopTimeoutSec: opts.stopTimeoutSec ?? 10, logger });
+    m.containersStarted += res.started;
+    m.containersRemoved += res.removed;
+    m.startFailures += res.startFailures.size;
+    for (const [id, message] of res.startFailures) startFailures.set(id, message);
+    if (res.transient.length) throw res.transient[0];
+    if (reported) throw reported;
+    dirty = true; // list again to report what the actions achieved
+  }
+
+  async function loadStatuses(): Promise<Map<string, AllocStatus> | undefined> {
+    try {
+      const { value } = await catalog.kvList(keys.allocStatusPrefix(host));
+      return new Map(value.map((e) => JSON.parse(e.value) as AllocStatus).map((s) => [s.allocId, s]));
+    } catch (err) {
+      m.catalogErrors++;
+      logger.warn({ err }, 'cannot read allocation statuses; will retry');
+      return undefined;
+    }
+  }
+
+  /** Writes changed statuses and deletes those of allocations that are gone; errors retry next pass. */
+  async function writeStatuses(statuses: AllocStatus[], live: Set<string>): Promise<void> {
+    if (!written) return;
+    const known = written;
+    const ops = statuses
+      .filter((s) => !sameStatus(known.get(s.allocId), s))
+      .map(async (s) => {
+        await catalog.kvPut(keys.allocStatus(host, s.allocId), JSON.stringify(s));
+        known.set(s.allocId, s);
+        m.statusWrites++;
+      });
+    for (const id of known.keys()) {
+      if (live.has(id)) continue;
+      ops.push(catalog.kvDelete(keys.allocStatus(host, id)).then(() => void known.delete(id)));
+    }
+    const results = await Promise.allSettled(ops);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      m.catalogErrors++;
+      throw failed.reason;
+    }
+  }
+
+  async function podContext(): Promise<PodContext> {
+    let instances: Awaited<ReturnType<Catalog['listInstances']>>['value'] = [];
+    try {
+      instances = (await catalog.listInstances()).value;
+    } catch (err) {
+      m.catalogErrors++;
+      logger.warn({ err }, 'cannot list instances; service environment from job specs only');
+    }
+    return { host, proxyHost: opts.proxyHost, proxied: proxiedServices(specs.currentJobs(), instances), dns: opts.dns };
+  }
+
+  async function followEvents(): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        for await (const ev of docker.events(signal)) {
+          failures = 0;
+          if (ev.attributes[AGENT_LABELS.host] === host && RELEVANT.test(ev.action)) trigger();
+        }
+      } catch (err) {
+        failures++;
+        m.dockerEventErrors++;
+        logger.warn({ err, attempt: failures }, 'docker event stream failed; reconnecting');
+      }
+      if (signal.aborted) return;
+      await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 10)), signal);
+      trigger(); // events may have been missed meanwhile
+    }
+  }
+
+  const onWatchError = (what: string) => (err: unknown, attempt: number) => {
+    m.catalogErrors++;
+    logger.warn({ err, attempt }, `${what} watch failed; keeping last known state`);
+  };
+
+  // Subscribe to Docker events first, then read the catalog and list (registrator's order).
+  const tasks: Promise<unknown>[] = [followEvents()];
+  tasks.push(
+    watch(
+      (o) => catalog.kvList(keys.allocPrefix(host), o),
+      (entries) => {
+        const { allocs: parsed, invalid } = parseAllocations(entries, host);
+        if (invalid.length) logger.warn({ keys: invalid }, 'ignoring malformed allocations');
+        const text = JSON.stringify(parsed);
+        if (allocs && text === allocsText) return; // our own status writes wake this watch too
+        allocs = parsed;
+        allocsText = text;
+        m.allocations = parsed.length;
+        trigger();
+      },
+      { signal, onError: onWatchError('allocation') },
+    ),
+    watch(
+      (o) => catalog.kvList(keys.jobPrefix, o),
+      (entries) => {
+        const text = JSON.stringify(entries.map((e) => e.value));
+        if (text === jobsText) return;
+        jobsText = text;
+        specs.setRecords(parseJobRecords(entries));
+        trigger();
+      },
+      { signal, onError: onWatchError('job') },
+    ),
+  );
+  const beat = heartbeat({
+    catalog, docker, host, signal, logger,
+    advertise: opts.advertise,
+    meta: opts.meta ?? {},
+    capacity: opts.capacity,
+    ttlMs: opts.heartbeatMs ?? 10_000,
+    onRegistered: () => m.registrations++,
+    onError: () => m.heartbeatErrors++,
+  });
+  const timer = setInterval(trigger, opts.reconcileMs ?? 10_000);
+  timer.unref();
+
+  return {
+    async stop() {
+      if (signal.aborted) return;
+      ac.abort();
+      clearInterval(timer);
+      await Promise.allSettled([...tasks, loop]);
+      const session = await beat;
+      if (session) await catalog.destroySession(session).catch(() => undefined);
+    },
+    metrics: () => ({ ...m }),
+  };
+}

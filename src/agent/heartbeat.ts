@@ -1,0 +1,71 @@
+/**
+ * Host registration bound to a liveness session: the host is alive while the session is renewed
+ * (every TTL/3). When a renewal says the session is gone (it expired during an outage or a pause),
+ * a new one is made and the host registered again. Failures are retried with back-off, never fatal.
+ */
+import type { Catalog, Capacity, HostRecord } from '../catalog/types.js';
+import { sleep } from '../catalog/watch.js';
+import type { DockerPort } from '../docker/types.js';
+import type { Logger } from '../log/index.js';
+
+export interface HeartbeatOptions {
+  catalog: Catalog;
+  docker: DockerPort;
+  host: string;
+  advertise: string;
+  meta: Record<string, string>;
+  /** Overrides what Docker reports, per dimension. */
+  capacity?: Partial<Capacity>;
+  ttlMs: number;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Told about each (re-)registration, for metrics. */
+  onRegistered?: (sessionId: string) => void;
+  onError?: () => void;
+}
+
+export async function capacityOf(docker: DockerPort, override: Partial<Capacity> = {}): Promise<Capacity> {
+  if (override.cpu !== undefined && override.memory !== undefined) return { cpu: override.cpu, memory: override.memory };
+  const info = await docker.info();
+  return {
+    cpu: override.cpu ?? info.cpus * 1000,
+    memory: override.memory ?? Math.floor(info.memoryBytes / (1024 * 1024)),
+  };
+}
+
+/** Runs until `signal` aborts; resolves with the last session id (for a graceful destroy). */
+export async function heartbeat(opts: HeartbeatOptions): Promise<string | undefined> {
+  const { catalog, logger, signal } = opts;
+  let session: string | undefined;
+  let registered = false;
+  let failures = 0;
+  while (!signal.aborted) {
+    try {
+      if (registered && !(await catalog.renewSession(session!))) {
+        logger.warn({ session }, 'host session expired; registering again');
+        session = undefined;
+        registered = false;
+      }
+      if (!registered) {
+        const capacity = await capacityOf(opts.docker, opts.capacity);
+        const record: HostRecord = { name: opts.host, address: opts.advertise, meta: opts.meta, capacity };
+        session ??= await catalog.createSession({ name: `host:${opts.host}`, ttlMs: opts.ttlMs });
+        await catalog.registerHost(record, session);
+        registered = true;
+        logger.info({ session, capacity }, 'host registered');
+        opts.onRegistered?.(session);
+      }
+      failures = 0;
+      await sleep(Math.max(50, Math.floor(opts.ttlMs / 3)), signal);
+    } catch (err) {
+      if (signal.aborted) break;
+      // A session that died between create and register is replaced on the next attempt.
+      if ((err as { code?: string }).code === 'session_invalid') session = undefined;
+      failures++;
+      opts.onError?.();
+      logger.warn({ err, attempt: failures }, 'host heartbeat failed; retrying');
+      await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 10)), signal);
+    }
+  }
+  return session;
+}

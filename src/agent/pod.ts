@@ -1,0 +1,151 @@
+/**
+ * Pure: one allocation of a job → the Docker container specs of its pod. The first container owns the
+ * network namespace, publishes every port of the pod and carries the service labels; the others join
+ * its namespace (`container:<id>`, filled in by the executor once the first exists) and are ignored by
+ * the registrar, so a pod registers once per port, under the job's name.
+ */
+import { createHash } from 'node:crypto';
+import type { ServiceInstance } from '../catalog/types.js';
+import type { ContainerSpec } from '../docker/types.js';
+import { instanceName, type Allocation, type Job, type JobHealth, type JobPort } from '../scheduler/types.js';
+import { AGENT_LABELS, portNameLabel, portProxyLabel } from './labels.js';
+
+export interface PodContext {
+  host: string;
+  /** Where containers reach this host's L4 proxy (e.g. the docker0 address 172.17.0.1). */
+  proxyHost: string;
+  /** Service name → L4 proxy port, for `<SVC>_SERVICE_HOST/PORT`. */
+  proxied: ReadonlyMap<string, number>;
+  /** Resolvers for the pod (the cluster DNS server), when configured. */
+  dns?: string[];
+}
+
+export interface PodPort {
+  /** The service the registrar registers this port under. */
+  service: string;
+  port: JobPort;
+}
+
+/**
+ * Every port of the pod in spec order (container by container). The first is the job's own service
+ * (`redis`), later ones are `<job>-<portname>` (`redis-metrics`), matching the SRV convention.
+ */
+export function podPorts(job: Job): PodPort[] {
+  const ports = job.containers.flatMap((c) => c.ports);
+  return ports.map((port, i) => ({ service: i === 0 ? job.name : `${job.name}-${port.name}`, port }));
+}
+
+/**
+ * `<job>-<ordinal>-<hash8>[-<member>]`: readable in `docker ps`, and unique even when two agents
+ * share one daemon, because the hash covers the host as well as the allocation id.
+ */
+export function containerName(job: string, ordinal: number, allocId: string, host: string, member?: string): string {
+  const short = createHash('sha256').update(`${host}/${allocId}`).digest('hex').slice(0, 8);
+  const name = `${job}-${ordinal}-${short}${member ? `-${member}` : ''}`;
+  return name.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, 'x');
+}
+
+/** `redis-cache` → `REDIS_CACHE` (Kubernetes' service environment convention). */
+export function envPrefix(service: string): string {
+  return service.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+export function serviceEnv(proxied: ReadonlyMap<string, number>, proxyHost: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [service, port] of [...proxied].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    env[`${envPrefix(service)}_SERVICE_HOST`] = proxyHost;
+    env[`${envPrefix(service)}_SERVICE_PORT`] = String(port);
+  }
+  return env;
+}
+
+/**
+ * Services that have an L4 proxy port: from job specs (known before any instance runs, so a job can
+ * start before its dependency) and from registered instances' `meta.proxy_port` (services started
+ * outside the scheduler with a `maestro.port.<p>.proxy` label).
+ */
+export function proxiedServices(jobs: Iterable<Job>, instances: Iterable<ServiceInstance>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const i of instances) {
+    const port = Number(i.meta.proxy_port);
+    if (Number.isInteger(port) && port > 0 && port < 65536) out.set(i.service, port);
+  }
+  for (const job of jobs) {
+    for (const { service, port } of podPorts(job)) if (port.proxy) out.set(service, port.proxy);
+  }
+  return out;
+}
+
+/**
+ * Job health → Docker HEALTHCHECK run inside the pod's namespace: `wget` for http, `nc` for tcp (the
+ * image must ship them; busybox does). The first tcp port of the pod is the one checked.
+ */
+export function healthcheckFor(health: JobHealth | undefined, ports: PodPort[]): ContainerSpec['healthcheck'] {
+  const port = ports.find((p) => p.port.protocol === 'tcp')?.port.container;
+  if (!health || port === undefined) return undefined;
+  let cmd: string;
+  if (health.http !== undefined) {
+    const path = health.http.startsWith('/') ? health.http : `/${health.http}`;
+    cmd = `wget -q -O /dev/null 'http://127.0.0.1:${port}${path.replace(/'/g, '%27')}'`;
+  } else if (health.tcp) {
+    // busybox nc has no -z; its plain connect exits at once on stdin EOF and fails when refused.
+    cmd = `nc -z 127.0.0.1 ${port} 2>/dev/null || nc -w 2 127.0.0.1 ${port} </dev/null >/dev/null 2>&1`;
+  } else {
+    return undefined;
+  }
+  return { test: ['CMD-SHELL', `${cmd} || exit 1`], intervalMs: health.intervalMs, timeoutMs: health.timeoutMs, retries: 3 };
+}
+
+/** The pod's container specs, in `job.containers` order. Members after the first lack `networkMode`. */
+export function podSpecs(job: Job, alloc: Allocation, ctx: PodContext): ContainerSpec[] {
+  const ports = podPorts(job);
+  const isPod = job.containers.length > 1;
+  const instance = instanceName(job.name, alloc.ordinal);
+  const common: Record<string, string> = {
+    ...job.labels,
+    [AGENT_LABELS.job]: job.name,
+    [AGENT_LABELS.alloc]: alloc.id,
+    [AGENT_LABELS.host]: ctx.host,
+    [AGENT_LABELS.version]: String(alloc.jobVersion),
+  };
+  const injected = {
+    ...serviceEnv(ctx.proxied, ctx.proxyHost),
+    MAESTRO_JOB: job.name,
+    MAESTRO_INSTANCE: instance,
+    MAESTRO_ORDINAL: String(alloc.ordinal),
+    MAESTRO_ALLOC_ID: alloc.id,
+    MAESTRO_HOST: ctx.host,
+  };
+  return job.containers.map((c, i): ContainerSpec => {
+    const labels: Record<string, string> = { ...common, [AGENT_LABELS.member]: c.name };
+    if (i === 0) {
+      labels[AGENT_LABELS.service] = job.name;
+      labels[AGENT_LABELS.instance] = instance;
+      if (job.tags.length) labels[AGENT_LABELS.tags] = job.tags.join(',');
+      for (const { service, port } of ports) {
+        labels[portNameLabel(port.container)] = service;
+        if (port.proxy) labels[portProxyLabel(port.container)] = String(port.proxy);
+      }
+    } else {
+      labels[AGENT_LABELS.ignore] = 'true';
+    }
+    const spec: ContainerSpec = {
+      name: containerName(job.name, alloc.ordinal, alloc.id, ctx.host, isPod ? c.name : undefined),
+      image: c.image,
+      command: c.command,
+      // The job's own env wins over injected values, as in Kubernetes.
+      env: { ...injected, ...c.env },
+      labels,
+      cpu: c.resources.cpu || undefined,
+      memory: c.resources.memory || undefined,
+      // Failures are the scheduler's to handle (replace, keeping the ordinal); see README.
+      restartPolicy: 'no',
+    };
+    if (i === 0) {
+      spec.ports = ports.map(({ port }) => ({ containerPort: port.container, protocol: port.protocol, hostPort: port.host }));
+      spec.healthcheck = healthcheckFor(job.health, ports);
+      if (ctx.dns?.length) spec.dns = ctx.dns;
+    }
+    return spec;
+  });
+}

@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { containerName, healthcheckFor, podPorts, podSpecs, proxiedServices, serviceEnv } from '../../src/agent/pod.js';
+import type { ServiceInstance } from '../../src/catalog/types.js';
+import { alloc, job } from './fixtures.js';
+
+const ctx = { host: 'h1', proxyHost: '172.17.0.1', proxied: new Map([['redis-cache', 6379]]) };
+
+test('single container: service labels, ports, tags, proxy, env', () => {
+  const j = job('web', { tags: ['blue', 'v2'], labels: { tier: 'front', 'maestro.job': 'spoof' } }, [
+    { env: { A: '1', REDIS_CACHE_SERVICE_PORT: 'override' }, ports: [
+      { name: 'http', container: 80, protocol: 'tcp', proxy: 8081 },
+      { name: 'metrics', container: 9100, protocol: 'tcp', host: 19100 },
+    ] },
+  ]);
+  const [spec, ...rest] = podSpecs(j, alloc('web', 2), ctx);
+  assert.equal(rest.length, 0);
+  assert.match(spec!.name, /^web-2-[0-9a-f]{8}$/);
+  assert.deepEqual(spec!.labels, {
+    tier: 'front',
+    'maestro.job': 'web', 'maestro.alloc': 'web-2-abc2', 'maestro.host': 'h1', 'maestro.job-version': '1', 'maestro.member': 'main',
+    'maestro.service': 'web', 'maestro.instance': 'web-2', 'maestro.tags': 'blue,v2',
+    'maestro.port.80.name': 'web', 'maestro.port.80.proxy': '8081', 'maestro.port.9100.name': 'web-metrics',
+  });
+  assert.deepEqual(spec!.ports, [
+    { containerPort: 80, protocol: 'tcp', hostPort: undefined },
+    { containerPort: 9100, protocol: 'tcp', hostPort: 19100 },
+  ]);
+  assert.equal(spec!.env!.REDIS_CACHE_SERVICE_HOST, '172.17.0.1');
+  assert.equal(spec!.env!.REDIS_CACHE_SERVICE_PORT, 'override');
+  assert.equal(spec!.env!.A, '1');
+  assert.equal(spec!.env!.MAESTRO_INSTANCE, 'web-2');
+  assert.equal(spec!.restartPolicy, 'no');
+  assert.equal(spec!.networkMode, undefined);
+});
+
+test('pod: first publishes every port and owns the labels; others are ignored members', () => {
+  const j = job('shard', {}, [
+    { name: 'front', ports: [{ name: 'http', container: 8080, protocol: 'tcp' }] },
+    { name: 'data', ports: [{ name: 'db', container: 5432, protocol: 'tcp' }] },
+  ]);
+  const [front, data] = podSpecs(j, alloc('shard', 0), ctx);
+  assert.deepEqual(front!.ports!.map((p) => p.containerPort), [8080, 5432]);
+  assert.equal(front!.labels!['maestro.port.5432.name'], 'shard-db');
+  assert.match(front!.name, /^shard-0-[0-9a-f]{8}-front$/);
+  assert.match(data!.name, /^shard-0-[0-9a-f]{8}-data$/);
+  assert.equal(data!.ports, undefined);
+  assert.equal(data!.labels!['maestro.ignore'], 'true');
+  assert.equal(data!.labels!['maestro.service'], undefined);
+  assert.equal(data!.labels!['maestro.alloc'], 'shard-0-abc0');
+});
+
+test('names differ per host for the same allocation and stay valid Docker names', () => {
+  assert.notEqual(containerName('web', 0, 'a1', 'h1'), containerName('web', 0, 'a1', 'h2'));
+  assert.equal(containerName('web', 0, 'a1', 'h1'), containerName('web', 0, 'a1', 'h1'));
+  assert.match(containerName('w eb', 0, 'a1', 'h1', 's/x'), /^w-eb-0-[0-9a-f]{8}-s-x$/);
+});
+
+test('health: http via wget, tcp via nc, nothing without a tcp port', () => {
+  const ports = podPorts(job('w', {}, [{ ports: [{ name: 'p', container: 8080, protocol: 'tcp' }] }]));
+  const http = healthcheckFor({ http: '/health', intervalMs: 1000, timeoutMs: 500 }, ports)!;
+  assert.deepEqual(http.test, ['CMD-SHELL', "wget -q -O /dev/null 'http://127.0.0.1:8080/health' || exit 1"]);
+  assert.equal(http.intervalMs, 1000);
+  const tcp = healthcheckFor({ tcp: true, intervalMs: 1000, timeoutMs: 500 }, ports)!;
+  assert.match(tcp.test[1]!, /nc -z 127\.0\.0\.1 8080/);
+  assert.equal(healthcheckFor({ tcp: true, intervalMs: 1, timeoutMs: 1 }, []), undefined);
+  assert.equal(healthcheckFor(undefined, ports), undefined);
+});
+
+test('proxied services from job specs and instance metadata; env names uppercased', () => {
+  const inst = { service: 'legacy-db', meta: { proxy_port: '5433' } } as unknown as ServiceInstance;
+  const bad = { service: 'x', meta: { proxy_port: 'nope' } } as unknown as ServiceInstance;
+  const j = job('api', {}, [{ ports: [{ name: 'http', container: 80, protocol: 'tcp', proxy: 8000 }, { name: 'adm', container: 81, protocol: 'tcp', proxy: 8001 }] }]);
+  const proxied = proxiedServices([j], [inst, bad]);
+  assert.deepEqual([...proxied].sort(), [['api', 8000], ['api-adm', 8001], ['legacy-db', 5433]]);
+  assert.deepEqual(serviceEnv(proxied, '10.0.0.1'), {
+    API_SERVICE_HOST: '10.0.0.1', API_SERVICE_PORT: '8000',
+    API_ADM_SERVICE_HOST: '10.0.0.1', API_ADM_SERVICE_PORT: '8001',
+    LEGACY_DB_SERVICE_HOST: '10.0.0.1', LEGACY_DB_SERVICE_PORT: '5433',
+  });
+});
