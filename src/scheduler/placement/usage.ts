@@ -1,0 +1,97 @@
+import type { HostStatus } from '../../catalog/types.js';
+import type { Allocation, Job } from '../types.js';
+
+/** What one replica of a job takes from a host: its pod's resources summed, its fixed host ports. */
+export interface Demand {
+  cpu: number;
+  memory: number;
+  /** `tcp/80`-style keys of fixed host ports. */
+  ports: string[];
+}
+
+const demands = new WeakMap<Job, Demand>();
+
+export function demandOf(job: Job): Demand {
+  let d = demands.get(job);
+  if (!d) {
+    d = { cpu: 0, memory: 0, ports: [] };
+    for (const c of job.containers) {
+      d.cpu += c.resources.cpu;
+      d.memory += c.resources.memory;
+      for (const p of c.ports) if (p.host !== undefined) d.ports.push(`${p.protocol}/${p.host}`);
+    }
+    demands.set(job, d);
+  }
+  return d;
+}
+
+/** One host with what is allocated on it, kept current as placements are made (never rescanned). */
+export interface HostSlot {
+  readonly host: HostStatus;
+  readonly index: number;
+  cpu: number;
+  memory: number;
+  readonly ports: Map<string, number>;
+  /** Allocations per job name on this host. */
+  readonly jobs: Map<string, number>;
+}
+
+export interface UsageSnapshot {
+  hosts: readonly HostStatus[];
+  /** Allocations that hold resources: those desired to run. Others are ignored. */
+  allocations: readonly Allocation[];
+  /** Specs by job name, for the resources and ports of existing allocations. */
+  jobs: ReadonlyMap<string, Job>;
+}
+
+/**
+ * The cluster's usage, built once per evaluation pass in O(hosts + allocations) and then updated
+ * incrementally by each placement and stop, so placing a replica never rescans allocations.
+ * Allocations are charged with their job's current spec (an older version's resources are not kept).
+ */
+export class ClusterUsage {
+  readonly slots: HostSlot[];
+  readonly byName = new Map<string, HostSlot>();
+  readonly jobs: ReadonlyMap<string, Job>;
+
+  constructor(snapshot: UsageSnapshot) {
+    this.jobs = snapshot.jobs;
+    this.slots = [...snapshot.hosts]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((host, index) => ({ host, index, cpu: 0, memory: 0, ports: new Map(), jobs: new Map() }));
+    for (const s of this.slots) this.byName.set(s.host.name, s);
+    for (const a of snapshot.allocations) {
+      if (a.desired !== 'run') continue;
+      const job = snapshot.jobs.get(a.job);
+      const slot = this.byName.get(a.host);
+      if (slot) this.charge(slot, a.job, job ? demandOf(job) : NO_DEMAND, 1);
+    }
+  }
+
+  add(host: string, job: Job): void {
+    const slot = this.byName.get(host);
+    if (slot) this.charge(slot, job.name, demandOf(job), 1);
+  }
+
+  /** Frees what an allocation of `jobName` held (its spec may be gone: then only the count). */
+  remove(host: string, jobName: string): void {
+    const slot = this.byName.get(host);
+    const job = this.jobs.get(jobName);
+    if (slot) this.charge(slot, jobName, job ? demandOf(job) : NO_DEMAND, -1);
+  }
+
+  private charge(slot: HostSlot, jobName: string, d: Demand, sign: 1 | -1): void {
+    slot.cpu += sign * d.cpu;
+    slot.memory += sign * d.memory;
+    for (const p of d.ports) bump(slot.ports, p, sign);
+    bump(slot.jobs, jobName, sign);
+  }
+}
+
+const NO_DEMAND: Demand = { cpu: 0, memory: 0, ports: [] };
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
+}

@@ -1,0 +1,129 @@
+import { parse as parseYaml } from 'yaml';
+import type { ZodIssue } from 'zod';
+import type { Job, JobConstraints, JobContainer, JobHealth } from '../types.js';
+import { SpecError, type SpecProblem } from './errors.js';
+import { crossFieldProblems } from './rules.js';
+import { jobSchema, type RawContainer, type RawJob } from './schema.js';
+
+/** Defaults, in one place (DESIGN.md, "Jobs"; Nomad's where DESIGN is silent). */
+export const JOB_DEFAULTS = {
+  count: 1,
+  resources: { cpu: 100, memory: 128 },
+  health: { intervalMs: 10_000, timeoutMs: 2_000 },
+  update: { maxParallel: 1, minHealthyMs: 5_000 },
+  strategy: 'spread',
+} as const;
+
+/** Parses a YAML or JSON job spec (JSON is YAML) into a validated, normalised Job. */
+export function parseJobSpec(text: string): Job {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new SpecError([{ path: '', message: `not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}` }]);
+  }
+  return validateJob(doc);
+}
+
+/** Validates an already-parsed document (e.g. a JSON request body); throws SpecError listing every problem. */
+export function validateJob(doc: unknown): Job {
+  const result = jobSchema.safeParse(doc);
+  const problems = dedupe([...(result.success ? [] : result.error.issues.flatMap(toProblems)), ...crossFieldProblems(doc)]);
+  if (problems.length > 0 || !result.success) throw new SpecError(problems);
+  return normalise(result.data);
+}
+
+function normalise(raw: RawJob): Job {
+  const global = raw.global ?? false;
+  const containers = raw.containers
+    ? raw.containers.map(container)
+    : [container({ ...raw, name: raw.name, image: raw.image ?? '' })];
+  const job: Job = {
+    name: raw.name,
+    count: global ? 0 : (raw.count ?? JOB_DEFAULTS.count),
+    global,
+    containers,
+    tags: raw.tags ?? [],
+    labels: raw.labels ?? {},
+    constraints: constraints(raw),
+    update: {
+      maxParallel: raw.update?.maxParallel ?? JOB_DEFAULTS.update.maxParallel,
+      minHealthyMs: raw.update?.minHealthy ?? JOB_DEFAULTS.update.minHealthyMs,
+    },
+    strategy: raw.strategy ?? JOB_DEFAULTS.strategy,
+  };
+  if (raw.health) job.health = health(raw.health);
+  return job;
+}
+
+function container(raw: RawContainer): JobContainer {
+  const c: JobContainer = {
+    name: raw.name,
+    image: raw.image,
+    env: raw.env ?? {},
+    ports: (raw.ports ?? []).map((p) => ({
+      name: p.name ?? String(p.container),
+      container: p.container,
+      protocol: p.protocol ?? 'tcp',
+      ...(p.host !== undefined ? { host: p.host } : {}),
+      ...(p.proxy !== undefined ? { proxy: p.proxy } : {}),
+    })),
+    resources: {
+      cpu: raw.resources?.cpu ?? JOB_DEFAULTS.resources.cpu,
+      memory: raw.resources?.memory ?? JOB_DEFAULTS.resources.memory,
+    },
+  };
+  if (raw.command) c.command = raw.command;
+  return c;
+}
+
+function constraints(raw: RawJob): JobConstraints {
+  const c = raw.constraints ?? {};
+  const out: JobConstraints = {};
+  if (c.hosts?.length) out.hosts = c.hosts;
+  if (c.hostMeta && Object.keys(c.hostMeta).length) out.hostMeta = c.hostMeta;
+  if (c.distinctHosts) out.distinctHosts = true;
+  if (c.maxPerHost !== undefined) out.maxPerHost = c.maxPerHost;
+  if (c.colocateWith !== undefined) out.colocateWith = c.colocateWith;
+  if (c.conflictsWith?.length) out.conflictsWith = c.conflictsWith;
+  return out;
+}
+
+function health(raw: NonNullable<RawJob['health']>): JobHealth {
+  const h: JobHealth = {
+    intervalMs: raw.interval ?? JOB_DEFAULTS.health.intervalMs,
+    timeoutMs: raw.timeout ?? Math.min(JOB_DEFAULTS.health.timeoutMs, raw.interval ?? Infinity),
+  };
+  if (raw.http !== undefined) h.http = raw.http;
+  if (raw.tcp) h.tcp = true;
+  return h;
+}
+
+/** One zod issue → problems with `a.b[1].c` paths; unknown keys become one problem each. */
+function toProblems(issue: ZodIssue): SpecProblem[] {
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: 'unknown field' }));
+  }
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') return [{ path, message: 'required' }];
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Expected ')) {
+    return [{ path, message: `expected ${issue.expected}, got ${issue.received}` }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+export function formatPath(path: (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out;
+}
+
+function dedupe(problems: SpecProblem[]): SpecProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.path}\u0000${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
