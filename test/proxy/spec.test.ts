@@ -118,3 +118,27 @@ test('host key: port and trailing dot ignored, case-insensitive', () => {
   assert.equal(hostKey('web.service.cluster.'), 'web.service.cluster');
   assert.equal(hostKey('web.service.cluster'), 'web.service.cluster');
 });
+
+test('registry: updates keep upstream objects (pools, in-flight, ejection) and balancer state', async () => {
+  const { RouteRegistry } = await import('../../src/proxy/table.js');
+  const reg = new RouteRegistry('cluster', POOL);
+  reg.apply(buildRouteSpec([inst('web', 'a', 1), inst('web', 'b', 2)], 'cluster'));
+  const before = reg.table.byHost.get('web.service.cluster')!;
+  before.upstreams[0].inFlight = 7;
+  before.upstreams[1].ejectedUntil = 42;
+  before.state.cursor = 5;
+  before.stats.retries = 3;
+  reg.apply(buildRouteSpec([inst('web', 'a', 1), inst('web', 'b', 2), inst('web', 'c', 3), inst('db', 'd', 4)], 'cluster'));
+  const after = reg.table.byHost.get('web.service.cluster')!;
+  assert.notEqual(after, before, 'a new frozen table');
+  assert.equal(after.upstreams[0], before.upstreams[0]);
+  assert.equal(after.upstreams[0].inFlight, 7);
+  assert.equal(after.upstreams[1].ejectedUntil, 42);
+  assert.equal(after.state.cursor, 5);
+  assert.equal(after.stats.retries, 3);
+  reg.apply(buildRouteSpec([inst('web', 'b', 2, { health: 'critical' })], 'cluster'));
+  assert.equal(reg.table.byHost.get('web.service.cluster')!.upstreams.length, 0);
+  assert.equal(reg.table.byHost.has('db.service.cluster'), false);
+  assert.equal(reg.upstreams().live[0], before.upstreams[1], 'an unhealthy instance keeps its upstream');
+  await reg.close();
+});
