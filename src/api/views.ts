@@ -1,0 +1,179 @@
+/**
+ * What the read endpoints return, built by pure functions from one ClusterState snapshot (so they
+ * are tested with plain data). These shapes are the API's JSON contract, shared with the CLI.
+ */
+import type { Capacity, Health, HostStatus, ServiceInstance } from '../catalog/types.js';
+import {
+  instanceName,
+  type AllocDesired,
+  type AllocState,
+  type Evaluation,
+  type Job,
+  type JobRecord,
+  type PlacementFailure,
+} from '../scheduler/types.js';
+import type { ClusterState } from './cluster.js';
+
+export interface AllocView {
+  id: string;
+  job: string;
+  /** `<job>-<ordinal>`: the DNS instance name. */
+  instance: string;
+  ordinal: number;
+  host: string;
+  desired: AllocDesired;
+  jobVersion: number;
+  /** `pending` until the host's agent reports. */
+  state: AllocState;
+  healthy: boolean;
+  message?: string;
+  containerIds: string[];
+  createdAt: number;
+  updatedAt?: number;
+}
+
+export type JobState = 'stopped' | 'healthy' | 'pending' | 'degraded';
+
+export interface JobSummary {
+  name: string;
+  version: number;
+  state: JobState;
+  stopped: boolean;
+  global: boolean;
+  /** Replicas wanted: `count`, or for global jobs the allocations placed. */
+  wanted: number;
+  running: number;
+  healthy: number;
+  /** Replicas the last evaluation of this version could not place. */
+  unplaced: number;
+  images: string[];
+  labels: Record<string, string>;
+  submittedAt: number;
+}
+
+export interface JobDetail extends JobSummary {
+  job: Job;
+  allocations: AllocView[];
+  /** One entry per placement failure, with its explanation (`message`). */
+  unplacedReasons: PlacementFailure[];
+  evaluation?: Evaluation;
+}
+
+export interface HostView extends HostStatus {
+  used: Capacity;
+  allocations: number;
+}
+
+export interface ServiceView {
+  name: string;
+  tags: string[];
+  total: number;
+  healthy: number;
+  instances: ServiceInstance[];
+}
+
+export function allocViews(state: ClusterState, job?: string): AllocView[] {
+  return state.allocs
+    .filter((a) => job === undefined || a.job === job)
+    .map((a) => {
+      const s = state.statuses.get(a.id);
+      return {
+        id: a.id,
+        job: a.job,
+        instance: instanceName(a.job, a.ordinal),
+        ordinal: a.ordinal,
+        host: a.host,
+        desired: a.desired,
+        jobVersion: a.jobVersion,
+        state: s?.state ?? 'pending',
+        healthy: s?.healthy === true && s.state === 'running',
+        ...(s?.message ? { message: s.message } : {}),
+        containerIds: s?.containerIds ?? [],
+        createdAt: a.createdAt,
+        ...(s ? { updatedAt: s.updatedAt } : {}),
+      };
+    })
+    .sort((x, y) => x.job.localeCompare(y.job) || x.ordinal - y.ordinal || x.createdAt - y.createdAt);
+}
+
+export function jobDetail(state: ClusterState, record: JobRecord): JobDetail {
+  const allocations = allocViews(state, record.job.name);
+  const evaluation = state.evals.get(record.job.name);
+  // An evaluation of an older version says nothing about why the current one is unplaced.
+  const current = evaluation && evaluation.jobVersion === record.version && !record.stopped ? evaluation : undefined;
+  const unplacedReasons = current?.failures ?? [];
+  const live = allocations.filter((a) => a.desired === 'run');
+  const running = live.filter((a) => a.state === 'running').length;
+  const healthy = live.filter((a) => a.healthy && a.jobVersion === record.version).length;
+  const unplaced = unplacedReasons.reduce((n, f) => n + f.unplaced, 0);
+  const wanted = record.stopped ? 0 : record.job.global ? live.length + unplaced : record.job.count;
+  let jobState: JobState;
+  if (record.stopped) jobState = 'stopped';
+  else if (unplaced > 0 || current?.rollout?.state === 'failed') jobState = 'degraded';
+  else if (healthy >= wanted && live.length === wanted) jobState = 'healthy';
+  else jobState = 'pending';
+  return {
+    name: record.job.name,
+    version: record.version,
+    state: jobState,
+    stopped: record.stopped,
+    global: record.job.global,
+    wanted,
+    running,
+    healthy,
+    unplaced,
+    images: record.job.containers.map((c) => c.image),
+    labels: record.job.labels,
+    submittedAt: record.submittedAt,
+    job: record.job,
+    allocations,
+    unplacedReasons,
+    ...(evaluation ? { evaluation } : {}),
+  };
+}
+
+export function jobSummary(state: ClusterState, record: JobRecord): JobSummary {
+  const { job: _job, allocations: _a, unplacedReasons: _u, evaluation: _e, ...summary } = jobDetail(state, record);
+  return summary;
+}
+
+function jobResources(job: Job): Capacity {
+  return job.containers.reduce(
+    (sum, c) => ({ cpu: sum.cpu + c.resources.cpu, memory: sum.memory + c.resources.memory }),
+    { cpu: 0, memory: 0 },
+  );
+}
+
+export function hostViews(state: ClusterState, hosts: HostStatus[]): HostView[] {
+  const jobs = new Map(state.jobs.map((r) => [r.job.name, r.job]));
+  return hosts
+    .map((h) => {
+      const mine = state.allocs.filter((a) => a.host === h.name && a.desired === 'run');
+      const used = mine.reduce(
+        (sum, a) => {
+          const job = jobs.get(a.job);
+          const r = job ? jobResources(job) : { cpu: 0, memory: 0 };
+          return { cpu: sum.cpu + r.cpu, memory: sum.memory + r.memory };
+        },
+        { cpu: 0, memory: 0 },
+      );
+      return { ...h, used, allocations: mine.length };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+const passing = (h: Health): boolean => h === 'passing';
+
+export function serviceViews(instances: ServiceInstance[]): ServiceView[] {
+  const by = new Map<string, ServiceInstance[]>();
+  for (const i of instances) by.set(i.service, [...(by.get(i.service) ?? []), i]);
+  return [...by.entries()]
+    .map(([name, list]) => ({
+      name,
+      tags: [...new Set(list.flatMap((i) => i.tags))].sort(),
+      total: list.length,
+      healthy: list.filter((i) => passing(i.health)).length,
+      instances: [...list].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
