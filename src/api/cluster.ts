@@ -12,8 +12,8 @@ import {
   type Job,
   type JobRecord,
 } from '../scheduler/types.js';
+import { jobChangesWhatRuns, parseJobSpec } from '../scheduler/spec/index.js';
 import { ApiError } from './errors.js';
-import { parseJobSpec } from './interim-spec.js';
 
 export interface SubmitResult {
   record: JobRecord;
@@ -77,8 +77,7 @@ export function catalogCluster(catalog: Catalog): Cluster {
     parseSpec: parseJobSpec,
     async submit(job) {
       const found = await getRecord(job.name);
-      const runs = (j: Job): string => JSON.stringify({ ...j, count: 0 });
-      const same = found && !found.record.stopped && runs(found.record.job) === runs(job);
+      const same = found && !found.record.stopped && !jobChangesWhatRuns(found.record.job, job);
       const version = found ? found.record.version + (same ? 0 : 1) : 1;
       const record: JobRecord = { job, version, submittedAt: Date.now(), stopped: false };
       await put(record, found?.index ?? 0);
