@@ -1,0 +1,89 @@
+/** L4 behaviour over real sockets: a node echo server as the instance, proxy ports picked free. */
+import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { test } from 'node:test';
+import { createProxy } from '../../src/proxy/index.js';
+import { eventually } from '../support/wait.js';
+import { inst } from './helpers.js';
+
+/** A port free right now on 127.0.0.1 (proxy ports are fixed numbers by contract). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function echoServer(): Promise<Server> {
+  // allowHalfOpen + pipe to itself: echoes, and answers a FIN with a FIN after the echo.
+  const s = createServer({ allowHalfOpen: true }, (c) => c.pipe(c));
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  return s;
+}
+
+/** Sends `text`, half-closes, and collects everything until the proxy's FIN. */
+function roundTrip(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    let got = '';
+    c.on('data', (d) => (got += d));
+    c.on('end', () => {
+      c.end();
+      resolve(got);
+    });
+    c.on('error', reject);
+    c.on('connect', () => c.end(text));
+  });
+}
+
+test('L4: echo through the proxy port, dead instance skipped, half-close kept', async (t) => {
+  const echo = await echoServer();
+  const proxyPort = await freePort();
+  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', l4Bind: '127.0.0.1', policy: 'round-robin' });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise((r) => echo.close(r));
+  });
+  const meta = { proxy_port: String(proxyPort) };
+  await proxy.update([inst('echo', 'a-dead', 1, { meta }), inst('echo', 'b-live', (echo.address() as AddressInfo).port, { meta })]);
+  assert.deepEqual(proxy.l4Ports(), [proxyPort]);
+  for (let i = 0; i < 6; i++) assert.equal(await roundTrip(proxyPort, `hello ${i}`), `hello ${i}`);
+
+  const m = proxy.metrics().services.find((s) => s.service === 'echo')!;
+  assert.equal(m.connections, 6);
+  assert.equal(m.failedConnections, 0);
+  assert.ok(m.instances.find((i) => i.id === 'a-dead')!.connectErrors >= 1);
+  assert.equal(m.instances.find((i) => i.id === 'b-live')!.connections, 6);
+  await eventually(() => proxy.metrics().services[0].activeConnections === 0, 1_000, 'connections closed');
+});
+
+test('L4: listeners open and close as services appear and disappear; no instance closes the client', async (t) => {
+  const echo = await echoServer();
+  const [p1, p2] = [await freePort(), await freePort()];
+  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', l4Bind: '127.0.0.1', l4IdleTimeoutMs: 300 });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise((r) => echo.close(r));
+  });
+  const echoPort = (echo.address() as AddressInfo).port;
+  await proxy.update([inst('one', 'x', echoPort, { meta: { proxy_port: String(p1) } })]);
+  assert.deepEqual(proxy.l4Ports(), [p1]);
+  await proxy.update([inst('two', 'y', echoPort, { meta: { proxy_port: String(p2) } })]);
+  assert.deepEqual(proxy.l4Ports(), [p2]);
+  await assert.rejects(roundTrip(p1, 'x'), /ECONNREFUSED/);
+  assert.equal(await roundTrip(p2, 'via two'), 'via two');
+
+  // Idle timeout: a silent connection is closed by the proxy.
+  const idle = connect({ host: '127.0.0.1', port: p2 });
+  const t0 = Date.now();
+  await new Promise((r) => idle.on('close', r).on('error', () => undefined));
+  assert.ok(Date.now() - t0 < 2_000);
+
+  // Every instance dead: the client is closed rather than left hanging.
+  await proxy.update([inst('two', 'dead', 1, { meta: { proxy_port: String(p2) } })]);
+  // (a reset or an empty close, depending on whether the kernel still held the unread bytes)
+  const outcome = await roundTrip(p2, 'lost').catch((err: NodeJS.ErrnoException) => err.code);
+  assert.ok(outcome === '' || outcome === 'ECONNRESET', `closed, got ${outcome}`);
+  assert.equal(proxy.metrics().services[0].failedConnections, 1);
+});
