@@ -1,5 +1,4 @@
 import Docker from 'dockerode';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import {
   DockerError,
@@ -84,11 +83,19 @@ export class DockerodeAdapter implements DockerPort {
     const onAbort = () => stream.destroy();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const lines = createInterface({ input: stream, crlfDelay: Infinity });
-      for await (const line of lines) {
-        if (!line.trim()) continue;
-        const event = parseEvent(line);
-        if (event) yield event;
+      // Not readline: its iterator never settles when the input is destroyed, which left an aborted
+      // (or daemon-killed) subscription pending forever. A stream's own iterator always settles.
+      stream.setEncoding('utf8'); // a UTF-8 character split across chunks stays whole
+      let buffered = '';
+      for await (const chunk of stream) {
+        buffered += String(chunk);
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          const event = line.trim() ? parseEvent(line) : undefined;
+          if (event) yield event;
+        }
       }
       if (!signal.aborted) throw new DockerError('unavailable', 'event stream ended');
     } catch (err) {
