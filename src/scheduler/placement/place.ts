@@ -77,13 +77,13 @@ export function globalTargets(usage: ClusterUsage, job: Job): HostSlot[] {
 
 /**
  * Places one replica on each named host (global jobs; rolling updates of them), charging `usage`.
- * Hosts that cannot take it are counted per reason; `nextOrdinal` numbers the replicas that land.
+ * Hosts that cannot take it are counted per reason; `ordinalFor` numbers the replicas that land.
  */
 export function placeOnHosts(
   usage: ClusterUsage,
   job: Job,
   hosts: readonly string[],
-  nextOrdinal: () => number,
+  ordinalFor: (host: string) => number,
   wanted: number,
 ): PlaceResult {
   const placed: Placement[] = [];
@@ -96,7 +96,7 @@ export function placeOnHosts(
     const verdict: Verdict = slot ? feas.check(slot) : { filter: REASONS.down };
     if (verdict === undefined) {
       usage.add(name, job);
-      placed.push({ ordinal: nextOrdinal(), host: name });
+      placed.push({ ordinal: ordinalFor(name), host: name });
       continue;
     }
     unplaced++;

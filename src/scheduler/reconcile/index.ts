@@ -1,0 +1,11 @@
+export { reconcile } from './reconcile.js';
+export { stablyHealthy, type HostState } from './classify.js';
+export {
+  claimKey,
+  emptyPlan,
+  DEFAULT_GRACE_MS,
+  DEFAULT_CLAIM_GRACE_MS,
+  type Claim,
+  type Plan,
+  type ReconcileState,
+} from './types.js';

@@ -1,0 +1,52 @@
+import type { HostStatus } from '../../catalog/types.js';
+import type { AllocStatus, Allocation, Evaluation, JobRecord } from '../types.js';
+
+/** Who holds a replica slot `<job>/<ordinal>`: the commit point that keeps two leaders from doubling it. */
+export interface Claim {
+  id: string;
+  at: number;
+}
+
+export const claimKey = (job: string, ordinal: number): string => `${job}/${ordinal}`;
+
+/** Everything one evaluation pass looks at: an immutable snapshot of the cluster. */
+export interface ReconcileState {
+  now: number;
+  hosts: readonly HostStatus[];
+  jobs: readonly JobRecord[];
+  /** Every allocation, desired `run` or `stop`. */
+  allocations: readonly Allocation[];
+  /** Agent reports by allocation id. */
+  statuses: ReadonlyMap<string, AllocStatus>;
+  /** When the scheduler first saw each down host down; a down host missing here is down since `now`. */
+  hostDownSince: ReadonlyMap<string, number>;
+  /** How long a host may be down before its allocations are replaced elsewhere. */
+  graceMs: number;
+  /** Seeds placement shuffles and allocation ids: one seed, one plan. */
+  seed: number;
+  /** The last stored evaluation per job (a failed rollout stays failed until a new version). */
+  previous?: ReadonlyMap<string, Evaluation>;
+  /** Replica claims by `claimKey`; absent means none are known (pure tests). */
+  claims?: ReadonlyMap<string, Claim>;
+  /** A claim whose allocation is not (yet) visible is honoured this long: its writer may be mid-commit. */
+  claimGraceMs?: number;
+}
+
+/** What one pass decided; the service commits it, the test harness applies it to its state. */
+export interface Plan {
+  /** New allocations to create. */
+  place: Allocation[];
+  /** Allocations to rewrite with desired `stop` (their agent stops them and reports). */
+  stop: Allocation[];
+  /** Allocation keys to delete: stopped and reported, or on a host that is gone or down past grace. */
+  remove: Allocation[];
+  /** One per job evaluated. */
+  evaluations: Evaluation[];
+}
+
+export const DEFAULT_GRACE_MS = 10_000;
+export const DEFAULT_CLAIM_GRACE_MS = 5_000;
+
+export function emptyPlan(plan: Plan): boolean {
+  return plan.place.length === 0 && plan.stop.length === 0 && plan.remove.length === 0;
+}
