@@ -1,6 +1,6 @@
 /** Shared fixtures of the proxy tests: instances, node backends on port 0, and a Host-routed client. */
 import { createServer, request, type Agent, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { ServiceInstance } from '../../src/catalog/types.js';
 
 export function inst(service: string, id: string, port: number, extra: Partial<ServiceInstance> = {}): ServiceInstance {
@@ -79,4 +79,13 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => r());
     server.closeAllConnections();
   });
+}
+
+/** A port free right now on 127.0.0.1 (proxy ports are fixed numbers by contract). */
+export async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }

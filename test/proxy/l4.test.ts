@@ -4,16 +4,7 @@ import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { test } from 'node:test';
 import { createProxy } from '../../src/proxy/index.js';
 import { eventually } from '../support/wait.js';
-import { inst } from './helpers.js';
-
-/** A port free right now on 127.0.0.1 (proxy ports are fixed numbers by contract). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort, inst } from './helpers.js';
 
 async function echoServer(): Promise<Server> {
   // allowHalfOpen + pipe to itself: echoes, and answers a FIN with a FIN after the echo.
