@@ -99,6 +99,17 @@ export class FakeConsul {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix));
   }
 
+  /**
+   * Simulates a snapshot restore (or a new leader with an older state): every index drops to `index`
+   * and pending blocking reads return at once, with indexes lower than the ones they waited on.
+   */
+  restoreTo(index: number): void {
+    this.state.index = index;
+    for (const t of Object.keys(this.state.tables) as (keyof FakeState['tables'])[]) this.state.tables[t] = Math.min(this.state.tables[t], index);
+    for (const e of this.state.kv.values()) e.ModifyIndex = Math.min(e.ModifyIndex, index);
+    this.state.changes.emit('abandon');
+  }
+
   async close(): Promise<void> {
     this.state.close();
     this.server.closeAllConnections();
@@ -157,6 +168,7 @@ export class FakeConsul {
     const finish = () => {
       clearTimeout(timer);
       changes.off('change', onChange);
+      changes.off('abandon', finish);
       res.off('close', finish);
       if (!res.destroyed && !res.writableEnded) send(res, r.read());
     };
@@ -165,6 +177,7 @@ export class FakeConsul {
     };
     const timer = setTimeout(finish, Math.min(waitMs, 600_000));
     changes.on('change', onChange);
+    changes.on('abandon', finish);
     res.on('close', finish);
   }
 }
