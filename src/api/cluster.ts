@@ -19,6 +19,8 @@ export interface SubmitResult {
   record: JobRecord;
   /** True when no job of that name existed (or it was stopped). */
   created: boolean;
+  /** True when anything was written: created, new version, or new count. */
+  changed: boolean;
 }
 
 /** Everything the read endpoints show, read at (about) one moment. */
@@ -77,12 +79,14 @@ export function catalogCluster(catalog: Catalog): Cluster {
     parseSpec: parseJobSpec,
     async submit(job) {
       const found = await getRecord(job.name);
-      const same = found && !found.record.stopped && !jobChangesWhatRuns(found.record.job, job);
+      const created = !found || found.record.stopped;
+      const same = found !== undefined && !jobChangesWhatRuns(found.record.job, job);
+      if (!created && same && found.record.job.count === job.count) return { record: found.record, created, changed: false };
       const version = found ? found.record.version + (same ? 0 : 1) : 1;
       const record: JobRecord = { job, version, submittedAt: Date.now(), stopped: false };
       await put(record, found?.index ?? 0);
       if (!same) await catalog.kvPut(keys.jobVersion(job.name, version), JSON.stringify(record));
-      return { record, created: !found || found.record.stopped };
+      return { record, created, changed: true };
     },
     async stop(name) {
       const { record, index } = await mustGet(name);

@@ -1,9 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../log/index.js';
-import { flatten, type Sample } from './flatten.js';
+import { flatten, type FlattenHints, type Sample } from './flatten.js';
 
-/** A component's `metrics()`: a plain object of numbers (see flatten.ts for the naming rules). */
-export type MetricsSource = () => unknown;
+/**
+ * A component's `metrics()`: a plain object of numbers (see flatten.ts for the naming rules), or
+ * that function with hints naming the label of keyed objects and which values are counters.
+ */
+export type MetricsSource = (() => unknown) | ({ read: () => unknown } & FlattenHints);
 /** Sources by component name: `{ dns: () => dns.metrics(), proxy: … }`. */
 export type MetricsSources = Record<string, MetricsSource>;
 
@@ -58,7 +61,9 @@ export class ApiMetrics {
     const samples: Sample[] = [];
     for (const [name, source] of Object.entries(this.sources)) {
       try {
-        samples.push(...flatten(name, await source()));
+        const hints = typeof source === 'function' ? {} : source;
+        const read = typeof source === 'function' ? source : source.read;
+        samples.push(...flatten(name, await read(), hints));
       } catch (err) {
         this.sourceErrors.inc({ source: name });
         this.log.warn({ err, source: name }, 'metrics source failed');

@@ -11,6 +11,7 @@ describe('API hosts, services, metrics, healthz', () => {
       metricsSources: {
         dns: () => ({ queriesTotal: ++dnsQueries, responsesByRcode: { NOERROR: 7, NXDOMAIN: 2 }, zoneRecords: 12 }),
         proxy: () => ({ l7: { requestsTotal: 5, inFlight: 1 }, note: 'skipped' }),
+        registrar: { read: () => ({ events: { start: 3 }, syncs: 2 }), labels: { events: 'type' }, counters: ['events', 'syncs'] },
         broken: () => {
           throw new Error('boom');
         },
@@ -67,6 +68,8 @@ describe('API hosts, services, metrics, healthz', () => {
     assert.equal(samples.get('maestro_dns_zone_records'), 12);
     assert.equal(samples.get('maestro_proxy_l7_requests_total'), 5);
     assert.equal(samples.get('maestro_proxy_l7_in_flight'), 1);
+    assert.equal(samples.get('maestro_registrar_events_total{type="start"}'), 3);
+    assert.equal(samples.get('maestro_registrar_syncs_total'), 2);
     assert.equal(samples.get('maestro_api_metrics_source_errors_total{source="broken"}'), 1);
     assert.ok(samples.get('maestro_api_requests_total{method="GET",route="/v1/jobs",code="200"}')! >= 1);
     assert.ok(samples.has('maestro_process_cpu_user_seconds_total'));

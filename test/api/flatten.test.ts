@@ -30,4 +30,18 @@ describe('metrics flattening', () => {
     ]);
     assert.deepEqual(flatten('dns', undefined), []);
   });
+
+  it('follows the hints: declared label names and counters', () => {
+    const samples = flatten(
+      'dns',
+      { responses: { NOERROR: 4 }, truncated: 2, zone: { names: 3 }, l7: { byCode: { '200': 1 } } },
+      { labels: { responses: 'rcode', 'l7.byCode': 'code' }, counters: ['responses', 'truncated'] },
+    );
+    assert.deepEqual(samples, [
+      { name: 'maestro_dns_responses_total', type: 'counter', label: 'rcode', labelValue: 'NOERROR', value: 4 },
+      { name: 'maestro_dns_truncated_total', type: 'counter', value: 2 },
+      { name: 'maestro_dns_zone_names', type: 'gauge', value: 3 },
+      { name: 'maestro_dns_l7_by_code', type: 'gauge', label: 'code', labelValue: '200', value: 1 },
+    ]);
+  });
 });

@@ -22,8 +22,8 @@ export function jobRoutes(router: Router, cluster: Cluster): void {
     // A JSON body that does not parse is a malformed request, not an invalid spec.
     if (isJson(req)) jsonObject(text);
     const job = cluster.parseSpec(text);
-    const { created } = await cluster.submit(job);
-    return { status: created ? 201 : 200, json: { created, job: await detail(job.name) } };
+    const { created, changed } = await cluster.submit(job);
+    return { status: created ? 201 : 200, json: { created, changed, job: await detail(job.name) } };
   });
 
   router.add('GET', '/v1/jobs', async (req) => {
