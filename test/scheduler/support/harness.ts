@@ -77,29 +77,35 @@ export class Harness {
   }
 
   /** Every live host's agent: new allocations start (healthy at once), stop-desired ones stop. */
-  agents(opts: { healthy?: boolean } = {}): void {
+  agents(opts: { healthy?: boolean } = {}): number {
+    let changes = 0;
     for (const a of this.allocs.values()) {
       if (!this.hosts.get(a.host)?.alive) continue;
       const s = this.statuses.get(a.id);
       if (a.desired === 'stop') {
-        if (s?.state !== 'stopped' && s?.state !== 'failed') this.report(a.id, { state: 'stopped', healthy: false });
+        if (s?.state !== 'stopped' && s?.state !== 'failed') {
+          this.report(a.id, { state: 'stopped', healthy: false });
+          changes++;
+        }
       } else if (!s) {
         const healthy = opts.healthy ?? true;
         this.report(a.id, { state: 'running', healthy, ...(healthy ? { healthySince: this.now } : {}) });
+        changes++;
       }
     }
+    return changes;
   }
 
   report(allocId: string, s: Partial<AllocStatus> & Pick<AllocStatus, 'state'>): void {
     this.statuses.set(allocId, { allocId, containerIds: [], healthy: false, updatedAt: this.now, ...s });
   }
 
-  /** process() + agents() until a pass changes nothing (or `rounds` passes). */
+  /** process() + agents() until neither changes anything (or `rounds` passes). */
   settle(rounds = 10): void {
     for (let i = 0; i < rounds; i++) {
       const p = this.process();
-      this.agents();
-      if (p.place.length === 0 && p.stop.length === 0 && p.remove.length === 0) return;
+      const reported = this.agents();
+      if (p.place.length === 0 && p.stop.length === 0 && p.remove.length === 0 && reported === 0) return;
     }
   }
 
