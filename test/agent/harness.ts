@@ -52,7 +52,7 @@ export function harness(t: TestContext, catalog: Catalog = createEmbeddedCatalog
     },
     job(name, over = {}, containers) {
       const members = (containers ?? [{}]).map((c) => ({ image: TEST_IMAGE, command: ['sleep', '3600'], ...c }));
-      return jobFixture(name, { labels: { [SCOPE_LABEL]: scope }, ...over }, members);
+      return jobFixture(name, { ...over, labels: { ...over.labels, [SCOPE_LABEL]: scope } }, members);
     },
     async putJob(job, version = 1) {
       const record: JobRecord = { job, version, submittedAt: Date.now(), stopped: false };

@@ -13,7 +13,6 @@ test('3 replicas on one host: named, labelled, published, reported; stop and rem
   const j = h.job(name, { tags: ['blue'], labels: { tier: 'front' } }, [
     { command: ['sh', '-c', 'mkdir -p /www && exec httpd -f -p 80 -h /www'], ports: [{ name: 'http', container: 80, protocol: 'tcp', proxy: 18080 }] },
   ]);
-  j.labels['maestro.test.scope'] = h.scope;
   await h.putJob(j);
   const allocs = [0, 1, 2].map((o) => alloc(name, o, { id: `${name}-${o}-x${o}`, host: 'h1' }));
   for (const a of allocs) await h.putAlloc(a);
