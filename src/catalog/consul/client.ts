@@ -110,11 +110,6 @@ function consulIndex(res: IncomingMessage | undefined): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
-/** The HTTP status of a failed call, when Consul answered at all. */
-export function statusOf(err: unknown): number | undefined {
-  return err instanceof CatalogError ? (err.cause as { status?: number } | undefined)?.status : undefined;
-}
-
 /**
  * Consul answers errors as `text/plain` bodies with a status: 400 for malformed requests, 403 for
  * ACLs, 404 for unknown IDs, 500 for RPC failures (no leader, invalid session, ...). Anything that is
