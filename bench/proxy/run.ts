@@ -1,0 +1,108 @@
+/**
+ * wrk through Maestro's L7 and L4 proxies and through HAProxy (HTTP and TCP mode) in front of the
+ * same three backends, alternating rounds; prints median req/s, median p99 and the ratios.
+ *
+ *   node .build/<you>/bench/proxy/run.js [--rounds 3] [--duration 5] [--connections 50] [--policy least-in-flight]
+ *
+ * Needs Debian's `wrk`, `haproxy` and `taskset`. The proxy under test runs on core 0; wrk and the
+ * backends (one HAProxy process answering `http-request return`, so they are never the bottleneck)
+ * on core 1. Not run by CI.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { freePorts, median, runWrk, type WrkResult } from './wrk.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '50' },
+    policy: { type: 'string', default: 'least-in-flight' },
+  },
+});
+const rounds = Number(values.rounds);
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+
+const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-proxy-'));
+const children: ChildProcess[] = [];
+const cleanup = () => {
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+function start(cpu: number, cmd: string, args: string[]): ChildProcess {
+  const child = spawn('taskset', ['-c', String(cpu), cmd, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+async function haproxy(name: string, cpu: number, config: string): Promise<void> {
+  const file = join(dir, `${name}.cfg`);
+  writeFileSync(file, config);
+  start(cpu, 'haproxy', ['-db', '-f', file]);
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+const GLOBAL = `global\n  nbthread 1\n  maxconn 4000\ndefaults\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n`;
+
+const [b1, b2, b3, haHttp, haTcp, mL4] = await freePorts(6);
+const backends = [b1, b2, b3];
+await haproxy(
+  'backends',
+  1,
+  `${GLOBAL}frontend backends\n  mode http\n${backends.map((p) => `  bind 127.0.0.1:${p}\n`).join('')}  http-request return status 200 content-type text/plain string "hello from a backend\\n"\n`,
+);
+const servers = backends.map((p, i) => `  server s${i} 127.0.0.1:${p}\n`).join('');
+await haproxy(
+  'haproxy-http',
+  0,
+  `${GLOBAL}frontend fe\n  mode http\n  bind 127.0.0.1:${haHttp}\n  default_backend be\nbackend be\n  mode http\n  balance leastconn\n  http-reuse always\n${servers}`,
+);
+await haproxy('haproxy-tcp', 0, `${GLOBAL}listen tcp\n  mode tcp\n  bind 127.0.0.1:${haTcp}\n  balance leastconn\n${servers}`);
+
+const serverJs = join(fileURLToPath(new URL('.', import.meta.url)), 'maestro-server.js');
+const maestro = start(0, process.execPath, [serverJs, backends.join(','), String(mL4), values.policy!]);
+const ports = await new Promise<{ http: number; l4: number }>((resolve, reject) => {
+  maestro.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(String(d))));
+  maestro.once('exit', (code) => reject(new Error(`maestro proxy exited with ${code}`)));
+});
+
+const HOST = 'web.service.cluster';
+const subjects: Record<string, { port: number }> = {
+  'maestro-l7': { port: ports.http },
+  'haproxy-http': { port: haHttp },
+  'maestro-l4': { port: ports.l4 },
+  'haproxy-tcp': { port: haTcp },
+};
+const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
+
+console.log(`proxy bench: ${rounds} rounds × ${duration}s, ${connections} connections, policy ${values.policy}; proxies on core 0, wrk + backends on core 1`);
+for (const name of Object.keys(subjects)) await runWrk(subjects[name].port, HOST, 2, connections); // warm-up (JIT, pools)
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 === 0 ? Object.keys(subjects) : Object.keys(subjects).reverse();
+  for (const name of order) {
+    const r = await runWrk(subjects[name].port, HOST, duration, connections);
+    results[name].push(r);
+    console.log(`  round ${round + 1} ${name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  errors ${r.errors}`);
+  }
+}
+
+const med = (name: string) => ({ rps: median(results[name].map((r) => r.rps)), p99: median(results[name].map((r) => r.p99Ms)) });
+console.log('\nmedians:');
+for (const name of Object.keys(subjects)) {
+  const m = med(name);
+  console.log(`  ${name.padEnd(13)} ${m.rps.toFixed(0).padStart(7)} req/s  p99 ${m.p99.toFixed(2)} ms`);
+}
+const l7 = med('maestro-l7').rps / med('haproxy-http').rps;
+const l4 = med('maestro-l4').rps / med('haproxy-tcp').rps;
+console.log(`\nratio L7 maestro/haproxy-http: ${l7.toFixed(2)} (target ≥ 0.50) ${l7 >= 0.5 ? 'ok' : 'BELOW TARGET'}`);
+console.log(`ratio L4 maestro/haproxy-tcp:  ${l4.toFixed(2)} (target ≥ 0.90) ${l4 >= 0.9 ? 'ok' : 'BELOW TARGET'}`);
+maestro.stdin!.end();
+process.exit(0);
