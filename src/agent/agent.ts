@@ -9,13 +9,15 @@ import type { Catalog, Capacity } from '../catalog/types.js';
 import { sleep, watch } from '../catalog/watch.js';
 import type { DockerPort } from '../docker/types.js';
 import type { Logger } from '../log/index.js';
-import { keys, type AllocStatus, type Allocation } from '../scheduler/types.js';
+import { keys, type Allocation } from '../scheduler/types.js';
 import { JobSpecs, parseAllocations, parseJobRecords } from './desired.js';
 import { execute } from './executor.js';
 import { heartbeat } from './heartbeat.js';
 import { AGENT_LABELS } from './labels.js';
-import { plan, sameStatus } from './plan.js';
+import { followEvents } from './events.js';
+import { plan } from './plan.js';
 import { proxiedServices, type PodContext } from './pod.js';
+import { StatusStore } from './status-store.js';
 
 export interface AgentOptions {
   catalog: Catalog;
@@ -61,9 +63,6 @@ export interface Agent {
   metrics(): AgentMetrics;
 }
 
-/** Container events after which Docker's state may no longer match the last pass. */
-const RELEVANT = /^(start|die|destroy|stop|oom|health_status)/;
-
 export function startAgent(opts: AgentOptions): Agent {
   const { catalog, docker, host, logger } = opts;
   const ac = new AbortController();
@@ -77,8 +76,7 @@ export function startAgent(opts: AgentOptions): Agent {
   let allocs: Allocation[] | undefined;
   let allocsText = '';
   let jobsText = '';
-  /** Statuses as last written; loaded from the catalog on the first pass so restarts write nothing new. */
-  let written: Map<string, AllocStatus> | undefined;
+  const store = new StatusStore(catalog, host, () => m.statusWrites++);
 
   let dirty = false;
   let loop: Promise<void> | undefined;
@@ -112,13 +110,16 @@ export function startAgent(opts: AgentOptions): Agent {
     m.lastReconcileAt = Date.now();
     const containers = await docker.listContainers({ all: true, labels: [`${AGENT_LABELS.host}=${host}`, AGENT_LABELS.alloc] });
     const desired = await specs.resolve(current);
-    written ??= await loadStatuses();
+    const previous = await store.previous();
     const ids = new Set(current.map((a) => a.id));
     for (const id of startFailures.keys()) if (!ids.has(id)) startFailures.delete(id);
 
-    const p = plan({ allocs: desired, containers, startFailures, previous: written ?? new Map(), now: Date.now() });
+    const p = plan({ allocs: desired, containers, startFailures, previous, now: Date.now() });
     // A catalog outage must not hold Docker back (nor the reverse): report, act, then raise errors.
-    const reported = await writeStatuses(p.statuses, ids).then(() => undefined, (err: unknown) => err);
+    const reported = await store.write(p.statuses, ids).then(
+      () => undefined,
+      (err: unknown) => (m.catalogErrors++, err),
+    );
     if (p.actions.length === 0) {
       if (reported) throw reported;
       return;
@@ -133,40 +134,6 @@ export function startAgent(opts: AgentOptions): Agent {
     dirty = true; // list again to report what the actions achieved
   }
 
-  async function loadStatuses(): Promise<Map<string, AllocStatus> | undefined> {
-    try {
-      const { value } = await catalog.kvList(keys.allocStatusPrefix(host));
-      return new Map(value.map((e) => JSON.parse(e.value) as AllocStatus).map((s) => [s.allocId, s]));
-    } catch (err) {
-      m.catalogErrors++;
-      logger.warn({ err }, 'cannot read allocation statuses; will retry');
-      return undefined;
-    }
-  }
-
-  /** Writes changed statuses and deletes those of allocations that are gone; errors retry next pass. */
-  async function writeStatuses(statuses: AllocStatus[], live: Set<string>): Promise<void> {
-    if (!written) return;
-    const known = written;
-    const ops = statuses
-      .filter((s) => !sameStatus(known.get(s.allocId), s))
-      .map(async (s) => {
-        await catalog.kvPut(keys.allocStatus(host, s.allocId), JSON.stringify(s));
-        known.set(s.allocId, s);
-        m.statusWrites++;
-      });
-    for (const id of known.keys()) {
-      if (live.has(id)) continue;
-      ops.push(catalog.kvDelete(keys.allocStatus(host, id)).then(() => void known.delete(id)));
-    }
-    const results = await Promise.allSettled(ops);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      m.catalogErrors++;
-      throw failed.reason;
-    }
-  }
-
   async function podContext(): Promise<PodContext> {
     let instances: Awaited<ReturnType<Catalog['listInstances']>>['value'] = [];
     try {
@@ -178,32 +145,13 @@ export function startAgent(opts: AgentOptions): Agent {
     return { host, proxyHost: opts.proxyHost, proxied: proxiedServices(specs.currentJobs(), instances), dns: opts.dns };
   }
 
-  async function followEvents(): Promise<void> {
-    let failures = 0;
-    while (!signal.aborted) {
-      try {
-        for await (const ev of docker.events(signal)) {
-          failures = 0;
-          if (ev.attributes[AGENT_LABELS.host] === host && RELEVANT.test(ev.action)) trigger();
-        }
-      } catch (err) {
-        failures++;
-        m.dockerEventErrors++;
-        logger.warn({ err, attempt: failures }, 'docker event stream failed; reconnecting');
-      }
-      if (signal.aborted) return;
-      await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 10)), signal);
-      trigger(); // events may have been missed meanwhile
-    }
-  }
-
   const onWatchError = (what: string) => (err: unknown, attempt: number) => {
     m.catalogErrors++;
     logger.warn({ err, attempt }, `${what} watch failed; keeping last known state`);
   };
 
   // Subscribe to Docker events first, then read the catalog and list (registrator's order).
-  const tasks: Promise<unknown>[] = [followEvents()];
+  const tasks: Promise<unknown>[] = [followEvents(docker, host, signal, trigger, () => m.dockerEventErrors++, logger)];
   tasks.push(
     watch(
       (o) => catalog.kvList(keys.allocPrefix(host), o),
