@@ -16,6 +16,7 @@ import { ConsulHttp } from './client.js';
 import { Hosts } from './hosts.js';
 import { Instances } from './instances.js';
 import { KvStore } from './kv.js';
+import { InstanceReads } from './reads.js';
 
 export { HOSTS_PREFIX } from './hosts.js';
 
@@ -46,6 +47,7 @@ class ConsulCatalog implements Catalog {
   private readonly kv: KvStore;
   private readonly hosts: Hosts;
   private readonly instances: Instances;
+  private readonly reads: InstanceReads;
 
   constructor(opts: ConsulCatalogOptions) {
     const log = opts.logger.child({ catalog: 'consul', host: opts.hostName });
@@ -53,6 +55,7 @@ class ConsulCatalog implements Catalog {
     this.http = new ConsulHttp(opts.url, opts.token);
     this.kv = new KvStore(this.http);
     this.hosts = new Hosts(this.kv, log);
+    this.reads = new InstanceReads(this.http);
     this.instances = new Instances(
       this.http,
       log,
@@ -94,13 +97,13 @@ class ConsulCatalog implements Catalog {
     return this.instances.setHealth(id, health);
   }
   listInstances(opts?: BlockingOptions & { host?: string }): Promise<Indexed<ServiceInstance[]>> {
-    return this.instances.list(opts);
+    return this.reads.list(opts);
   }
   healthyInstances(service: string, opts?: BlockingOptions): Promise<Indexed<ServiceInstance[]>> {
-    return this.instances.healthy(service, opts);
+    return this.reads.healthy(service, opts);
   }
   listServices(opts?: BlockingOptions): Promise<Indexed<Record<string, string[]>>> {
-    return this.instances.services(opts);
+    return this.reads.services(opts);
   }
 
   kvGet(key: string, opts?: BlockingOptions): Promise<Indexed<KVEntry | undefined>> {
