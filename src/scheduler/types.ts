@@ -148,6 +148,12 @@ export const keys = {
   evaluation: (job: string) => `maestro/evals/${job}`,
   evaluationPrefix: 'maestro/evals/',
   leaderLock: 'maestro/scheduler/leader',
+  /**
+   * Which allocation holds replica `<job>-<ordinal>`: the scheduler writes it with CAS before the
+   * allocation itself, so two leaders racing for one replica cannot both place it.
+   */
+  allocClaim: (job: string, ordinal: number) => `maestro/alloc-claims/${job}/${ordinal}`,
+  allocClaimsPrefix: 'maestro/alloc-claims/',
 } as const;
 
 /** Labels the agent puts on every container it creates (DESIGN.md, "Jobs"). */
