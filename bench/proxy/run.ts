@@ -43,11 +43,12 @@ function start(cpu: number, cmd: string, args: string[]): ChildProcess {
   return child;
 }
 
-async function haproxy(name: string, cpu: number, config: string): Promise<void> {
+async function haproxy(name: string, cpu: number, config: string): Promise<number> {
   const file = join(dir, `${name}.cfg`);
   writeFileSync(file, config);
-  start(cpu, 'haproxy', ['-db', '-f', file]);
+  const child = start(cpu, 'haproxy', ['-db', '-f', file]);
   await new Promise((r) => setTimeout(r, 500));
+  return child.pid!;
 }
 
 const GLOBAL = `global\n  nbthread 1\n  maxconn 4000\ndefaults\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n`;
@@ -60,12 +61,12 @@ await haproxy(
   `${GLOBAL}frontend backends\n  mode http\n${backends.map((p) => `  bind 127.0.0.1:${p}\n`).join('')}  http-request return status 200 content-type text/plain string "hello from a backend\\n"\n`,
 );
 const servers = backends.map((p, i) => `  server s${i} 127.0.0.1:${p}\n`).join('');
-await haproxy(
+const haHttpPid = await haproxy(
   'haproxy-http',
   0,
   `${GLOBAL}frontend fe\n  mode http\n  bind 127.0.0.1:${haHttp}\n  default_backend be\nbackend be\n  mode http\n  balance leastconn\n  http-reuse always\n${servers}`,
 );
-await haproxy('haproxy-tcp', 0, `${GLOBAL}listen tcp\n  mode tcp\n  bind 127.0.0.1:${haTcp}\n  balance leastconn\n${servers}`);
+const haTcpPid = await haproxy('haproxy-tcp', 0, `${GLOBAL}listen tcp\n  mode tcp\n  bind 127.0.0.1:${haTcp}\n  balance leastconn\n${servers}`);
 
 const serverJs = join(fileURLToPath(new URL('.', import.meta.url)), 'maestro-server.js');
 const maestro = start(0, process.execPath, [serverJs, backends.join(','), String(mL4), values.policy!]);
@@ -75,11 +76,11 @@ const ports = await new Promise<{ http: number; l4: number }>((resolve, reject) 
 });
 
 const HOST = 'web.service.cluster';
-const subjects: Record<string, { port: number }> = {
-  'maestro-l7': { port: ports.http },
-  'haproxy-http': { port: haHttp },
-  'maestro-l4': { port: ports.l4 },
-  'haproxy-tcp': { port: haTcp },
+const subjects: Record<string, { port: number; pid: number }> = {
+  'maestro-l7': { port: ports.http, pid: maestro.pid! },
+  'haproxy-http': { port: haHttp, pid: haHttpPid },
+  'maestro-l4': { port: ports.l4, pid: maestro.pid! },
+  'haproxy-tcp': { port: haTcp, pid: haTcpPid },
 };
 const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
 
@@ -88,21 +89,31 @@ for (const name of Object.keys(subjects)) await runWrk(subjects[name].port, HOST
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? Object.keys(subjects) : Object.keys(subjects).reverse();
   for (const name of order) {
-    const r = await runWrk(subjects[name].port, HOST, duration, connections);
+    const r = await runWrk(subjects[name].port, HOST, duration, connections, subjects[name].pid);
     results[name].push(r);
-    console.log(`  round ${round + 1} ${name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  errors ${r.errors}`);
+    console.log(
+      `  round ${round + 1} ${name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  ${r.cpuUsPerReq.toFixed(1).padStart(5)} µs CPU/req  errors ${r.errors}`,
+    );
   }
 }
 
-const med = (name: string) => ({ rps: median(results[name].map((r) => r.rps)), p99: median(results[name].map((r) => r.p99Ms)) });
+const med = (name: string) => ({
+  rps: median(results[name].map((r) => r.rps)),
+  p99: median(results[name].map((r) => r.p99Ms)),
+  cpu: median(results[name].map((r) => r.cpuUsPerReq)),
+});
 console.log('\nmedians:');
 for (const name of Object.keys(subjects)) {
   const m = med(name);
-  console.log(`  ${name.padEnd(13)} ${m.rps.toFixed(0).padStart(7)} req/s  p99 ${m.p99.toFixed(2)} ms`);
+  console.log(`  ${name.padEnd(13)} ${m.rps.toFixed(0).padStart(7)} req/s  p99 ${m.p99.toFixed(2).padStart(7)} ms  ${m.cpu.toFixed(1).padStart(5)} µs CPU/req (≈ ${(1e6 / m.cpu).toFixed(0)} req/s per core)`);
 }
 const l7 = med('maestro-l7').rps / med('haproxy-http').rps;
 const l4 = med('maestro-l4').rps / med('haproxy-tcp').rps;
 console.log(`\nratio L7 maestro/haproxy-http: ${l7.toFixed(2)} (target ≥ 0.50) ${l7 >= 0.5 ? 'ok' : 'BELOW TARGET'}`);
 console.log(`ratio L4 maestro/haproxy-tcp:  ${l4.toFixed(2)} (target ≥ 0.90) ${l4 >= 0.9 ? 'ok' : 'BELOW TARGET'}`);
+// On a busy shared machine throughput mostly measures the neighbours; CPU per request does not.
+const l7cpu = med('haproxy-http').cpu / med('maestro-l7').cpu;
+const l4cpu = med('haproxy-tcp').cpu / med('maestro-l4').cpu;
+console.log(`CPU-efficiency ratio L7 (haproxy µs / maestro µs per request): ${l7cpu.toFixed(2)}; L4: ${l4cpu.toFixed(2)}`);
 maestro.stdin!.end();
 process.exit(0);
