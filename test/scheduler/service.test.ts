@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createEmbeddedCatalog } from '../../src/catalog/embedded/index.js';
+import type { Catalog } from '../../src/catalog/types.js';
+import { silentLogger } from '../../src/log/index.js';
+import { scaleJob, submitJob } from '../../src/scheduler/jobs.js';
+import { startScheduler, type Scheduler } from '../../src/scheduler/service/index.js';
+import { keys, type Allocation, type Evaluation } from '../../src/scheduler/types.js';
+import { eventually } from '../support/wait.js';
+import { FakeAgent } from './support/fake-agent.js';
+import { mockJob } from './support/fixtures.js';
+
+async function allocations(catalog: Catalog): Promise<Allocation[]> {
+  const { value } = await catalog.kvList(keys.allocsPrefix);
+  return value.map((e) => JSON.parse(e.value) as Allocation);
+}
+
+async function running(catalog: Catalog, job: string): Promise<Allocation[]> {
+  return (await allocations(catalog)).filter((a) => a.job === job && a.desired === 'run').sort((a, b) => a.ordinal - b.ordinal);
+}
+
+function start(catalog: Catalog, id: string, over: Partial<Parameters<typeof startScheduler>[0]> = {}): Scheduler {
+  return startScheduler({ catalog, logger: silentLogger, id, seed: 1, intervalMs: 100, retryMs: 100, graceMs: 500, ...over });
+}
+
+test('service: places under per-host keys, scales down through stop → agent report → delete', async (t) => {
+  const catalog = createEmbeddedCatalog();
+  const agents = await Promise.all(['h1', 'h2'].map((h) => new FakeAgent(catalog, h).start()));
+  const sched = start(catalog, 's1');
+  t.after(async () => {
+    await sched.stop();
+    agents.forEach((a) => a.stop());
+    await catalog.close();
+  });
+  await eventually(() => sched.isLeader(), 5_000, 'leadership');
+  await submitJob(catalog, mockJob('web', { count: 4 }));
+  const placed = await eventually(async () => ((await running(catalog, 'web')).length === 4 ? running(catalog, 'web') : undefined), 5_000, '4 replicas');
+  assert.deepEqual(placed.map((a) => a.ordinal), [0, 1, 2, 3]);
+  for (const a of placed) {
+    assert.ok((await catalog.kvGet(keys.alloc(a.host, a.id))).value, 'stored under its host');
+    assert.equal(JSON.parse((await catalog.kvGet(keys.allocClaim('web', a.ordinal))).value!.value).id, a.id, 'claimed');
+  }
+  assert.deepEqual(new Set(placed.map((a) => a.host)), new Set(['h1', 'h2']));
+
+  await scaleJob(catalog, 'web', 1);
+  await eventually(async () => (await allocations(catalog)).length === 1, 5_000, 'surplus stopped and deleted');
+  assert.deepEqual((await running(catalog, 'web')).map((a) => a.id), [placed[0]!.id]);
+  const statuses = await catalog.kvList(keys.allocStatusesPrefix);
+  assert.equal(statuses.value.length, 1, 'statuses of deleted allocations are deleted too');
+  const ev = JSON.parse((await catalog.kvGet(keys.evaluation('web'))).value!.value) as Evaluation;
+  assert.equal(ev.jobVersion, 1);
+  assert.ok(sched.metrics().placed >= 4);
+  assert.ok(sched.metrics().removed >= 3);
+});
+
+test('service: replicas on a dead host move after the grace period, keeping their names', async (t) => {
+  const catalog = createEmbeddedCatalog();
+  const agents = await Promise.all(['h1', 'h2', 'h3'].map((h) => new FakeAgent(catalog, h).start()));
+  const sched = start(catalog, 's1', { graceMs: 400 });
+  t.after(async () => {
+    await sched.stop();
+    agents.forEach((a) => a.stop());
+    await catalog.close();
+  });
+  await submitJob(catalog, mockJob('db', { count: 3, constraints: { distinctHosts: true } }));
+  const before = await eventually(async () => ((await running(catalog, 'db')).length === 3 ? running(catalog, 'db') : undefined), 5_000, 'placed');
+  const onH2 = before.find((a) => a.host === 'h2')!;
+  const extra = await new FakeAgent(catalog, 'h4').start();
+  t.after(() => extra.stop());
+  await agents[1]!.kill();
+  const killedAt = Date.now();
+  const moved = await eventually(async () => (await running(catalog, 'db')).find((a) => a.ordinal === onH2.ordinal && a.host === 'h4'), 5_000, 'moved to h4');
+  assert.ok(Date.now() - killedAt >= 400, 'not before the grace period');
+  assert.notEqual(moved.id, onH2.id);
+  assert.equal((await catalog.kvGet(keys.alloc('h2', onH2.id))).value, undefined, 'the lost allocation is deleted');
+  assert.deepEqual((await running(catalog, 'db')).map((a) => a.ordinal), [0, 1, 2]);
+});
+
+test('service: the standby takes over when the leader session dies, without duplicate replicas', async (t) => {
+  const catalog = createEmbeddedCatalog();
+  const agents = await Promise.all(['h1', 'h2', 'h3'].map((h) => new FakeAgent(catalog, h).start()));
+  const a = start(catalog, 'a', { seed: 1 });
+  const b = start(catalog, 'b', { seed: 2 });
+  t.after(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+    agents.forEach((x) => x.stop());
+    await catalog.close();
+  });
+  await eventually(() => a.isLeader() || b.isLeader(), 5_000, 'a leader');
+  assert.equal(a.isLeader() && b.isLeader(), false, 'one leader');
+  await submitJob(catalog, mockJob('web', { count: 6 }));
+  await eventually(async () => (await running(catalog, 'web')).length === 6, 5_000, '6 replicas');
+
+  // Watch every allocation ever written while leadership changes hands.
+  const seen = new Map<string, Allocation>();
+  const abort = new AbortController();
+  const sampling = (async () => {
+    while (!abort.signal.aborted) {
+      const run = await running(catalog, 'web');
+      for (const x of run) seen.set(x.id, x);
+      const ordinals = run.map((x) => x.ordinal);
+      assert.equal(new Set(ordinals).size, ordinals.length, `duplicate replica: ${ordinals}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+
+  const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
+  const lock = (await catalog.kvGet(keys.leaderLock)).value!;
+  const killedAt = Date.now();
+  await catalog.destroySession(lock.session!);
+  // Both may be evaluating now: the old leader has not noticed yet.
+  await scaleJob(catalog, 'web', 9);
+  await Promise.all([leader.evaluateNow(), standby.evaluateNow()]);
+  await eventually(() => standby.isLeader(), 5_000, 'standby takes over');
+  const tookOverMs = Date.now() - killedAt;
+  assert.ok(tookOverMs < 3_000, `took over in ${tookOverMs} ms`);
+  await eventually(async () => (await running(catalog, 'web')).length === 9, 5_000, '9 replicas');
+  await new Promise((r) => setTimeout(r, 300));
+  abort.abort();
+  await sampling;
+  const final = await running(catalog, 'web');
+  assert.deepEqual(final.map((x) => x.ordinal), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(leader.isLeader(), false);
+  // Every replica ordinal was only ever held by one allocation.
+  const perOrdinal = new Map<number, Set<string>>();
+  for (const x of seen.values()) perOrdinal.set(x.ordinal, (perOrdinal.get(x.ordinal) ?? new Set()).add(x.id));
+  assert.deepEqual([...perOrdinal.values()].map((s) => s.size), Array(9).fill(1));
+});
+
+test('service: two schedulers racing on one state cannot double a replica (claims)', async (t) => {
+  const catalog = createEmbeddedCatalog();
+  const agents = await Promise.all(['h1', 'h2'].map((h) => new FakeAgent(catalog, h).start()));
+  t.after(async () => {
+    agents.forEach((x) => x.stop());
+    await catalog.close();
+  });
+  await submitJob(catalog, mockJob('web', { count: 5 }));
+  // Two commits from one snapshot, as two leaders would make them.
+  const { readSnapshot, commitPlan } = await import('../../src/scheduler/service/index.js');
+  const { reconcile } = await import('../../src/scheduler/reconcile/index.js');
+  const snap = await readSnapshot(catalog);
+  const plan = (seed: number) =>
+    reconcile({ now: Date.now(), hosts: snap.hosts, jobs: snap.jobs, allocations: snap.allocations, statuses: snap.statuses, hostDownSince: new Map(), graceMs: 1_000, seed, claims: snap.claims });
+  const first = await commitPlan(catalog, plan(1), snap, Date.now());
+  const second = await commitPlan(catalog, plan(2), snap, Date.now());
+  assert.equal(first.placed, 5);
+  assert.deepEqual([second.placed, second.conflicts], [0, 5]);
+  assert.equal((await running(catalog, 'web')).length, 5);
+});
