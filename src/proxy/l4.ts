@@ -2,7 +2,7 @@
  * L4 listeners: one TCP server per proxy port in the route table, reconciled against the desired
  * set after every table swap (a port that failed to bind is retried at the next one). A connection
  * is held paused until an instance accepted (the next one is tried when a connect fails), then the
- * two sockets are piped with half-close kept (allowHalfOpen: a FIN travels through, the other
+ * two sockets are relayed with half-close kept (allowHalfOpen: a FIN travels through, the other
  * direction keeps flowing). An error on either side tears both down; so does the idle timeout.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -125,8 +125,8 @@ export class L4Listeners {
     client.on('error', kill);
     up.setTimeout(this.o.idleTimeoutMs, kill);
     client.setTimeout(this.o.idleTimeoutMs, kill);
-    client.pipe(up);
-    up.pipe(client);
+    relay(client, up);
+    relay(up, client);
     client.resume();
     let closed = 0;
     const onClose = () => {
@@ -141,4 +141,19 @@ export class L4Listeners {
     up.once('close', onClose);
     client.once('close', onClose);
   }
+}
+
+/**
+ * `from` → `to` with back-pressure and half-close: leaner than `stream.pipe` (no per-chunk stream
+ * bookkeeping), which shows on small request/response exchanges.
+ */
+function relay(from: Socket, to: Socket): void {
+  const resume = () => from.resume();
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', resume);
+    }
+  });
+  from.once('end', () => to.end());
 }

@@ -78,3 +78,36 @@ test('L4: listeners open and close as services appear and disappear; no instance
   assert.ok(outcome === '' || outcome === 'ECONNRESET', `closed, got ${outcome}`);
   assert.equal(proxy.metrics().services[0].failedConnections, 1);
 });
+
+test('L4: a large stream survives back-pressure both ways', async (t) => {
+  const echo = await echoServer();
+  const proxyPort = await freePort();
+  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', l4Bind: '127.0.0.1' });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise((r) => echo.close(r));
+  });
+  await proxy.update([inst('echo', 'e', (echo.address() as AddressInfo).port, { meta: { proxy_port: String(proxyPort) } })]);
+  const payload = Buffer.alloc(16 << 20);
+  for (let i = 0; i < payload.length; i += 4096) payload[i] = i & 0xff;
+  const got = await new Promise<Buffer>((resolve, reject) => {
+    const c = connect({ host: '127.0.0.1', port: proxyPort, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    c.on('data', (d: Buffer) => {
+      chunks.push(d);
+      // read slowly at first so the proxy has to hold the instance back
+      if (chunks.length === 1) {
+        c.pause();
+        setTimeout(() => c.resume(), 200);
+      }
+    });
+    c.on('end', () => {
+      c.end();
+      resolve(Buffer.concat(chunks));
+    });
+    c.on('error', reject);
+    c.end(payload);
+  });
+  assert.equal(got.length, payload.length);
+  assert.ok(got.equals(payload));
+});
