@@ -4,10 +4,10 @@
  * on every reconnect and every `resyncMs`. Nothing ends it but `stop()`: a dropped event stream is
  * reconnected with back-off, a failed catalog write schedules a full reconcile with back-off.
  */
-import { sleep } from '../catalog/watch.js';
 import type { Catalog, ServiceInstance } from '../catalog/types.js';
 import type { ContainerEvent, ContainerInfo, DockerPort } from '../docker/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
+import { followEvents } from './events.js';
 import { containerToInstances, type MappingContext } from './mapping.js';
 import { CatalogWriter, nameClashes } from './writer.js';
 
@@ -160,42 +160,21 @@ export function startRegistrar(opts: RegistrarOptions): Registrar {
     kick();
   }
 
-  async function follow() {
-    let attempt = 0;
-    while (!signal.aborted) {
-      let open = false;
-      const opened = () => {
-        if (open) return;
-        open = true;
-        attempt = 0;
-        m.connected = true;
-        log.info('event stream open');
-        requestFull();
-      };
-      try {
-        for await (const ev of opts.docker.events(signal, { onOpen: opened })) {
-          opened(); // a port without the hook: the first event proves the stream
-          onEvent(ev);
-        }
-      } catch (err) {
-        if (!signal.aborted) {
-          m.errors++;
-          log.warn({ err }, 'event stream failed');
-        }
-      }
-      m.connected = false;
-      if (signal.aborted) return;
-      attempt++;
-      const delay = backoff(attempt);
-      log.warn({ retryInMs: delay }, 'event stream closed; reconnecting');
-      await sleep(delay, signal);
-    }
-  }
-
   const ticker = setInterval(() => m.connected && requestFull(), opts.resyncMs ?? 30_000);
   ticker.unref();
   signal.addEventListener('abort', kick, { once: true });
-  const done = Promise.all([work(), follow()]);
+  const follow = followEvents(opts.docker, {
+    signal,
+    log,
+    backoff,
+    onOpen: () => ((m.connected = true), requestFull()),
+    onEvent,
+    onClose: (err) => {
+      m.connected = false;
+      if (err !== undefined) m.errors++;
+    },
+  });
+  const done = Promise.all([work(), follow]);
 
   return {
     async stop() {
