@@ -89,6 +89,8 @@ test('an index going backwards (snapshot restore) is handed back, and watch() st
   void watch((o) => catalog.kvGet('cfg', o), (v, index) => seen.push([v?.value, index]), { signal: ac.signal, waitMs: 5_000 });
   await eventually(() => seen.length === 1, 2_000, 'first value');
   const before = seen[0]![1];
+  // Restore while the watch's next blocking read is parked in the agent.
+  await eventually(() => fake.calls('GET', '/kv/cfg').some((r) => r.query.index === String(before)), 2_000, 'blocking read parked');
   fake.restoreTo(3);
   fake.state.kv.get('cfg')!.Value = Buffer.from('restored');
   const raw = await catalog.kvGet('cfg');
@@ -98,18 +100,21 @@ test('an index going backwards (snapshot restore) is handed back, and watch() st
 });
 
 test('TTL checks are re-asserted while open, expire once closed, and come back if the agent lost them', async (t) => {
-  // Check TTL "1s" at the fake's 0.1 time scale = 100 ms real; the adapter refreshes every 30 ms.
-  const { fake, catalog } = await withFake(t, {}, { checkTtlMs: 1_000, refreshMs: 30 });
+  // Check TTL "3s" at the fake's 0.1 time scale = 300 ms real; the adapter refreshes every 30 ms.
+  const { fake, catalog } = await withFake(t, {}, { checkTtlMs: 3_000, refreshMs: 30 });
   const a = inst();
   await catalog.registerInstance(a);
-  await new Promise((r) => setTimeout(r, 400));
-  assert.deepEqual((await catalog.healthyInstances('web')).value.map((i) => i.id), [a.id], 'kept passing past 4 TTLs');
+  const { index } = await catalog.listInstances();
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.deepEqual((await catalog.healthyInstances('web')).value.map((i) => i.id), [a.id], 'kept passing past 3 TTLs');
+  assert.ok(fake.calls('PUT', '/agent/check/pass/').length >= 5, 'refreshed');
+  assert.equal((await catalog.listInstances()).index, index, 'refreshes with an unchanged status wake no watcher');
 
   fake.state.deregisterService(a.id); // the agent lost its state
   await eventually(async () => (await catalog.healthyInstances('web')).value.length === 1, 2_000, 're-registered by the refresh');
   assert.equal(fake.calls('PUT', '/agent/service/register').length, 2);
 
-  const other = createConsulCatalog({ url: fake.url, hostName: 'h2', logger: silentLogger, checkTtlMs: 1_000, refreshMs: 30 });
+  const other = createConsulCatalog({ url: fake.url, hostName: 'h2', logger: silentLogger, checkTtlMs: 3_000, refreshMs: 30 });
   const b = inst({ host: 'h2' });
   await other.registerInstance(b);
   await other.close(); // its owner is gone: nobody re-asserts b's check
