@@ -12,8 +12,8 @@ import {
   type Job,
   type JobRecord,
 } from '../scheduler/types.js';
+import { getJob, jobHistory, listJobs, scaleJob, stopJob, submitJob } from '../scheduler/jobs.js';
 import { jobChangesWhatRuns, parseJobSpec } from '../scheduler/spec/index.js';
-import { ApiError } from './errors.js';
 
 export interface SubmitResult {
   record: JobRecord;
@@ -59,54 +59,23 @@ async function list<T>(catalog: Catalog, prefix: string): Promise<T[]> {
 }
 
 export function catalogCluster(catalog: Catalog): Cluster {
-  const getRecord = async (name: string): Promise<{ record: JobRecord; index: number } | undefined> => {
-    const { value } = await catalog.kvGet(keys.job(name));
-    const record = value && parse<JobRecord>(value.value);
-    return record && value ? { record, index: value.modifyIndex } : undefined;
-  };
-  const mustGet = async (name: string): Promise<{ record: JobRecord; index: number }> => {
-    const found = await getRecord(name);
-    if (!found) throw new ApiError('not_found', `no such job: ${name}`);
-    return found;
-  };
-  // INTERIM writes, following the KV layout, until src/scheduler/jobs.ts lands.
-  const put = async (record: JobRecord, cas: number): Promise<void> => {
-    const ok = await catalog.kvPut(keys.job(record.job.name), JSON.stringify(record), { cas });
-    if (!ok) throw new ApiError('unavailable', `job ${record.job.name} changed concurrently; retry`);
-  };
-
   return {
     parseSpec: parseJobSpec,
     async submit(job) {
-      const found = await getRecord(job.name);
-      const created = !found || found.record.stopped;
-      const same = found !== undefined && !jobChangesWhatRuns(found.record.job, job);
-      if (!created && same && found.record.job.count === job.count) return { record: found.record, created, changed: false };
-      const version = found ? found.record.version + (same ? 0 : 1) : 1;
-      const record: JobRecord = { job, version, submittedAt: Date.now(), stopped: false };
-      await put(record, found?.index ?? 0);
-      if (!same) await catalog.kvPut(keys.jobVersion(job.name, version), JSON.stringify(record));
+      const prev = await getJob(catalog, job.name);
+      // An identical resubmit writes nothing, so it wakes no watcher.
+      if (prev && !prev.stopped && prev.job.count === job.count && !jobChangesWhatRuns(prev.job, job)) {
+        return { record: prev, created: false, changed: false };
+      }
+      const { record, created } = await submitJob(catalog, job);
       return { record, created, changed: true };
     },
-    async stop(name) {
-      const { record, index } = await mustGet(name);
-      const stopped = { ...record, stopped: true };
-      await put(stopped, index);
-      return stopped;
-    },
-    async scale(name, count) {
-      const { record, index } = await mustGet(name);
-      const scaled = { ...record, job: { ...record.job, count }, stopped: false };
-      await put(scaled, index);
-      return scaled;
-    },
-    async history(name) {
-      await mustGet(name);
-      return list<JobRecord>(catalog, keys.jobVersionPrefix(name));
-    },
+    stop: (name) => stopJob(catalog, name),
+    scale: (name, count) => scaleJob(catalog, name, count),
+    history: (name) => jobHistory(catalog, name),
     async state() {
       const [jobs, allocs, statuses, evals] = await Promise.all([
-        list<JobRecord>(catalog, keys.jobPrefix),
+        listJobs(catalog),
         list<Allocation>(catalog, keys.allocsPrefix),
         list<AllocStatus>(catalog, keys.allocStatusesPrefix),
         list<Evaluation>(catalog, keys.evaluationPrefix),

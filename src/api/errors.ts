@@ -7,6 +7,7 @@ export type ApiErrorCode =
   | 'bad_request'
   | 'not_found'
   | 'method_not_allowed'
+  | 'conflict'
   | 'payload_too_large'
   | 'unauthorized'
   | 'unavailable'
@@ -17,6 +18,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   bad_request: 400,
   not_found: 404,
   method_not_allowed: 405,
+  conflict: 409,
   payload_too_large: 413,
   unauthorized: 401,
   unavailable: 503,
@@ -58,6 +60,9 @@ export function toApiError(err: unknown): ApiError {
       return new ApiError('not_found', message);
     case 'bad_request':
       return new ApiError('bad_request', message);
+    // Concurrent writers kept winning the compare-and-set: safe to retry.
+    case 'conflict':
+      return new ApiError('conflict', message);
     // The catalog is down or shutting down: the caller may retry later.
     case 'unavailable':
     case 'closed':

@@ -79,6 +79,7 @@ export class ApiClient {
     const message = e?.message ?? `the API answered ${status}`;
     const hints: Record<string, string> = {
       unauthorized: 'Pass the API token with --token or MAESTRO_API_TOKEN.',
+      conflict: 'The job changed at the same moment; run the command again.',
       unavailable: 'The catalog is unreachable from the API server; check its logs, then retry.',
       internal: 'This is a bug or an outage on the server; its logs say more.',
     };
