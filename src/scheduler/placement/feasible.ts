@@ -21,6 +21,9 @@ export const REASONS = {
   port: (p: string) => `port ${p} in use`,
 } as const;
 
+const NO_CPU: Verdict = { exhausted: 'cpu' };
+const NO_MEMORY: Verdict = { exhausted: 'memory' };
+
 const conflictGlobs = new WeakMap<Job, RegExp | null>();
 
 function conflictsOf(job: Job): RegExp | undefined {
@@ -45,8 +48,14 @@ export class JobFeasibility {
   private readonly hosts?: { re: RegExp; reason: string };
   private readonly meta: [string, string, string][];
   private readonly conflicts?: { re: RegExp; reason: string };
-  private readonly perHost: { limit: number; reason: string } | undefined;
-  private readonly cache: (string | null | undefined)[];
+  /** Jobs whose conflictsWith matches this job: it must keep off their hosts. */
+  private readonly refusedBy: { job: string; reason: string }[];
+  private readonly perHost: { limit: number; verdict: Verdict } | undefined;
+  private readonly portVerdicts: Verdict[];
+  /** Static verdicts per host index: undefined = not computed yet, null = passes. */
+  private readonly cache: ({ filter: string } | null | undefined)[];
+  /** Verdicts are interned: placing a replica allocates nothing per rejected host. */
+  private readonly interned = new Map<string, { filter: string }>();
 
   constructor(
     private readonly usage: ClusterUsage,
@@ -60,35 +69,50 @@ export class JobFeasibility {
     this.meta = Object.entries(c.hostMeta ?? {}).map(([k, v]) => [k, v, REASONS.hostMeta(k, v)]);
     const conflicts = conflictsOf(job);
     if (conflicts && c.conflictsWith) this.conflicts = { re: conflicts, reason: REASONS.conflictsWith(c.conflictsWith) };
-    if (c.distinctHosts) this.perHost = { limit: 1, reason: REASONS.distinctHosts };
-    else if (c.maxPerHost !== undefined) this.perHost = { limit: c.maxPerHost, reason: REASONS.maxPerHost(c.maxPerHost) };
+    this.refusedBy = usage.conflicting
+      .filter((other) => other.name !== job.name && conflictsOf(other)?.test(job.name))
+      .map((other) => ({ job: other.name, reason: REASONS.conflictedBy(other.name) }));
+    if (c.distinctHosts) this.perHost = { limit: 1, verdict: { filter: REASONS.distinctHosts } };
+    else if (c.maxPerHost !== undefined) this.perHost = { limit: c.maxPerHost, verdict: { filter: REASONS.maxPerHost(c.maxPerHost) } };
+    this.portVerdicts = this.demand.ports.map((p) => ({ filter: REASONS.port(p) }));
     this.cache = new Array(usage.slots.length);
   }
 
   /** The first failing check for one more replica on `slot`, or undefined when it fits. */
   check(slot: HostSlot): Verdict {
-    const s = this.staticReason(slot);
-    return s === undefined ? this.dynamic(slot) : { filter: s };
+    return this.staticVerdict(slot) ?? this.dynamic(slot);
   }
 
   /** Host-level checks (cached): liveness, names, metadata, co-location, conflicts. */
   staticReason(slot: HostSlot): string | undefined {
-    let r = this.cache[slot.index];
-    if (r === undefined) {
-      r = this.computeStatic(slot) ?? null;
-      this.cache[slot.index] = r;
+    return this.staticVerdict(slot)?.filter;
+  }
+
+  private staticVerdict(slot: HostSlot): { filter: string } | undefined {
+    let v = this.cache[slot.index];
+    if (v === undefined) {
+      const reason = this.computeStatic(slot);
+      v = reason === undefined ? null : this.intern(reason);
+      this.cache[slot.index] = v;
     }
-    return r ?? undefined;
+    return v ?? undefined;
   }
 
   /** Checks that change as replicas land: per-host limits, fixed ports, then cpu and memory. */
   dynamic(slot: HostSlot): Verdict {
-    if (this.perHost && (slot.jobs.get(this.job.name) ?? 0) >= this.perHost.limit) return { filter: this.perHost.reason };
-    for (const p of this.demand.ports) if (slot.ports.has(p)) return { filter: REASONS.port(p) };
+    if (this.perHost && (slot.jobs.get(this.job.name) ?? 0) >= this.perHost.limit) return this.perHost.verdict;
+    const ports = this.demand.ports;
+    for (let i = 0; i < ports.length; i++) if (slot.ports.has(ports[i]!)) return this.portVerdicts[i];
     const cap = slot.host.capacity;
-    if (slot.cpu + this.demand.cpu > cap.cpu) return { exhausted: 'cpu' };
-    if (slot.memory + this.demand.memory > cap.memory) return { exhausted: 'memory' };
+    if (slot.cpu + this.demand.cpu > cap.cpu) return NO_CPU;
+    if (slot.memory + this.demand.memory > cap.memory) return NO_MEMORY;
     return undefined;
+  }
+
+  private intern(reason: string): { filter: string } {
+    let v = this.interned.get(reason);
+    if (!v) this.interned.set(reason, (v = { filter: reason }));
+    return v;
   }
 
   private computeStatic(slot: HostSlot): string | undefined {
@@ -98,13 +122,11 @@ export class JobFeasibility {
     for (const [k, v, reason] of this.meta) if (host.meta[k] !== v) return reason;
     const colocate = this.job.constraints.colocateWith;
     if (colocate !== undefined && !slot.jobs.has(colocate)) return REASONS.colocateWith(colocate);
-    for (const other of slot.jobs.keys()) {
-      if (other === this.job.name) continue;
-      if (this.conflicts?.re.test(other)) return this.conflicts.reason;
-      // Conflicts hold both ways: a job that refuses to share a host with us keeps us off its hosts.
-      const theirs = this.usage.jobs.get(other);
-      if (theirs && conflictsOf(theirs)?.test(this.job.name)) return REASONS.conflictedBy(other);
+    if (this.conflicts) {
+      for (const other of slot.jobs.keys()) if (other !== this.job.name && this.conflicts.re.test(other)) return this.conflicts.reason;
     }
+    // Conflicts hold both ways: a job that refuses to share a host with us keeps us off its hosts.
+    for (const r of this.refusedBy) if (slot.jobs.has(r.job)) return r.reason;
     return undefined;
   }
 }

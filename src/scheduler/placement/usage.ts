@@ -53,9 +53,12 @@ export class ClusterUsage {
   readonly slots: HostSlot[];
   readonly byName = new Map<string, HostSlot>();
   readonly jobs: ReadonlyMap<string, Job>;
+  /** The jobs that declare conflictsWith: the only ones a reverse conflict check must look at. */
+  readonly conflicting: Job[];
 
   constructor(snapshot: UsageSnapshot) {
     this.jobs = snapshot.jobs;
+    this.conflicting = [...snapshot.jobs.values()].filter((j) => j.constraints.conflictsWith?.length);
     this.slots = [...snapshot.hosts]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .map((host, index) => ({ host, index, cpu: 0, memory: 0, ports: new Map(), jobs: new Map() }));
