@@ -4,6 +4,7 @@
  *
  *   node .build/<you>/bench/proxy/run.js [--rounds 3] [--duration 5] [--connections 50] [--policy least-in-flight]
  *
+ * `undici-bare` and `net-pipe` (baseline-server.ts) show the floor of the Node stack for context.
  * Needs Debian's `wrk`, `haproxy` and `taskset`. The proxy under test runs on core 0; wrk and the
  * backends (one HAProxy process answering `http-request return`, so they are never the bottleneck)
  * on core 1. Not run by CI.
@@ -68,19 +69,27 @@ const haHttpPid = await haproxy(
 );
 const haTcpPid = await haproxy('haproxy-tcp', 0, `${GLOBAL}listen tcp\n  mode tcp\n  bind 127.0.0.1:${haTcp}\n  balance leastconn\n${servers}`);
 
-const serverJs = join(fileURLToPath(new URL('.', import.meta.url)), 'maestro-server.js');
-const maestro = start(0, process.execPath, [serverJs, backends.join(','), String(mL4), values.policy!]);
-const ports = await new Promise<{ http: number; l4: number }>((resolve, reject) => {
-  maestro.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(String(d))));
-  maestro.once('exit', (code) => reject(new Error(`maestro proxy exited with ${code}`)));
-});
+const here = fileURLToPath(new URL('.', import.meta.url));
+async function nodeSubject(script: string, args: string[]): Promise<{ child: ChildProcess; http: number; l4: number }> {
+  const child = start(0, process.execPath, [join(here, script), ...args]);
+  const ports = await new Promise<{ http: number; l4: number }>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(String(d))));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { child, ...ports };
+}
+const maestro = await nodeSubject('maestro-server.js', [backends.join(','), String(mL4), values.policy!]);
+const baseline = await nodeSubject('baseline-server.js', [backends.join(',')]);
 
 const HOST = 'web.service.cluster';
+// `undici-bare` / `net-pipe`: the floor of the Node stack (baseline-server.ts), for context.
 const subjects: Record<string, { port: number; pid: number }> = {
-  'maestro-l7': { port: ports.http, pid: maestro.pid! },
+  'maestro-l7': { port: maestro.http, pid: maestro.child.pid! },
   'haproxy-http': { port: haHttp, pid: haHttpPid },
-  'maestro-l4': { port: ports.l4, pid: maestro.pid! },
+  'undici-bare': { port: baseline.http, pid: baseline.child.pid! },
+  'maestro-l4': { port: maestro.l4, pid: maestro.child.pid! },
   'haproxy-tcp': { port: haTcp, pid: haTcpPid },
+  'net-pipe': { port: baseline.l4, pid: baseline.child.pid! },
 };
 const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
 
@@ -114,6 +123,8 @@ console.log(`ratio L4 maestro/haproxy-tcp:  ${l4.toFixed(2)} (target ≥ 0.90) $
 // On a busy shared machine throughput mostly measures the neighbours; CPU per request does not.
 const l7cpu = med('haproxy-http').cpu / med('maestro-l7').cpu;
 const l4cpu = med('haproxy-tcp').cpu / med('maestro-l4').cpu;
+console.log(`context: maestro-l7/undici-bare ${(med('maestro-l7').rps / med('undici-bare').rps).toFixed(2)}, maestro-l4/net-pipe ${(med('maestro-l4').rps / med('net-pipe').rps).toFixed(2)}`);
 console.log(`CPU-efficiency ratio L7 (haproxy µs / maestro µs per request): ${l7cpu.toFixed(2)}; L4: ${l4cpu.toFixed(2)}`);
-maestro.stdin!.end();
+maestro.child.stdin!.end();
+baseline.child.stdin!.end();
 process.exit(0);

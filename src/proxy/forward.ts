@@ -31,6 +31,16 @@ export interface ForwardContext {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
+const EMPTY = Buffer.alloc(0);
+
+/** The exchange serving a response, so one shared 'close' listener serves every request. */
+const kExchange = Symbol('maestro.exchange');
+type TaggedResponse = ServerResponse & { [kExchange]?: Exchange };
+
+function onResponseClose(this: TaggedResponse): void {
+  if (!this.writableFinished) this[kExchange]?.clientClosed();
+}
+
 export class Exchange implements Dispatcher.DispatchHandler {
   #upstream: Upstream | undefined;
   #tried: Upstream[] | null = null;
@@ -40,6 +50,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined;
   #status = 0;
   #clientGone = false;
+  /** The first body chunk, held back so a one-chunk body goes out with `end(chunk)`. */
+  #held: Buffer | undefined;
   readonly #started = performance.now();
 
   constructor(
@@ -51,12 +63,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {}
 
   start(): void {
-    this.res.once('close', () => {
-      if (this.res.writableFinished) return;
-      this.#clientGone = true;
-      this.#abort?.(new Error('client closed the connection'));
-    });
+    (this.res as TaggedResponse)[kExchange] = this;
+    this.res.on('close', onResponseClose);
     this.#next(undefined);
+  }
+
+  clientClosed(): void {
+    this.#clientGone = true;
+    this.#abort?.(new Error('client closed the connection'));
   }
 
   #next(lastError: Error | undefined): void {
@@ -89,13 +103,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    const held = this.#held;
+    if (held === undefined) {
+      this.#held = chunk;
+      return true;
+    }
+    this.#held = EMPTY;
+    if (held !== EMPTY) this.res.write(held);
     const ok = this.res.write(chunk);
     if (!ok) this.res.once('drain', this.#resume!);
     return ok;
   }
 
   onComplete(): void {
-    this.res.end();
+    const held = this.#held;
+    if (held === undefined || held === EMPTY) this.res.end();
+    else this.res.end(held);
     const u = this.#upstream!;
     u.inFlight--;
     const now = Date.now();
@@ -109,6 +132,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     u.inFlight--;
     if (this.#clientGone) return this.#record(499, err);
     if (this.res.headersSent) {
+      this.#held = undefined;
       // Mid-body failure: the status line is gone, so the only honest signal is a cut connection.
       this.res.destroy(err);
       return this.#record(this.#status, err);
