@@ -17,6 +17,8 @@ export { answer, FORWARD, type AnswerContext } from './answer.js';
 export { buildTable, describeTable, type ZoneTable, type TableOptions } from './table.js';
 export { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
 
+const REBUILD_MIN_MS = 50;
+
 export interface DnsServerOptions {
   catalog: Catalog;
   /** Default `cluster`. */
@@ -67,7 +69,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const listeners = await listen(addr, handle, log);
   const nsAddress = opts.nsAddress ?? (['0.0.0.0', '::'].includes(listeners.address.host) ? '127.0.0.1' : listeners.address.host);
 
-  // Both reads feed one rebuild; a burst of changes within a tick costs one build.
+  // Both reads feed one rebuild; a burst of changes costs one build.
   let instances: { value: readonly ServiceInstance[]; index: number } | undefined;
   let hosts: { value: readonly HostStatus[]; index: number } | undefined;
   let scheduled = false;
@@ -79,7 +81,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     try {
       const started = performance.now();
       const serial = Math.max(instances.index, hosts.index);
-      const table = buildTable({ zone, ttl, serial, instances: instances.value, hosts: hosts.value, nsAddress });
+      const table = buildTable({ zone, ttl, serial, instances: instances.value, hosts: hosts.value, nsAddress, previous: ctx.table });
       ctx.table = table;
       metrics.tableNames = table.names.size;
       metrics.tableRecords = table.records;
@@ -92,10 +94,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       log.error({ err }, 'dns table build failed');
     }
   };
+  // At most one rebuild per REBUILD_MIN_MS under churn: bounded CPU, still well within a second.
+  let lastBuild = 0;
   const schedule = () => {
     if (!scheduled) {
       scheduled = true;
-      setImmediate(rebuild);
+      setTimeout(() => {
+        lastBuild = Date.now();
+        rebuild();
+      }, Math.max(0, lastBuild + REBUILD_MIN_MS - Date.now())).unref();
     }
   };
   const abort = new AbortController();

