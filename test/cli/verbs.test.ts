@@ -118,5 +118,8 @@ describe('CLI client verbs against a real API', () => {
     assert.match(r.stderr, /\n  ports\[0\]\.container: /);
     assert.match(r.stderr, /\n  bogus: unknown field/);
     assert.equal((await h.catalog.kvGet(keys.job('redis'))).value?.modifyIndex, before);
+    const broken = await maestro(['run', tempFile('broken.json', '{"name": "redis",')], env);
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /broken\.json: body is not valid JSON/);
   });
 });

@@ -63,9 +63,11 @@ async function run(file: string, opts: RunOptions): Promise<void> {
   });
 }
 
-/** Every problem of an invalid spec, one per line, as a usage error (exit 2). */
+/** Every problem of an invalid spec, one per line, as a usage error (exit 2), naming the file. */
 function specError(file: string, err: unknown): unknown {
-  if (!(err instanceof ApiCallError) || err.code !== 'invalid_spec') return err;
+  if (!(err instanceof ApiCallError)) return err;
+  if (err.code === 'bad_request') return new CliError(`${file}: ${err.message}`, { exitCode: EXIT.usage });
+  if (err.code !== 'invalid_spec') return err;
   const problems = ((err.details as { problems?: { path: string; message: string }[] })?.problems ?? []).map(
     (p) => `  ${p.path || '(document)'}: ${p.message}`,
   );
