@@ -147,3 +147,37 @@ test('service: two schedulers racing on one state cannot double a replica (claim
   assert.deepEqual([second.placed, second.conflicts], [0, 5]);
   assert.equal((await running(catalog, 'web')).length, 5);
 });
+
+test('service: a rolling update replaces one replica at a time, each after the previous is healthy', async (t) => {
+  const catalog = createEmbeddedCatalog();
+  const agents = await Promise.all(['h1', 'h2'].map((h) => new FakeAgent(catalog, h).start()));
+  const sched = start(catalog, 's1');
+  t.after(async () => {
+    await sched.stop();
+    agents.forEach((a) => a.stop());
+    await catalog.close();
+  });
+  const spec = { count: 3, update: { maxParallel: 1, minHealthy: '300ms' } };
+  await submitJob(catalog, mockJob('web', spec));
+  await eventually(async () => (await running(catalog, 'web')).length === 3, 5_000, 'v1 placed');
+  await submitJob(catalog, mockJob('web', { ...spec, image: 'busybox:2' }));
+  const firstSeen = new Map<string, number>();
+  await eventually(
+    async () => {
+      const run = await running(catalog, 'web');
+      assert.ok(run.length >= 2, 'never more than maxParallel replicas down');
+      for (const a of run) if (a.jobVersion === 2 && !firstSeen.has(a.id)) firstSeen.set(a.id, Date.now());
+      return run.length === 3 && run.every((a) => a.jobVersion === 2);
+    },
+    10_000,
+    'all on version 2',
+  );
+  const times = [...firstSeen.values()].sort((a, b) => a - b);
+  assert.equal(times.length, 3);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 250, `batch ${i} waited for minHealthy: ${times[i]! - times[i - 1]!} ms`);
+  const ev = await eventually(async () => {
+    const e = JSON.parse((await catalog.kvGet(keys.evaluation('web'))).value!.value) as Evaluation;
+    return e.rollout?.state === 'complete' ? e : undefined;
+  }, 5_000, 'rollout complete');
+  assert.equal(ev.jobVersion, 2);
+});
