@@ -242,3 +242,37 @@ test('claims: a superseded allocation is stopped; an in-flight claim is not plac
   const later = reconcile({ ...base, now: 200_000, allocations: [], claims });
   assert.deepEqual(later.place.map((a) => a.ordinal), [0, 1], 'stale claims are taken over');
 });
+
+test('a co-located job is evaluated after the job it follows, in the same pass', () => {
+  const h = new Harness(mockHosts(5));
+  h.submit(mockJob('a-cache', { count: 2, constraints: { colocateWith: 'web' } }));
+  h.submit(mockJob('web', { count: 2, constraints: { distinctHosts: true } }));
+  const plan = h.process();
+  const webHosts = new Set(plan.place.filter((a) => a.job === 'web').map((a) => a.host));
+  const cacheHosts = plan.place.filter((a) => a.job === 'a-cache').map((a) => a.host);
+  assert.equal(cacheHosts.length, 2);
+  assert.ok(cacheHosts.every((x) => webHosts.has(x)));
+});
+
+test('global jobs: rolling update on each host in turn; a lost host just loses its replica', () => {
+  const h = new Harness(mockHosts(3));
+  const spec = { global: true, update: { maxParallel: 1, minHealthy: '1s' } };
+  h.submit(mockJob('agent', spec));
+  h.settle();
+  const before = new Map(h.running('agent').map((a) => [a.host, a.ordinal]));
+  h.submit(mockJob('agent', { ...spec, image: 'agent:2' }));
+  for (let i = 0; i < 10; i++) {
+    h.advance(1_000);
+    const plan = h.process();
+    assert.ok(plan.place.length <= 1, 'one host at a time');
+    for (const a of plan.place) assert.equal(a.ordinal, before.get(a.host), 'same host, same ordinal');
+    h.agents();
+  }
+  assert.deepEqual(h.running('agent').map((a) => a.jobVersion), [2, 2, 2]);
+  assert.equal(h.evaluations.get('agent')!.rollout?.state, 'complete');
+  h.setAlive('host-2', false);
+  h.advance(h.graceMs);
+  const plan = h.process();
+  assert.deepEqual(plan.remove.map((a) => a.host), ['host-2']);
+  assert.deepEqual(plan.place, [], 'no other host needs a second copy');
+});
