@@ -1,5 +1,6 @@
 /**
- * dnsperf against Maestro's DNS server and NSD serving the same names (same query file), each server
+ * dnsperf against Maestro's DNS server and NSD serving the same names (same query file) — and against
+ * a Node echo server (the runtime's floor, see echo.ts) — each server
  * pinned to core 0 and dnsperf to core 1, bounded runs in alternating rounds; prints qps, latency and
  * the Maestro/NSD ratio of the medians. Not run by CI.
  *
@@ -59,19 +60,22 @@ const cleanup = () => {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-const maestro = await startMaestro();
+const maestro = await startNode('serve.js', ['0', ...shape.map(String)]);
+const floor = await startNode('echo.js', []);
 const nsd = await startNsd();
 const maestroPort = maestro.port;
 const nsdPort = nsd.port;
 await checkSameAnswers();
 console.log(`dataset: ${data.instances.length} instances, ${data.hosts.length} hosts; ${rounds} rounds × ${seconds}s, alternating`);
 
-const results: Record<'maestro' | 'nsd', Run[]> = { maestro: [], nsd: [] };
-for (const server of [maestro, nsd]) dnsperf(server, 1); // warm-up
+type Name = 'maestro' | 'nsd' | 'floor';
+const servers: Record<Name, Server> = { maestro, nsd, floor };
+const results: Record<Name, Run[]> = { maestro: [], nsd: [], floor: [] };
+for (const server of Object.values(servers)) dnsperf(server, 1); // warm-up
 for (let r = 0; r < rounds; r++) {
-  const order = r % 2 === 0 ? (['maestro', 'nsd'] as const) : (['nsd', 'maestro'] as const);
+  const order: Name[] = r % 2 === 0 ? ['maestro', 'nsd', 'floor'] : ['floor', 'nsd', 'maestro'];
   for (const name of order) {
-    const run = dnsperf(name === 'maestro' ? maestro : nsd, seconds);
+    const run = dnsperf(servers[name], seconds);
     results[name].push(run);
     console.log(
       `round ${r + 1} ${name.padEnd(7)} ${run.qps.toFixed(0).padStart(7)} qps  avg ${(run.latency * 1e3).toFixed(3)} ms  ` +
@@ -83,10 +87,12 @@ const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 const summary = (runs: Run[]) => ({ qps: med(runs.map((x) => x.qps)), lat: med(runs.map((x) => x.latency)), cpu: med(runs.map((x) => x.cpuUs)) });
 const m = summary(results.maestro);
 const n = summary(results.nsd);
-for (const [name, s] of [['maestro', m], ['nsd    ', n]] as const) {
+const f = summary(results.floor);
+for (const [name, s] of [['maestro', m], ['nsd    ', n], ['floor  ', f]] as const) {
   console.log(`median  ${name} ${s.qps.toFixed(0)} qps, avg latency ${(s.lat * 1e3).toFixed(3)} ms, ${s.cpu.toFixed(1)} us CPU/query`);
 }
 console.log(`ratio maestro/nsd: ${(m.qps / n.qps).toFixed(2)}x qps (target >= 0.8x); ${(n.cpu / m.cpu).toFixed(2)}x by CPU cost per query`);
+console.log(`ratio maestro/floor (a Node echo server doing no DNS work): ${(m.qps / f.qps).toFixed(2)}x qps; ${(f.cpu / m.cpu).toFixed(2)}x by CPU cost`);
 process.exit(0);
 
 interface Run {
@@ -143,12 +149,13 @@ function cpuTicks(pid: number): number {
   return total;
 }
 
-async function startMaestro(): Promise<Server> {
-  const serve = join(dirname(fileURLToPath(import.meta.url)), 'serve.js');
-  const child = spawn('taskset', ['-c', '0', process.execPath, serve, '0', ...shape.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A Node server script beside this one, pinned to core 0; it prints "ready PORT". */
+async function startNode(script: string, args: string[]): Promise<Server> {
+  const path = join(dirname(fileURLToPath(import.meta.url)), script);
+  const child = spawn('taskset', ['-c', '0', process.execPath, path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`maestro server exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
     child.stdout!.on('data', (chunk: Buffer) => {
       const m = /ready (\d+)/.exec(chunk.toString());
       if (m) resolve({ port: Number(m[1]), pid: child.pid! });
