@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ROLES } from '../roles/index.js';
 import { CliError } from './errors.js';
 
 /**
@@ -40,5 +41,5 @@ export function addRole(program: Command, role: Role): Command {
  * here with `addRole(program, …)`, wired by the product issue (they compose every component).
  */
 export function registerRoleCommands(program: Command): void {
-  void program;
+  for (const role of ROLES) addRole(program, role);
 }

@@ -292,7 +292,9 @@ function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
     HostConfig: {
       NetworkMode: spec.networkMode ?? 'bridge',
       PortBindings: bindings,
-      NanoCpus: spec.cpu ? Math.round(spec.cpu * 1e6) : undefined,
+      // CPU is a scheduling request, not a cap (as Nomad and Kubernetes requests do): relative
+      // shares, 1024 per core. A hard NanoCpus quota at the request would starve small jobs.
+      CpuShares: spec.cpu ? Math.max(2, Math.round((spec.cpu * 1024) / 1000)) : undefined,
       Memory: spec.memory ? spec.memory * 1024 * 1024 : undefined,
       Dns: spec.dns && !joinsNamespace ? spec.dns : undefined,
       RestartPolicy: { Name: spec.restartPolicy ?? 'no' },

@@ -73,7 +73,7 @@ export interface ContainerSpec {
   ports?: Array<{ containerPort: number; protocol?: 'tcp' | 'udp'; hostPort?: number; hostIp?: string }>;
   /** `bridge` (default), `host`, `none`, or `container:<id>` to join another container's namespace. */
   networkMode?: string;
-  /** Millicores → NanoCpus, MiB → Memory; absent means unlimited. */
+  /** Millicores → CPU shares (a weight, not a cap); MiB → Memory (a hard limit); absent means none. */
   cpu?: number;
   memory?: number;
   dns?: string[];

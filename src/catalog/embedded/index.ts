@@ -210,8 +210,12 @@ class EmbeddedCatalog implements Catalog {
 
   // --- internals ---
 
+  /**
+   * The index of the next change. Reads of a table nobody wrote yet answer index 1 (never 0, like
+   * Consul), so the first write must land above that, or a reader blocked on 1 would miss it.
+   */
   private next(): number {
-    return this.state.index + 1;
+    return Math.max(this.state.index, 1) + 1;
   }
 
   /** Persists first, then applies and wakes blocking readers: an acknowledged change is on disk. */

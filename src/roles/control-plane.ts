@@ -1,0 +1,34 @@
+import type { Catalog } from '../catalog/index.js';
+import type { HostPort } from '../config/index.js';
+import { componentLogger } from '../log/index.js';
+import { startApi, type ApiServer, type MetricsSources } from '../api/index.js';
+import { startScheduler, type Scheduler } from '../scheduler/index.js';
+import type { Runtime } from './runtime.js';
+
+/** What runs on the servers: the scheduler (leader-elected) and the API. */
+export interface ControlPlane {
+  scheduler: Scheduler;
+  api: ApiServer;
+  addresses: { api: HostPort };
+}
+
+export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSources: MetricsSources): Promise<ControlPlane> {
+  const { config, log } = rt;
+  const scheduler = startScheduler({
+    catalog,
+    logger: componentLogger(log, 'scheduler'),
+    graceMs: config.hostDownGraceMs,
+  });
+  rt.onShutdown('scheduler', () => scheduler.stop());
+
+  const api = await startApi({
+    catalog,
+    addr: config.apiAddr,
+    token: config.apiToken,
+    logger: componentLogger(log, 'api'),
+    metricsSources: { ...metricsSources, scheduler: () => scheduler.metrics() },
+  });
+  // Registered last, so it stops first: no new requests while the rest drains.
+  rt.onShutdown('api', () => api.stop());
+  return { scheduler, api, addresses: { api: api.address() } };
+}

@@ -1,0 +1,28 @@
+import { DEFAULTS } from '../config/index.js';
+
+/** The flags shared by the process roles, as `--help` shows them; kept next to config's DEFAULTS. */
+export const COMMON_FLAGS = `Flags:
+  --data-dir DIR          state and addresses.json (default ${DEFAULTS.dataDir})
+  --host NAME             this host's name (default: the hostname)
+  --advertise ADDR        address registered for published ports (default: first non-loopback IPv4)
+  --meta k=v              host metadata for constraints (repeatable)
+  --zone ZONE             DNS zone (default ${DEFAULTS.zone})
+  --dns-addr HOST:PORT    DNS server, UDP and TCP (default ${DEFAULTS.dnsAddr})
+  --dns-forward A[,A]     upstreams for names outside the zone (default: REFUSED)
+  --dns-ttl SECONDS       record TTL (default ${DEFAULTS.dnsTtl})
+  --http-addr HOST:PORT   L7 proxy (default ${DEFAULTS.httpAddr})
+  --proxy-bind ADDR       address of the L4 proxy listeners (default ${DEFAULTS.proxyBind})
+  --api-addr HOST:PORT    HTTP API (default ${DEFAULTS.apiAddr}); off loopback it needs --api-token
+  --api-token TOKEN       bearer token for the API (or MAESTRO_API_TOKEN)
+  --consul URL            Consul agent (or CONSUL_HTTP_ADDR); absent: the embedded catalog
+  --docker-host URL       Docker daemon (or DOCKER_HOST; default unix:///var/run/docker.sock)
+  --internal              register container IP + container port instead of advertise + host port
+  --resync DURATION       registrar anti-entropy period (default ${DEFAULTS.resyncMs / 1000}s)
+  --host-down-grace DUR   wait before replacing replicas of a down host (default ${DEFAULTS.hostDownGraceMs / 1000}s)
+  --log-level LEVEL       trace|debug|info|warn|error (default ${DEFAULTS.logLevel}; or MAESTRO_LOG_LEVEL)
+  --log-pretty            human-readable logs instead of JSON lines
+Port 0 picks a free port; the chosen addresses are logged and written to <data-dir>/addresses.json.`;
+
+export function roleHelp(usage: string, description: string, example: string): string {
+  return `Usage: ${usage}\n\n${description}\n\n${COMMON_FLAGS}\n\nExample:\n  ${example}\n`;
+}

@@ -1,0 +1,25 @@
+import { ConfigError } from '../config/index.js';
+import { openCatalog } from '../catalog/index.js';
+import type { Role } from '../cli/roles.js';
+import { startControlPlane } from './control-plane.js';
+import { roleHelp } from './help.js';
+import { runRole } from './up.js';
+
+/** `maestro server`: the scheduler (one leader among the servers) and the API, on Consul. */
+export const serverRole: Role = {
+  name: 'server',
+  summary: 'cluster role for 1–3 hosts: scheduler (leader-elected) and API on Consul',
+  help: roleHelp(
+    'maestro server --consul URL [flags]',
+    'Runs the scheduler and the HTTP API. Run it on one to three hosts: one leader schedules,\n' +
+      'the others stand by and take over within seconds of its loss.',
+    'maestro server --consul http://127.0.0.1:8500 --api-addr 0.0.0.0:4680 --api-token $TOKEN',
+  ),
+  run: (argv) => runRole(argv, async (rt) => {
+    if (!rt.config.consul) throw new ConfigError('server needs --consul URL (or CONSUL_HTTP_ADDR); for one host use `maestro up`');
+    const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
+    rt.onShutdown('catalog', () => catalog.close());
+    const control = await startControlPlane(rt, catalog, {});
+    return control.addresses;
+  }),
+};

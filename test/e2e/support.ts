@@ -1,0 +1,138 @@
+/**
+ * Runs Maestro as a user would: the built CLI in child processes (`maestro up`, then client verbs),
+ * with real Docker, dig and HTTP clients.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TestContext } from 'node:test';
+import { eventually } from '../support/wait.js';
+
+const exec = promisify(execFile);
+export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface Addresses {
+  dns: string;
+  http: string;
+  api: string;
+}
+
+export interface Maestro {
+  dataDir: string;
+  host: string;
+  addresses: Addresses;
+  api: string;
+  proc: ChildProcess;
+  /** Everything the process wrote to stderr so far (its JSON log lines). */
+  logs(): string;
+  /** SIGTERM, then waits for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface UpOptions {
+  dataDir?: string;
+  host?: string;
+  extra?: string[];
+}
+
+/** Starts `maestro up` with port 0 everywhere and waits for its addresses.json. */
+export async function startUp(t: TestContext, opts: UpOptions = {}): Promise<Maestro> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'maestro-e2e-'));
+  if (!opts.dataDir) t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const host = opts.host ?? `e2e-${Math.random().toString(36).slice(2, 8)}`;
+  const addressesFile = join(dataDir, 'addresses.json');
+  rmSync(addressesFile, { force: true });
+  const args = [
+    MAIN, 'up',
+    '--data-dir', dataDir,
+    '--host', host,
+    '--advertise', '127.0.0.1',
+    '--dns-addr', '127.0.0.1:0',
+    '--http-addr', '127.0.0.1:0',
+    '--api-addr', '127.0.0.1:0',
+    '--proxy-bind', '127.0.0.1',
+    '--resync', '2s',
+    '--log-level', 'info',
+    ...(opts.extra ?? []),
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout!.resume();
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve((exited = code))));
+  const stop = async () => {
+    if (exited === undefined) proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    const code = await exit;
+    clearTimeout(timer);
+    return code;
+  };
+  t.after(stop);
+  await eventually(() => {
+    if (exited !== undefined) throw new Error(`maestro up exited with ${exited}:\n${stderr.slice(-3000)}`);
+    return existsSync(addressesFile);
+  }, 30_000, 'maestro up to write addresses.json');
+  const addresses = JSON.parse(readFileSync(addressesFile, 'utf8')) as Addresses;
+  return { dataDir, host, addresses, api: `http://${addresses.api}`, proc, logs: () => stderr, stop };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one `maestro` client verb against the given API. */
+export async function cli(api: string, args: string[], timeoutMs = 120_000): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [MAIN, ...args, '--api', api], { timeout: timeoutMs });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+export async function cliJson<T>(api: string, args: string[]): Promise<T> {
+  const r = await cli(api, [...args, '--json']);
+  if (r.code !== 0) throw new Error(`maestro ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** `dig` against Maestro's DNS server; returns the answer lines' data fields. */
+export async function dig(server: string, name: string, type = 'A'): Promise<string[]> {
+  const [host, port] = server.split(':');
+  const { stdout } = await exec('dig', [`@${host}`, '-p', port!, name, type, '+short', '+tcp', '+time=2', '+tries=1']);
+  return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** Writes a job file into a temp dir and returns its path. */
+export function jobFile(t: TestContext, name: string, yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-job-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(path, yaml);
+  return path;
+}
+
+/** GET through the L7 proxy with a Host header; returns status and body. */
+export function viaProxy(http: string, host: string, path = '/'): Promise<{ status: number; body: string }> {
+  // node:http, not fetch: fetch treats Host as a forbidden header and silently replaces it.
+  const [hostname, port] = http.split(':');
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port: Number(port), path, headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,136 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AllocView } from '../../src/api/index.js';
+import { docker, dockerOrSkip, TEST_IMAGE } from '../support/docker.js';
+import { eventually } from '../support/wait.js';
+import { cli, cliJson, dig, jobFile, startUp, viaProxy } from './support.js';
+
+function webJob(name: string, count: number): string {
+  // Each replica serves its own hostname (the container id), so the proxy's spread is visible.
+  return `name: ${name}
+image: ${TEST_IMAGE}
+command: ["sh", "-c", "hostname > /www/index.html && exec httpd -f -p 80 -h /www"]
+count: ${count}
+ports:
+  - { name: http, container: 80 }
+labels: { suite: e2e }
+resources: { cpu: 10, memory: 64 }
+health: { http: /, interval: 1s, timeout: 1s }
+update: { maxParallel: 3, minHealthy: 1s }
+`;
+}
+
+async function containersOf(job: string): Promise<string[]> {
+  return (await docker(['ps', '-q', '--filter', `label=maestro.job=${job}`])).split('\n').filter(Boolean);
+}
+
+test('up → run 3 replicas → ps, dig, curl through the proxy → scale 1 → stop', { timeout: 240_000 }, async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  // --internal: instances are container IP + port, so three replicas are three distinct addresses.
+  const m = await startUp(t, { extra: ['--internal'] });
+  const job = `web${Math.random().toString(36).slice(2, 7)}`;
+  t.after(async () => {
+    const ids = await containersOf(job);
+    if (ids.length) await docker(['rm', '-f', ...ids]);
+  });
+
+  const run = await cli(m.api, ['run', jobFile(t, job, webJob(job, 3)), '--timeout', '90s']);
+  assert.equal(run.code, 0, `maestro run failed: ${run.stdout}\n${run.stderr}`);
+
+  const ps = await cliJson<AllocView[]>(m.api, ['ps', job]);
+  assert.equal(ps.length, 3);
+  assert.ok(ps.every((a) => a.state === 'running' && a.healthy), JSON.stringify(ps));
+  assert.deepEqual(ps.map((a) => a.instance).sort(), [0, 1, 2].map((i) => `${job}-${i}`));
+  assert.equal((await containersOf(job)).length, 3);
+
+  const addresses = await eventually(async () => {
+    const a = await dig(m.addresses.dns, `${job}.service.cluster`);
+    return a.length === 3 ? a : undefined;
+  }, 10_000, 'three A records');
+  assert.ok(addresses.every((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)), addresses.join(','));
+  const srv = await dig(m.addresses.dns, `_${job}._tcp.service.cluster`, 'SRV');
+  assert.deepEqual(
+    srv.map((r) => r.split(' ')[3]).sort(),
+    [0, 1, 2].map((i) => `${job}-${i}.${job}.service.cluster.`),
+  );
+  assert.ok(srv.every((r) => r.split(' ')[2] === '80'), srv.join('\n'));
+  const one = await dig(m.addresses.dns, `${job}-1.${job}.service.cluster`);
+  assert.equal(one.length, 1);
+  assert.ok(addresses.includes(one[0]!));
+
+  const bodies = new Set<string>();
+  for (let i = 0; i < 30 && bodies.size < 3; i++) {
+    const r = await viaProxy(m.addresses.http, `${job}.service.cluster`);
+    assert.equal(r.status, 200);
+    bodies.add(r.body.trim());
+  }
+  assert.equal(bodies.size, 3, `the proxy reached ${[...bodies].join(', ')}`);
+
+  const scale = await cli(m.api, ['scale', job, '1']);
+  assert.equal(scale.code, 0, scale.stderr);
+  await eventually(async () => (await containersOf(job)).length === 1, 30_000, 'scale down to one container');
+  const after = await cliJson<AllocView[]>(m.api, ['ps', job]);
+  assert.deepEqual(after.filter((a) => a.desired === 'run').map((a) => a.instance), [`${job}-0`]);
+
+  const stop = await cli(m.api, ['stop', job]);
+  assert.equal(stop.code, 0, stop.stderr);
+  await eventually(async () => (await containersOf(job)).length === 0, 30_000, 'nothing left running');
+  await eventually(async () => (await dig(m.addresses.dns, `${job}.service.cluster`)).length === 0, 5_000, 'DNS empty');
+
+  assert.equal(await m.stop(), 0, 'clean shutdown exits 0');
+});
+
+test('up restarted → running containers adopted, no duplicates, jobs intact', { timeout: 180_000 }, async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const first = await startUp(t);
+  const job = `keep${Math.random().toString(36).slice(2, 7)}`;
+  t.after(async () => {
+    const ids = await containersOf(job);
+    if (ids.length) await docker(['rm', '-f', ...ids]);
+  });
+  const run = await cli(first.api, ['run', jobFile(t, job, webJob(job, 2)), '--timeout', '90s']);
+  assert.equal(run.code, 0, run.stderr);
+  const before = (await containersOf(job)).sort();
+  assert.equal(before.length, 2);
+  assert.equal(await first.stop(), 0);
+  assert.deepEqual((await containersOf(job)).sort(), before, 'containers keep running while Maestro is down');
+
+  const second = await startUp(t, { dataDir: first.dataDir, host: first.host });
+  await eventually(async () => {
+    const ps = await cliJson<AllocView[]>(second.api, ['ps', job]);
+    return ps.length === 2 && ps.every((a) => a.state === 'running' && a.healthy);
+  }, 30_000, 'both replicas running and healthy after the restart');
+  // Give the scheduler and agent a few passes to do anything wrong.
+  await new Promise((r) => setTimeout(r, 3_000));
+  assert.deepEqual((await containersOf(job)).sort(), before, 'the same containers: adopted, none added');
+  const jobs = await cliJson<Array<{ name: string; version: number }>>(second.api, ['jobs']);
+  assert.equal(jobs.find((j) => j.name === job)?.version, 1);
+  await cli(second.api, ['stop', job]);
+});
+
+test('an invalid job file exits 2 listing every problem and changes nothing', { timeout: 60_000 }, async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const m = await startUp(t);
+  const bad = jobFile(t, 'bad', 'name: "Not A Name"\nimage: ""\ncount: -1\nports:\n  - { container: 99999 }\n');
+  const r = await cli(m.api, ['run', bad]);
+  assert.equal(r.code, 2, r.stderr);
+  for (const path of ['name', 'image', 'count', 'ports[0].container']) {
+    assert.match(r.stderr, new RegExp(path.replace(/[[\]]/g, '\\$&')), `mentions ${path}`);
+  }
+  const jobs = await cliJson<unknown[]>(m.api, ['jobs']);
+  assert.deepEqual(jobs, []);
+});
+
+test('maestro up refuses clearly when Docker is not reachable', { timeout: 30_000 }, async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { MAIN } = await import('./support.js');
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    execFile(process.execPath, [MAIN, 'up', '--docker-host', 'unix:///nonexistent/docker.sock', '--data-dir', '/tmp/maestro-nodocker'], { timeout: 20_000 }, (err, _out, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+  t.diagnostic(result.stderr);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /Docker is not reachable/);
+  assert.match(result.stderr, /dockerd|systemctl start docker/);
+});
