@@ -10,6 +10,7 @@
  * response byte is never retried: the client already has a partial answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { recordFailure, recordSuccess, type EjectionOptions } from './ejection.js';
@@ -27,6 +28,8 @@ export interface ForwardContext {
   log: Logger;
   /** Whether access lines are logged (false when the level would drop them: saves building them). */
   accessLog: boolean;
+  /** Open L4 and upgrade sockets (both ends), so stop() can cut what outlives the listeners. */
+  tunnels: Set<Duplex>;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);

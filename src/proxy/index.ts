@@ -75,6 +75,7 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
     attempts: Math.max(1, opts.attempts ?? 3),
     log,
     accessLog: log.isLevelEnabled('info'),
+    tunnels: new Set(),
   };
   const table = () => registry.table;
   let unrouted = 0;
@@ -114,6 +115,7 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
       stopped = true;
       await l4.reconcile(new Set());
       await l4.close();
+      for (const socket of ctx.tunnels) socket.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await registry.close();

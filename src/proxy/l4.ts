@@ -6,6 +6,7 @@
  * direction keeps flowing). An error on either side tears both down; so does the idle timeout.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { recordFailure, recordSuccess } from './ejection.js';
 import type { ForwardContext } from './forward.js';
@@ -140,6 +141,7 @@ export class L4Listeners {
     };
     up.once('close', onClose);
     client.once('close', onClose);
+    track(this.o.ctx.tunnels, client, up);
   }
 }
 
@@ -156,4 +158,12 @@ function relay(from: Socket, to: Socket): void {
     }
   });
   from.once('end', () => to.end());
+}
+
+/** Registers both ends of a tunnel until each closes. */
+export function track(tunnels: Set<Duplex>, a: Duplex, b: Duplex): void {
+  tunnels.add(a);
+  tunnels.add(b);
+  a.once('close', () => tunnels.delete(a));
+  b.once('close', () => tunnels.delete(b));
 }

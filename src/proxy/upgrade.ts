@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { recordFailure, recordSuccess } from './ejection.js';
 import type { ForwardContext } from './forward.js';
 import { requestHead } from './headers.js';
+import { track } from './l4.js';
 import type { Route } from './table.js';
 import type { Upstream } from './upstream.js';
 
@@ -84,6 +85,7 @@ function splice(o: UpgradeOptions, u: Upstream, up: Socket): void {
   };
   up.once('close', onClose);
   socket.once('close', onClose);
+  track(ctx.tunnels, socket, up);
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable' };

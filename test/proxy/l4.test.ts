@@ -111,3 +111,28 @@ test('L4: a large stream survives back-pressure both ways', async (t) => {
   assert.equal(got.length, payload.length);
   assert.ok(got.equals(payload));
 });
+
+test('L4: connections beyond the limit are closed at once; stop() closes open tunnels', async (t) => {
+  const echo = await echoServer();
+  const proxyPort = await freePort();
+  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', l4Bind: '127.0.0.1', l4MaxConnections: 1 });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise((r) => echo.close(r));
+  });
+  await proxy.update([inst('echo', 'e', (echo.address() as AddressInfo).port, { meta: { proxy_port: String(proxyPort) } })]);
+  const first = connect({ host: '127.0.0.1', port: proxyPort });
+  await new Promise<void>((resolve) => {
+    first.once('data', () => resolve());
+    first.write('hold\n');
+  });
+  const second = await roundTrip(proxyPort, 'refused').catch((err: NodeJS.ErrnoException) => err.code);
+  assert.ok(second === '' || second === 'ECONNRESET', `second connection closed, got ${second}`);
+  first.write('still here\n');
+  await new Promise<void>((resolve) => first.once('data', (d) => (assert.equal(String(d), 'still here\n'), resolve())));
+  // stop() cuts the tunnels that outlive the listeners
+  const closed = new Promise((r) => first.once('close', r));
+  first.on('error', () => undefined);
+  await proxy.stop();
+  await closed;
+});
