@@ -276,3 +276,15 @@ test('global jobs: rolling update on each host in turn; a lost host just loses i
   assert.deepEqual(plan.remove.map((a) => a.host), ['host-2']);
   assert.deepEqual(plan.place, [], 'no other host needs a second copy');
 });
+
+test('replicas of an older version are charged what that version asks for', () => {
+  const h = new Harness([mockHost('only', { cpu: 950 })]);
+  const spec = { count: 2, resources: { cpu: 400, memory: 10 }, update: { maxParallel: 1, minHealthy: '1s' } };
+  h.submit(mockJob('web', spec));
+  h.settle();
+  h.submit(mockJob('web', { ...spec, resources: { cpu: 500, memory: 10 } }));
+  // Replacing replica 0 frees 400; replica 1 still holds 400 (not 500): 900 of 950 fits.
+  const plan = h.process();
+  assert.deepEqual(plan.place.map((a) => [a.ordinal, a.jobVersion]), [[0, 2]]);
+  assert.deepEqual(plan.evaluations[0]!.failures, []);
+});

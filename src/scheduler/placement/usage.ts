@@ -40,14 +40,16 @@ export interface UsageSnapshot {
   hosts: readonly HostStatus[];
   /** Allocations that hold resources: those desired to run. Others are ignored. */
   allocations: readonly Allocation[];
-  /** Specs by job name, for the resources and ports of existing allocations. */
+  /** Current specs by job name. */
   jobs: ReadonlyMap<string, Job>;
+  /** The spec an allocation runs, when it may be an older version (default: the current spec). */
+  specOf?: (a: Allocation) => Job | undefined;
 }
 
 /**
  * The cluster's usage, built once per evaluation pass in O(hosts + allocations) and then updated
  * incrementally by each placement and stop, so placing a replica never rescans allocations.
- * Allocations are charged with their job's current spec (an older version's resources are not kept).
+ * An allocation is charged with the spec of the version it runs when `specOf` knows it.
  */
 export class ClusterUsage {
   readonly slots: HostSlot[];
@@ -55,19 +57,19 @@ export class ClusterUsage {
   readonly jobs: ReadonlyMap<string, Job>;
   /** The jobs that declare conflictsWith: the only ones a reverse conflict check must look at. */
   readonly conflicting: Job[];
+  private readonly specOf: (a: Allocation) => Job | undefined;
 
   constructor(snapshot: UsageSnapshot) {
     this.jobs = snapshot.jobs;
+    const given = snapshot.specOf;
+    this.specOf = (a) => given?.(a) ?? snapshot.jobs.get(a.job);
     this.conflicting = [...snapshot.jobs.values()].filter((j) => j.constraints.conflictsWith?.length);
     this.slots = [...snapshot.hosts]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .map((host, index) => ({ host, index, cpu: 0, memory: 0, ports: new Map(), jobs: new Map() }));
     for (const s of this.slots) this.byName.set(s.host.name, s);
     for (const a of snapshot.allocations) {
-      if (a.desired !== 'run') continue;
-      const job = snapshot.jobs.get(a.job);
-      const slot = this.byName.get(a.host);
-      if (slot) this.charge(slot, a.job, job ? demandOf(job) : NO_DEMAND, 1);
+      if (a.desired === 'run') this.chargeAlloc(a, 1);
     }
   }
 
@@ -76,11 +78,15 @@ export class ClusterUsage {
     if (slot) this.charge(slot, job.name, demandOf(job), 1);
   }
 
-  /** Frees what an allocation of `jobName` held (its spec may be gone: then only the count). */
-  remove(host: string, jobName: string): void {
-    const slot = this.byName.get(host);
-    const job = this.jobs.get(jobName);
-    if (slot) this.charge(slot, jobName, job ? demandOf(job) : NO_DEMAND, -1);
+  /** Frees what a running allocation held (its spec may be gone: then only its count). */
+  remove(a: Allocation): void {
+    this.chargeAlloc(a, -1);
+  }
+
+  private chargeAlloc(a: Allocation, sign: 1 | -1): void {
+    const slot = this.byName.get(a.host);
+    const job = this.specOf(a);
+    if (slot) this.charge(slot, a.job, job ? demandOf(job) : NO_DEMAND, sign);
   }
 
   private charge(slot: HostSlot, jobName: string, d: Demand, sign: 1 | -1): void {

@@ -3,7 +3,7 @@ import type { Allocation, Evaluation, Job, JobRecord, PlacementFailure } from '.
 import { better, claimInFlight, classify, hostStates, stopDone, type HostState } from './classify.js';
 import { idMaker } from './ids.js';
 import { planRollout } from './rollout.js';
-import type { Plan, ReconcileState } from './types.js';
+import { versionKey, type Plan, type ReconcileState } from './types.js';
 
 /**
  * Desired state (job records) against actual state (allocations, agent statuses, hosts) → a Plan.
@@ -32,6 +32,7 @@ class Pass {
       hosts: state.hosts,
       allocations: state.allocations,
       jobs: new Map(state.jobs.map((r) => [r.job.name, r.job])),
+      specOf: (a) => state.versions?.get(versionKey(a.job, a.jobVersion)),
     });
     this.known = new Set(state.allocations.map((a) => a.id));
     this.newId = idMaker(state.seed, this.known);
@@ -166,7 +167,7 @@ class Pass {
     const host = this.hosts.get(a.host);
     if (host === undefined || host === 'lost') this.plan.remove.push(a);
     else this.plan.stop.push(a);
-    this.usage.remove(a.host, a.job);
+    this.usage.remove(a);
   }
 
   private finish(record: JobRecord, results: PlaceResult[], stopped: number, rollout: Evaluation['rollout']): Evaluation {

@@ -1,5 +1,5 @@
 import type { HostStatus } from '../../catalog/types.js';
-import type { AllocStatus, Allocation, Evaluation, JobRecord } from '../types.js';
+import type { AllocStatus, Allocation, Evaluation, Job, JobRecord } from '../types.js';
 
 /** Who holds a replica slot `<job>/<ordinal>`: the commit point that keeps two leaders from doubling it. */
 export interface Claim {
@@ -8,6 +8,9 @@ export interface Claim {
 }
 
 export const claimKey = (job: string, ordinal: number): string => `${job}/${ordinal}`;
+
+/** Key of `ReconcileState.versions`. */
+export const versionKey = (job: string, version: number): string => `${job}@${version}`;
 
 /** Everything one evaluation pass looks at: an immutable snapshot of the cluster. */
 export interface ReconcileState {
@@ -28,6 +31,8 @@ export interface ReconcileState {
   previous?: ReadonlyMap<string, Evaluation>;
   /** Replica claims by `claimKey`; absent means none are known (pure tests). */
   claims?: ReadonlyMap<string, Claim>;
+  /** Specs of older versions still running, by `versionKey`, so they are charged what they really use. */
+  versions?: ReadonlyMap<string, Job>;
   /** A claim whose allocation is not (yet) visible is honoured this long: its writer may be mid-commit. */
   claimGraceMs?: number;
 }

@@ -123,6 +123,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
         seed: seed + m.passes,
         previous: snap.evaluations,
         claims: snap.claims,
+        versions: snap.versions,
       });
       m.passes++;
       // The fence: a deposed leader that has not noticed yet must not write.

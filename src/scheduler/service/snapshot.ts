@@ -1,7 +1,7 @@
 import type { Catalog, HostStatus, KVEntry } from '../../catalog/types.js';
 import type { Claim } from '../reconcile/index.js';
-import { claimKey } from '../reconcile/index.js';
-import { keys, type AllocStatus, type Allocation, type Evaluation, type JobRecord } from '../types.js';
+import { claimKey, versionKey } from '../reconcile/index.js';
+import { keys, type AllocStatus, type Allocation, type Evaluation, type Job, type JobRecord } from '../types.js';
 
 /** What a pass reads from the catalog, with the modify indexes its commit compares against. */
 export interface CatalogSnapshot {
@@ -11,6 +11,8 @@ export interface CatalogSnapshot {
   statuses: Map<string, AllocStatus>;
   evaluations: Map<string, Evaluation>;
   claims: Map<string, Claim>;
+  /** Specs of the older versions allocations still run (during rollouts), by `versionKey`. */
+  versions: Map<string, Job>;
   /** modifyIndex by KV key, for CAS on allocations and claims. */
   indexes: Map<string, number>;
   /** Entries that did not parse, by key (logged, otherwise ignored). */
@@ -38,6 +40,7 @@ export async function readSnapshot(catalog: Catalog): Promise<CatalogSnapshot> {
     statuses: new Map(),
     evaluations: new Map(),
     claims: new Map(),
+    versions: new Map(),
     indexes: new Map(),
     unreadable: [],
   };
@@ -63,5 +66,26 @@ export async function readSnapshot(catalog: Catalog): Promise<CatalogSnapshot> {
     snap.claims.set(claimKey(rest.slice(0, slash), Number(rest.slice(slash + 1))), c);
     snap.indexes.set(e.key, e.modifyIndex);
   });
+  await readOldVersions(catalog, snap);
   return snap;
+}
+
+/** Only versions that differ from the current one are read: few, and only while rollouts run. */
+async function readOldVersions(catalog: Catalog, snap: CatalogSnapshot): Promise<void> {
+  const current = new Map(snap.jobs.map((r) => [r.job.name, r.version]));
+  const wanted = new Map<string, [string, number]>();
+  for (const a of snap.allocations) {
+    const v = current.get(a.job);
+    if (v !== undefined && v !== a.jobVersion) wanted.set(versionKey(a.job, a.jobVersion), [a.job, a.jobVersion]);
+  }
+  await Promise.all(
+    [...wanted].map(async ([key, [job, version]]) => {
+      const { value } = await catalog.kvGet(keys.jobVersion(job, version));
+      try {
+        if (value) snap.versions.set(key, (JSON.parse(value.value) as JobRecord).job);
+      } catch {
+        snap.unreadable.push(value!.key);
+      }
+    }),
+  );
 }

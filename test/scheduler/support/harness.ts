@@ -1,5 +1,5 @@
 import type { HostStatus } from '../../../src/catalog/types.js';
-import { reconcile, type Plan } from '../../../src/scheduler/reconcile/index.js';
+import { reconcile, versionKey, type Plan } from '../../../src/scheduler/reconcile/index.js';
 import type { AllocStatus, Allocation, Evaluation, Job, JobRecord } from '../../../src/scheduler/types.js';
 import { jobChangesWhatRuns } from '../../../src/scheduler/spec/index.js';
 
@@ -19,6 +19,8 @@ export class Harness {
   readonly downSince = new Map<string, number>();
   readonly evaluations = new Map<string, Evaluation>();
   readonly plans: Plan[] = [];
+  /** Every version's spec, as the job store keeps them. */
+  readonly versions = new Map<string, Job>();
 
   constructor(hosts: HostStatus[] = []) {
     for (const h of hosts) this.hosts.set(h.name, h);
@@ -30,6 +32,7 @@ export class Harness {
     const version = prev ? prev.version + (jobChangesWhatRuns(prev.job, job) ? 1 : 0) : 1;
     const record: JobRecord = { job, version, submittedAt: this.now, stopped: false };
     this.jobs.set(job.name, record);
+    this.versions.set(versionKey(job.name, version), job);
     return record;
   }
 
@@ -64,6 +67,7 @@ export class Harness {
       graceMs: this.graceMs,
       seed: this.seed++,
       previous: this.evaluations,
+      versions: this.versions,
     });
     this.plans.push(plan);
     for (const a of plan.place) this.allocs.set(a.id, a);
