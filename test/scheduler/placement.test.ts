@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HostStatus } from '../../src/catalog/types.js';
-import { ClusterUsage, placeOnHosts, placeReplicas } from '../../src/scheduler/placement/index.js';
+import { ClusterUsage, placeJob, placeOnHosts, placeReplicas } from '../../src/scheduler/placement/index.js';
 import type { Allocation, Job } from '../../src/scheduler/types.js';
 import { mockHost, mockHosts, mockJob } from './support/fixtures.js';
 
@@ -147,4 +147,14 @@ test('placeOnHosts (global jobs) explains the hosts that cannot take a replica',
 test('no hosts', () => {
   const r = place(usage([]), mockJob('web', { count: 2 }));
   assert.equal(r.failure?.message, '2 of 2 unplaced: no hosts registered');
+});
+
+test('placeJob is pure over a plain snapshot', () => {
+  const snapshot = { hosts: mockHosts(3), allocations: [alloc('web', 'host-0')], jobs: new Map([['web', mockJob('web')]]) };
+  const frozen = JSON.stringify({ ...snapshot, jobs: [...snapshot.jobs] });
+  const a = placeJob(snapshot, mockJob('api', { count: 2 }), [0, 1], { seed: 3 });
+  const b = placeJob(snapshot, mockJob('api', { count: 2 }), [0, 1], { seed: 3 });
+  assert.deepEqual(a, b);
+  assert.equal(a.placed.length, 2);
+  assert.equal(JSON.stringify({ ...snapshot, jobs: [...snapshot.jobs] }), frozen);
 });

@@ -3,7 +3,7 @@ import { emptyMetrics, explainHosts, placementFailure } from './explain.js';
 import { JobFeasibility, REASONS, type Verdict } from './feasible.js';
 import { SCORERS } from './rank.js';
 import { hashString, seededRng, shuffledIndices } from './rng.js';
-import type { ClusterUsage, HostSlot } from './usage.js';
+import { ClusterUsage, type HostSlot, type UsageSnapshot } from './usage.js';
 
 export interface PlaceOptions {
   seed: number;
@@ -67,6 +67,11 @@ export function placeReplicas(usage: ClusterUsage, job: Job, ordinals: readonly 
     placed.push({ ordinal: ordinals[i]!, host: best.host.name });
   }
   return { placed };
+}
+
+/** The pure form: places replicas of `job` over a plain snapshot, which is left untouched. */
+export function placeJob(snapshot: UsageSnapshot, job: Job, ordinals: readonly number[], opts: PlaceOptions): PlaceResult {
+  return placeReplicas(new ClusterUsage(snapshot), job, ordinals, opts);
 }
 
 /** The hosts a global job targets: every host passing the host-level checks, in name order. */
