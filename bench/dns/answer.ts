@@ -1,6 +1,6 @@
 /**
  * The hot path alone, no sockets: answers per second of `answer()` over the benchmark's query mix, and
- * the cost of a table rebuild. Shows how much of a query's cost is Maestro's own code versus the
+ * the cost of a table build and of a rebuild after one change. Shows how much of a query's cost is Maestro's own code versus the
  * runtime's UDP path (compare with the CPU per query printed by dnsperf.js).
  *
  * Times are process CPU time (not wall time), so neighbours on a shared machine do not skew them.
@@ -33,6 +33,16 @@ const cpuMs = (since?: NodeJS.CpuUsage) => {
 let started = process.cpuUsage();
 const table = buildTable({ zone: 'cluster', ttl: 5, serial: 1, ...data, nsAddress: '127.0.0.1' });
 console.log(`table: ${table.names.size} names, ${table.records} records, built in ${cpuMs(started).toFixed(1)} ms CPU`);
+
+// A rebuild after one instance changed health: only the names it touches are re-encoded.
+let previous = table;
+for (let i = 0; i < 3; i++) {
+  const changed = data.instances[i * 7]!;
+  changed.health = changed.health === 'passing' ? 'critical' : 'passing';
+  started = process.cpuUsage();
+  previous = buildTable({ zone: 'cluster', ttl: 5, serial: 2 + i, ...data, nsAddress: '127.0.0.1', previous });
+  console.log(`rebuild after one change: ${cpuMs(started).toFixed(1)} ms CPU`);
+}
 
 const ctx: AnswerContext = { table, zoneKey: wireKey('cluster'), forwarding: false, metrics: new DnsMetrics() };
 const queries = queryFile(data, 'cluster')

@@ -84,7 +84,7 @@ export function answer(ctx: AnswerContext, msg: Buffer, udp: boolean): Buffer | 
   if (qtype === AXFR || qtype === IXFR) return reply(ctx, msg, RCODE.REFUSED, qend, edns, qtype);
   let p: Prepared;
   if (entry !== undefined) {
-    p = entry.types.get(qtype) ?? (qtype === TYPE.ANY ? entry.any : entry.nodata);
+    p = entry.types.get(qtype) ?? (qtype === TYPE.ANY && entry.any.count > 0 ? entry.any : entry.nodata);
   } else if (inZone(key, ctx.zoneKey, labels)) {
     if (table === undefined) return reply(ctx, msg, RCODE.SERVFAIL, qend, edns, qtype);
     p = table.nxdomain;

@@ -157,6 +157,15 @@ test('protocol edges: REFUSED outside the zone, SERVFAIL before sync, FORMERR, N
   assert.equal(m.responses.BADVERS, 1);
 });
 
+test('ANY: every record of the name; NODATA with SOA where there is none', () => {
+  const any = ask('redis.service.cluster', TYPE.ANY);
+  assert.deepEqual(any.answer.map((r) => r.type).sort(), [1, 1, 33, 33]);
+  assert.equal(any.additional.length, 0);
+  const ent = ask('service.cluster', TYPE.ANY);
+  assert.equal(ent.answer.length, 0);
+  assert.equal(ent.authority[0]!.type, TYPE.SOA);
+});
+
 test('describeTable lists names with their types', () => {
   const d = describeTable(table);
   assert.deepEqual(d['redis.service.cluster'], [1, 33]);

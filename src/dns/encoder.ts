@@ -1,0 +1,137 @@
+/**
+ * Encodes records into `Prepared` answers, once per table build. Records are compressed only against
+ * the question name (always at offset 12), so each record is position-independent: the hot path may
+ * shuffle or drop them without re-encoding anything.
+ */
+import { addressRdata, CLASS_IN, QNAME_OFFSET, RCODE, TYPE, wireKey, Writer, type Dictionary } from './wire.js';
+
+/** One ready answer: records (each optionally paired with additional records) plus authority. */
+export interface Prepared {
+  readonly rcode: number;
+  /** Number of answer records; each may carry paired additional records (SRV → target address). */
+  readonly count: number;
+  readonly answers: Buffer;
+  /** Byte offsets of the answer records in `answers` (count + 1 entries). */
+  readonly ansOff: Uint32Array;
+  readonly extras: Buffer;
+  readonly extOff: Uint32Array;
+  /** Additional records paired with each answer record. */
+  readonly extCount: Uint16Array;
+  readonly authority: Buffer;
+  readonly authCount: number;
+  /** Shuffle the answer records per response (address and SRV sets). */
+  readonly shuffle: boolean;
+}
+
+/** A record (or record group) as it is written into `answers`, with its paired additional records. */
+export interface Part {
+  answer: (w: Writer) => void;
+  /** Writes the paired additional records and returns how many. */
+  extra?: (w: Writer) => number;
+}
+
+const EMPTY = Buffer.alloc(0);
+const NO_OFFSETS = new Uint32Array(1);
+const NO_COUNTS = new Uint16Array(0);
+// Encoding happens on one thread, one table at a time: two writers serve every build.
+const answersW = new Writer();
+const extrasW = new Writer();
+
+export class Encoder {
+  readonly zoneKey: string;
+  readonly nsKey: string;
+  private readonly hostmasterKey: string;
+  // Many names share an address (service, tag, instance, SRV target): parse each once.
+  private readonly rdataCache = new Map<string, number[] | undefined>();
+  private readonly nodataByOffset = new Map<number, Prepared>();
+
+  constructor(
+    zone: string,
+    private readonly ttl: number,
+    private readonly serial: number,
+  ) {
+    this.zoneKey = wireKey(zone);
+    this.nsKey = wireKey(`ns.${zone}`);
+    this.hostmasterKey = wireKey(`hostmaster.${zone}`);
+  }
+
+  rr(w: Writer, owner: string, dict: Dictionary | undefined, type: number, rdata: (w: Writer) => void): void {
+    w.name(owner, dict).u16(type).u16(CLASS_IN).u32(this.ttl);
+    const at = w.length;
+    w.u16(0);
+    rdata(w);
+    w.setU16(at, w.length - at - 2);
+  }
+
+  soa(w: Writer, dict: Dictionary | undefined): void {
+    this.rr(w, this.zoneKey, dict, TYPE.SOA, (d) => {
+      d.name(this.nsKey, dict).name(this.hostmasterKey, dict);
+      d.u32(this.serial >>> 0).u32(3600).u32(600).u32(86_400).u32(this.ttl);
+    });
+  }
+
+  rdataOf(type: number, addr: string): number[] | undefined {
+    const k = `${type} ${addr}`;
+    if (!this.rdataCache.has(k)) this.rdataCache.set(k, addressRdata(type, addr));
+    return this.rdataCache.get(k);
+  }
+
+  /** An A or AAAA record; false (nothing written) when `addr` is not of that family. */
+  address(w: Writer, owner: string, dict: Dictionary, addr: string, type: number): boolean {
+    const bytes = this.rdataOf(type, addr);
+    if (bytes) this.rr(w, owner, dict, type, (d) => d.raw(bytes));
+    return bytes !== undefined;
+  }
+
+  prepare(parts: Part[], shuffle: boolean): Prepared {
+    answersW.reset();
+    extrasW.reset();
+    const ansOff = new Uint32Array(parts.length + 1);
+    const extOff = new Uint32Array(parts.length + 1);
+    const extCount = new Uint16Array(parts.length);
+    parts.forEach((p, i) => {
+      p.answer(answersW);
+      extCount[i] = p.extra?.(extrasW) ?? 0;
+      ansOff[i + 1] = answersW.length;
+      extOff[i + 1] = extrasW.length;
+    });
+    const extras = extrasW.length > 0 ? extrasW.buffer() : EMPTY;
+    return { rcode: RCODE.NOERROR, count: parts.length, answers: answersW.buffer(), ansOff, extras, extOff, extCount, authority: EMPTY, authCount: 0, shuffle };
+  }
+
+  /** No records, the SOA in authority; `zoneAt` is where the zone name sits in the question, if it does. */
+  negative(rcode: number, zoneAt: number | undefined): Prepared {
+    const w = new Writer();
+    this.soa(w, zoneAt === undefined ? undefined : new Map([[this.zoneKey, zoneAt]]));
+    return { rcode, count: 0, answers: EMPTY, ansOff: NO_OFFSETS, extras: EMPTY, extOff: NO_OFFSETS, extCount: NO_COUNTS, authority: w.buffer(), authCount: 1, shuffle: false };
+  }
+
+  /** NODATA for the name `q`: shared by every name whose zone suffix sits at the same offset. */
+  nodataFor(q: string): Prepared {
+    const at = q.endsWith(this.zoneKey) ? QNAME_OFFSET + q.length - this.zoneKey.length : -1;
+    let p = this.nodataByOffset.get(at);
+    if (!p) this.nodataByOffset.set(at, (p = this.negative(RCODE.NOERROR, at < 0 ? undefined : at)));
+    return p;
+  }
+
+  /** ANY: the records of every type, concatenated (they are position-independent), no additional. */
+  anyOf(sets: Prepared[]): Prepared {
+    const count = sets.reduce((n, p) => n + p.count, 0);
+    const ansOff = new Uint32Array(count + 1);
+    let i = 0;
+    let base = 0;
+    for (const p of sets) {
+      for (let j = 1; j <= p.count; j++) ansOff[++i] = base + p.ansOff[j]!;
+      base += p.answers.length;
+    }
+    const answers = Buffer.concat(sets.map((p) => p.answers));
+    return { rcode: RCODE.NOERROR, count, answers, ansOff, extras: EMPTY, extOff: new Uint32Array(count + 1), extCount: new Uint16Array(count), authority: EMPTY, authCount: 0, shuffle: false };
+  }
+}
+
+/** Answer plus paired additional records held by one prepared answer. */
+export function recordCount(p: Prepared): number {
+  let n = p.count;
+  for (let i = 0; i < p.extCount.length; i++) n += p.extCount[i]!;
+  return n;
+}
