@@ -1,8 +1,11 @@
-import { ClusterUsage, globalTargets, placeOnHosts, placeReplicas, type PlaceResult } from '../placement/index.js';
+import { ClusterUsage, type PlaceResult } from '../placement/index.js';
 import type { Allocation, Evaluation, Job, JobRecord, PlacementFailure } from '../types.js';
-import { better, claimInFlight, classify, hostStates, stopDone, type HostState } from './classify.js';
+import { hostStates, stopDone, type HostState } from './classify.js';
+import type { PassContext } from './context.js';
+import { reconcileCount } from './count.js';
+import { reconcileGlobal } from './global.js';
 import { idMaker } from './ids.js';
-import { planRollout } from './rollout.js';
+import type { RolloutInput } from './rollout.js';
 import { versionKey, type Plan, type ReconcileState } from './types.js';
 
 /**
@@ -18,15 +21,15 @@ export function reconcile(state: ReconcileState): Plan {
   return new Pass(state).run();
 }
 
-class Pass {
+class Pass implements PassContext {
   private readonly plan: Plan = { place: [], stop: [], remove: [], evaluations: [] };
-  private readonly hosts: ReadonlyMap<string, HostState>;
-  private readonly usage: ClusterUsage;
-  private readonly known: ReadonlySet<string>;
+  readonly hosts: ReadonlyMap<string, HostState>;
+  readonly usage: ClusterUsage;
+  readonly known: ReadonlySet<string>;
   private readonly newId: (job: string, ordinal: number) => string;
   private readonly byJob = new Map<string, Allocation[]>();
 
-  constructor(private readonly state: ReconcileState) {
+  constructor(readonly state: ReconcileState) {
     this.hosts = hostStates(state);
     this.usage = new ClusterUsage({
       hosts: state.hosts,
@@ -53,103 +56,10 @@ class Pass {
     for (const [job, allocs] of this.byJob) if (!records.has(job)) for (const a of allocs) this.retire(a);
     for (const record of evaluationOrder(this.state.jobs)) {
       const allocs = this.byJob.get(record.job.name) ?? [];
-      const ev = record.stopped ? this.stopAll(record, allocs) : record.job.global ? this.global(record, allocs) : this.service(record, allocs);
+      const ev = record.stopped ? this.stopAll(record, allocs) : record.job.global ? reconcileGlobal(this, record, allocs) : reconcileCount(this, record, allocs);
       this.plan.evaluations.push(ev);
     }
     return this.plan;
-  }
-
-  /** Count-based jobs: replicas `<job>-0 … <job>-(count-1)`. */
-  private service(record: JobRecord, allocs: Allocation[]): Evaluation {
-    const { job } = record;
-    const kept = new Map<number, Allocation>();
-    const failed: Allocation[] = [];
-    let stopped = 0;
-    for (const a of allocs) {
-      const cls = classify(a, this.hosts, this.state);
-      if (cls !== 'ok') {
-        this.retire(a);
-        stopped++;
-        if (cls === 'failed') failed.push(a);
-        continue;
-      }
-      const other = kept.get(a.ordinal);
-      if (other === undefined) kept.set(a.ordinal, a);
-      else {
-        const [keep, drop] = better(a, other, this.state.statuses, record.version) ? [a, other] : [other, a];
-        kept.set(a.ordinal, keep);
-        this.retire(drop);
-        stopped++;
-      }
-    }
-    // Surplus goes highest ordinal first, so the names that remain are always <job>-0 … <job>-(count-1).
-    for (const ordinal of [...kept.keys()].sort((a, b) => b - a)) {
-      if (ordinal < job.count) continue;
-      this.retire(kept.get(ordinal)!);
-      kept.delete(ordinal);
-      stopped++;
-    }
-    const missing: number[] = [];
-    for (let o = 0; o < job.count; o++) {
-      if (!kept.has(o) && !claimInFlight(job.name, o, this.known, this.state)) missing.push(o);
-    }
-    const decision = planRollout({ ...this.rolloutBase(record), kept: [...kept.values()], failed, placing: missing.length });
-    for (const a of decision.replace) {
-      this.retire(a);
-      stopped++;
-      missing.push(a.ordinal);
-    }
-    missing.sort((a, b) => a - b);
-    const result = placeReplicas(this.usage, job, missing, { seed: this.state.seed, wanted: job.count });
-    return this.finish(record, [result], stopped, decision.rollout);
-  }
-
-  /** Global jobs: one replica on every host passing the host-level checks. */
-  private global(record: JobRecord, allocs: Allocation[]): Evaluation {
-    const { job } = record;
-    const targets = new Set(globalTargets(this.usage, job).map((s) => s.host.name));
-    const byHost = new Map<string, Allocation>();
-    const failed: Allocation[] = [];
-    const reuse = new Map<string, number>();
-    let stopped = 0;
-    for (const a of allocs) {
-      const cls = classify(a, this.hosts, this.state);
-      // A host that no longer matches (its metadata changed, a conflicting job arrived) loses the replica.
-      const wanted = cls === 'ok' && (this.hosts.get(a.host) !== 'alive' || targets.has(a.host));
-      const other = byHost.get(a.host);
-      let drop: Allocation | undefined = a;
-      if (wanted && (other === undefined || better(a, other, this.state.statuses, record.version))) {
-        byHost.set(a.host, a);
-        drop = other;
-      }
-      if (drop === undefined) continue;
-      this.retire(drop);
-      stopped++;
-      if (cls === 'failed') {
-        failed.push(a);
-        reuse.set(a.host, a.ordinal);
-      }
-    }
-    const missing = [...targets].filter((h) => !byHost.has(h));
-    const used = new Set([...byHost.values()].map((a) => a.ordinal));
-    const ordinalFor = (host: string): number => {
-      let o = reuse.get(host);
-      if (o === undefined || used.has(o)) {
-        o = 0;
-        while (used.has(o) || claimInFlight(job.name, o, this.known, this.state)) o++;
-      }
-      used.add(o);
-      return o;
-    };
-    const decision = planRollout({ ...this.rolloutBase(record), kept: [...byHost.values()], failed, placing: missing.length });
-    const results: PlaceResult[] = [];
-    for (const a of decision.replace) {
-      this.retire(a);
-      stopped++;
-      results.push(placeOnHosts(this.usage, job, [a.host], () => a.ordinal, 1));
-    }
-    results.push(placeOnHosts(this.usage, job, missing, ordinalFor, targets.size));
-    return this.finish(record, results, stopped, decision.rollout);
   }
 
   private stopAll(record: JobRecord, allocs: Allocation[]): Evaluation {
@@ -157,20 +67,19 @@ class Pass {
     return this.finish(record, [], allocs.length, undefined);
   }
 
-  private rolloutBase(record: JobRecord) {
+  rolloutBase(record: JobRecord): Pick<RolloutInput, 'record' | 'now' | 'statuses' | 'previous'> {
     const previous = this.state.previous?.get(record.job.name);
     return { record, now: this.state.now, statuses: this.state.statuses, ...(previous ? { previous } : {}) };
   }
 
-  /** Ends an allocation: its key is deleted when its host is gone (no agent to tell), else it is asked to stop. */
-  private retire(a: Allocation): void {
+  retire(a: Allocation): void {
     const host = this.hosts.get(a.host);
     if (host === undefined || host === 'lost') this.plan.remove.push(a);
     else this.plan.stop.push(a);
     this.usage.remove(a);
   }
 
-  private finish(record: JobRecord, results: PlaceResult[], stopped: number, rollout: Evaluation['rollout']): Evaluation {
+  finish(record: JobRecord, results: PlaceResult[], stopped: number, rollout: Evaluation['rollout']): Evaluation {
     const { job } = record;
     const failures: PlacementFailure[] = [];
     let placed = 0;

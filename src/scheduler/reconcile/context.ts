@@ -1,0 +1,21 @@
+import type { ClusterUsage, PlaceResult } from '../placement/index.js';
+import type { Allocation, Evaluation, JobRecord } from '../types.js';
+import type { HostState } from './classify.js';
+import type { RolloutInput } from './rollout.js';
+import type { ReconcileState } from './types.js';
+
+/** What one pass shares with the per-job reconcilers (count-based and global). */
+export interface PassContext {
+  readonly state: ReconcileState;
+  readonly hosts: ReadonlyMap<string, HostState>;
+  /** Usage as this pass has changed it so far (stops freed, placements charged). */
+  readonly usage: ClusterUsage;
+  /** Ids of every allocation in the snapshot. */
+  readonly known: ReadonlySet<string>;
+  /** Ends an allocation: deleted when its host is gone (no agent to tell), else asked to stop. */
+  retire(a: Allocation): void;
+  /** The rollout inputs common to every job kind. */
+  rolloutBase(record: JobRecord): Pick<RolloutInput, 'record' | 'now' | 'statuses' | 'previous'>;
+  /** Turns placements into allocations of the plan and makes the job's evaluation. */
+  finish(record: JobRecord, results: PlaceResult[], stopped: number, rollout: Evaluation['rollout']): Evaluation;
+}
