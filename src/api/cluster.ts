@@ -1,6 +1,6 @@
 /**
  * The API's one seam onto the scheduler and the catalog: every job write goes through the
- * scheduler's jobs store, every read comes from the catalog KV layout in src/scheduler/types.ts.
+ * scheduler's job store, every read comes from the catalog KV layout in src/scheduler/types.ts.
  * Keeping it in one module means a change in either is fixed here and nowhere else.
  */
 import type { Catalog, HostStatus, ServiceInstance } from '../catalog/types.js';
@@ -12,7 +12,7 @@ import {
   type Job,
   type JobRecord,
 } from '../scheduler/types.js';
-import { getJob, jobHistory, listJobs, scaleJob, stopJob, submitJob } from '../scheduler/jobs.js';
+import { getJob, jobHistory, scaleJob, stopJob, submitJob } from '../scheduler/jobs.js';
 import { jobChangesWhatRuns, parseJobSpec } from '../scheduler/spec/index.js';
 
 export interface SubmitResult {
@@ -45,6 +45,30 @@ export interface Cluster {
   instances(): Promise<ServiceInstance[]>;
 }
 
+/**
+ * A KV prefix read as parsed values, re-parsing only entries whose modifyIndex changed since the
+ * last read: listings parse a thousand allocations per request otherwise, which dominated their
+ * cost. Cached values are shared between requests, so views never mutate them.
+ */
+function cachedList<T>(catalog: Catalog, prefix: string): () => Promise<T[]> {
+  let cache = new Map<string, { modifyIndex: number; value: T | undefined }>();
+  let last: { index: number; values: T[] } | undefined;
+  return async () => {
+    const { index, value: entries } = await catalog.kvList(prefix);
+    // Nothing written since the last read (the index did not move): the same values.
+    if (last && last.index === index && index > 0) return last.values;
+    const next = new Map<string, { modifyIndex: number; value: T | undefined }>();
+    for (const e of entries) {
+      const hit = cache.get(e.key);
+      next.set(e.key, hit && hit.modifyIndex === e.modifyIndex ? hit : { modifyIndex: e.modifyIndex, value: parse<T>(e.value) });
+    }
+    cache = next;
+    const values = [...next.values()].map((c) => c.value).filter((v): v is T => v !== undefined);
+    last = { index, values };
+    return values;
+  };
+}
+
 function parse<T>(value: string): T | undefined {
   try {
     return JSON.parse(value) as T;
@@ -53,12 +77,11 @@ function parse<T>(value: string): T | undefined {
   }
 }
 
-async function list<T>(catalog: Catalog, prefix: string): Promise<T[]> {
-  const { value } = await catalog.kvList(prefix);
-  return value.map((e) => parse<T>(e.value)).filter((v): v is T => v !== undefined);
-}
-
 export function catalogCluster(catalog: Catalog): Cluster {
+  const jobs = cachedList<JobRecord>(catalog, keys.jobPrefix);
+  const allocs = cachedList<Allocation>(catalog, keys.allocsPrefix);
+  const statuses = cachedList<AllocStatus>(catalog, keys.allocStatusesPrefix);
+  const evals = cachedList<Evaluation>(catalog, keys.evaluationPrefix);
   return {
     parseSpec: parseJobSpec,
     async submit(job) {
@@ -74,17 +97,12 @@ export function catalogCluster(catalog: Catalog): Cluster {
     scale: (name, count) => scaleJob(catalog, name, count),
     history: (name) => jobHistory(catalog, name),
     async state() {
-      const [jobs, allocs, statuses, evals] = await Promise.all([
-        listJobs(catalog),
-        list<Allocation>(catalog, keys.allocsPrefix),
-        list<AllocStatus>(catalog, keys.allocStatusesPrefix),
-        list<Evaluation>(catalog, keys.evaluationPrefix),
-      ]);
+      const [j, a, s, e] = await Promise.all([jobs(), allocs(), statuses(), evals()]);
       return {
-        jobs,
-        allocs,
-        statuses: new Map(statuses.map((s) => [s.allocId, s])),
-        evals: new Map(evals.map((e) => [e.job, e])),
+        jobs: j,
+        allocs: a,
+        statuses: new Map(s.map((x) => [x.allocId, x])),
+        evals: new Map(e.map((x) => [x.job, x])),
       };
     },
     async hosts() {

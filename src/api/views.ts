@@ -6,6 +6,7 @@ import type { Capacity, Health, HostStatus, ServiceInstance } from '../catalog/t
 import {
   instanceName,
   type AllocDesired,
+  type Allocation,
   type AllocState,
   type Evaluation,
   type Job,
@@ -72,9 +73,29 @@ export interface ServiceView {
   instances: ServiceInstance[];
 }
 
+/** Code-point order: stable across locales, and cheaper than localeCompare in listings. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Allocations by job, computed once per state: listings build every job's view from one state. */
+const byJob = new WeakMap<ClusterState, Map<string, Allocation[]>>();
+
+function allocsOf(state: ClusterState, job?: string): Allocation[] {
+  if (job === undefined) return state.allocs;
+  let index = byJob.get(state);
+  if (!index) {
+    index = new Map();
+    for (const a of state.allocs) {
+      const list = index.get(a.job);
+      if (list) list.push(a);
+      else index.set(a.job, [a]);
+    }
+    byJob.set(state, index);
+  }
+  return index.get(job) ?? [];
+}
+
 export function allocViews(state: ClusterState, job?: string): AllocView[] {
-  return state.allocs
-    .filter((a) => job === undefined || a.job === job)
+  return allocsOf(state, job)
     .map((a) => {
       const s = state.statuses.get(a.id);
       return {
@@ -93,7 +114,7 @@ export function allocViews(state: ClusterState, job?: string): AllocView[] {
         ...(s ? { updatedAt: s.updatedAt } : {}),
       };
     })
-    .sort((x, y) => x.job.localeCompare(y.job) || x.ordinal - y.ordinal || x.createdAt - y.createdAt);
+    .sort((x, y) => compare(x.job, y.job) || x.ordinal - y.ordinal || x.createdAt - y.createdAt);
 }
 
 export function jobDetail(state: ClusterState, record: JobRecord): JobDetail {
@@ -159,7 +180,7 @@ export function hostViews(state: ClusterState, hosts: HostStatus[]): HostView[] 
       );
       return { ...h, used, allocations: mine.length };
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compare(a.name, b.name));
 }
 
 const passing = (h: Health): boolean => h === 'passing';
@@ -173,7 +194,7 @@ export function serviceViews(instances: ServiceInstance[]): ServiceView[] {
       tags: [...new Set(list.flatMap((i) => i.tags))].sort(),
       total: list.length,
       healthy: list.filter((i) => passing(i.health)).length,
-      instances: [...list].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
+      instances: [...list].sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
     }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compare(a.name, b.name));
 }

@@ -32,7 +32,7 @@ export function jobRoutes(router: Router, cluster: Cluster): void {
     const jobs = state.jobs
       .filter((r) => matches(selector, r.job.labels))
       .map((r) => jobSummary(state, r))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { json: { jobs } };
   });
 
