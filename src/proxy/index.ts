@@ -4,127 +4,20 @@
  *
  *   catalog ──watch──► buildRouteSpec (pure) ──► RouteRegistry.apply (swap) ──► L7 server / L4 listeners
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import type { Catalog, ServiceInstance } from '../catalog/types.js';
+import type { Catalog } from '../catalog/types.js';
 import { watch } from '../catalog/watch.js';
-import { DEFAULTS, parseHostPort, type HostPort } from '../config/index.js';
-import { componentLogger, silentLogger, type Logger } from '../log/index.js';
-import { DEFAULT_EJECTION, type EjectionOptions } from './ejection.js';
-import type { ForwardContext } from './forward.js';
-import { L4Listeners } from './l4.js';
-import { createL7Server } from './l7.js';
-import { collectMetrics, type ProxyMetrics } from './metrics.js';
-import { policyByName } from './policy.js';
-import { buildRouteSpec } from './spec.js';
-import { RouteRegistry } from './table.js';
+import { componentLogger, silentLogger } from '../log/index.js';
+import { createProxy, type Proxy, type ProxyOptions } from './proxy.js';
 
+export { createProxy, type Proxy, type ProxyOptions } from './proxy.js';
 export { buildRouteSpec, diffSpecs, PROXY_PORT_META, type RouteSpec } from './spec.js';
 export { POLICIES, DEFAULT_POLICY } from './policy.js';
 export type { ProxyMetrics, ServiceMetrics, InstanceMetrics } from './metrics.js';
 
-export interface ProxyOptions {
-  /** DNS zone of the route hosts (`<svc>.service.<zone>`); default `cluster`. */
-  zone?: string;
-  /** L7 listen address (`host:port`, port 0 = pick one); default DEFAULTS.httpAddr. */
-  httpAddr?: HostPort | string;
-  /** Address the L4 listeners bind to; default DEFAULTS.proxyBind. */
-  l4Bind?: string;
-  logger?: Logger;
-  /** Balancing policy name (see POLICIES); default `least-in-flight`. */
-  policy?: string;
-  /** Most instances one request or connection is tried on; default 3. */
-  attempts?: number;
-  connectTimeoutMs?: number;
-  headersTimeoutMs?: number;
-  /** Longest silence while a response body streams. */
-  idleTimeoutMs?: number;
-  /** Idle keep-alive upstream connections are closed after this. */
-  keepAliveMs?: number;
-  connectionsPerInstance?: number;
-  ejection?: Partial<EjectionOptions>;
-  l4IdleTimeoutMs?: number;
-  l4MaxConnections?: number;
-}
-
-export interface Proxy {
-  httpAddress(): HostPort;
-  /** Ports with an open L4 listener. */
-  l4Ports(): number[];
-  metrics(): ProxyMetrics;
-  /** Applies a catalog snapshot (what the catalog watch calls); resolves once L4 listeners follow. */
-  update(instances: readonly ServiceInstance[]): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** A proxy fed by `update()` calls: for embedding and tests. `startProxy` adds the catalog watch. */
-export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
-  const zone = opts.zone ?? DEFAULTS.zone;
-  const log = componentLogger(opts.logger ?? silentLogger, 'proxy');
-  const connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
-  const registry = new RouteRegistry(zone, {
-    connections: opts.connectionsPerInstance ?? 256,
-    connectTimeoutMs,
-    headersTimeoutMs: opts.headersTimeoutMs ?? 30_000,
-    idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
-    keepAliveMs: opts.keepAliveMs ?? 30_000,
-  });
-  const ctx: ForwardContext = {
-    policy: policyByName(opts.policy),
-    ejection: { ...DEFAULT_EJECTION, ...opts.ejection },
-    attempts: Math.max(1, opts.attempts ?? 3),
-    log,
-    accessLog: log.isLevelEnabled('info'),
-    tunnels: new Set(),
-  };
-  const table = () => registry.table;
-  let unrouted = 0;
-  const server = createL7Server({ table, ctx, connectTimeoutMs, onUnrouted: () => unrouted++ });
-  const l4 = new L4Listeners({
-    bind: opts.l4Bind ?? DEFAULTS.proxyBind,
-    table,
-    ctx,
-    connectTimeoutMs,
-    idleTimeoutMs: opts.l4IdleTimeoutMs ?? 300_000,
-    maxConnections: opts.l4MaxConnections ?? 10_000,
-    log,
-  });
-  const addr = typeof opts.httpAddr === 'string' ? parseHostPort('httpAddr', opts.httpAddr) : (opts.httpAddr ?? parseHostPort('httpAddr', DEFAULTS.httpAddr));
-  await listen(server, addr);
-  const bound = server.address() as AddressInfo;
-  const httpAddress: HostPort = { host: bound.address, port: bound.port };
-  log.info({ httpAddr: `${bound.address}:${bound.port}`, policy: opts.policy ?? 'least-in-flight' }, 'L7 proxy listening');
-
-  let stopped = false;
-  return {
-    httpAddress: () => ({ ...httpAddress }),
-    l4Ports: () => l4.ports(),
-    metrics: () => collectMetrics(registry, unrouted),
-    async update(instances) {
-      if (stopped) return;
-      const spec = buildRouteSpec(instances, zone);
-      const diff = registry.apply(spec);
-      for (const p of spec.problems) log.warn({ problem: p }, 'route table problem');
-      if (diff.added.length || diff.removed.length || diff.opened.length || diff.closed.length) {
-        log.debug({ added: diff.added.length, removed: diff.removed.length, opened: diff.opened, closed: diff.closed }, 'routes updated');
-      }
-      await l4.reconcile(new Set(spec.l4.keys()));
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await l4.reconcile(new Set());
-      await l4.close();
-      for (const socket of ctx.tunnels) socket.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await registry.close();
-    },
-  };
-}
-
 export interface StartProxyOptions extends ProxyOptions {
   catalog: Catalog;
+  /** How long startProxy waits for the first snapshot before resolving anyway; default 2 s. */
+  firstSyncMs?: number;
 }
 
 /**
@@ -132,7 +25,7 @@ export interface StartProxyOptions extends ProxyOptions {
  * listening and, when the catalog answers within `firstSyncMs`, with the first snapshot applied;
  * a catalog outage never stops serving the last known routes.
  */
-export async function startProxy(opts: StartProxyOptions & { firstSyncMs?: number }): Promise<Proxy> {
+export async function startProxy(opts: StartProxyOptions): Promise<Proxy> {
   const proxy = await createProxy(opts);
   const log = componentLogger(opts.logger ?? silentLogger, 'proxy');
   const abort = new AbortController();
@@ -159,14 +52,4 @@ export async function startProxy(opts: StartProxyOptions & { firstSyncMs?: numbe
       await proxy.stop();
     },
   };
-}
-
-function listen(server: Server, addr: HostPort): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: addr.host, port: addr.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

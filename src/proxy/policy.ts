@@ -50,7 +50,7 @@ export function roundRobin(list: readonly Upstream[], state: BalancerState, now:
  * in flight. Nearly as good as a full scan, O(1), and it avoids the herd that a global minimum
  * causes when many requests arrive together.
  */
-export function leastInFlight(list: readonly Upstream[], state: BalancerState, now: number, tried: readonly Upstream[] | null): Upstream | undefined {
+export function leastInFlight(list: readonly Upstream[], _state: BalancerState, now: number, tried: readonly Upstream[] | null): Upstream | undefined {
   const n = list.length;
   if (n === 0) return undefined;
   if (n === 1) return usable(list[0], now, tried) ? list[0] : panic(list, 0, tried);

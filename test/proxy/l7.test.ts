@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createEmbeddedCatalog } from '../../src/catalog/embedded/index.js';
 import { createProxy, startProxy } from '../../src/proxy/index.js';
 import { eventually } from '../support/wait.js';
-import { closeServer, inst, send, startBackend, type Backend } from './helpers.js';
+import { closeServer, inst, send, startBackend } from './helpers.js';
 
 const HOST = 'web.service.cluster';
 
@@ -246,7 +246,7 @@ test('WebSocket echo through the proxy', async (t) => {
 
 test('a removed instance drains: its in-flight request finishes, new ones go elsewhere', async (t) => {
   const { createServer } = await import('node:http');
-  const slow = createServer((req, res) => void setTimeout(() => res.end('slow done'), 300));
+  const slow = createServer((_req, res) => void setTimeout(() => res.end('slow done'), 300));
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
   const b = await startBackend('b');
   const proxy = await createProxy({ httpAddr: '127.0.0.1:0' });
