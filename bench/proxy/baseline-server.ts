@@ -24,7 +24,7 @@ const http = createServer((req, res) => {
       },
       onData: (chunk: Buffer) => res.write(chunk),
       onComplete: () => res.end(),
-      onError: () => res.writeHead(502).end(),
+      onError: () => (res.headersSent ? res.destroy() : res.writeHead(502).end()),
     },
   );
 });
