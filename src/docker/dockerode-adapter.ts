@@ -47,7 +47,18 @@ export class DockerodeAdapter implements DockerPort {
 
   async info(): Promise<EngineInfo> {
     const info = await this.call('info', () => this.docker.info());
-    return { name: info.Name, cpus: info.NCPU, memoryBytes: info.MemTotal, serverVersion: info.ServerVersion };
+    const bridge = await this.docker
+      .getNetwork('bridge')
+      .inspect()
+      .catch(() => undefined);
+    const gateway = bridgeGateway((bridge as { IPAM?: { Config?: IpamConfig[] } } | undefined)?.IPAM?.Config ?? []);
+    return {
+      name: info.Name,
+      cpus: info.NCPU,
+      memoryBytes: info.MemTotal,
+      serverVersion: info.ServerVersion,
+      ...(gateway ? { bridgeGateway: gateway } : {}),
+    };
   }
 
   async listContainers(filter: ListFilter = {}): Promise<ContainerInfo[]> {
@@ -169,6 +180,27 @@ export class DockerodeAdapter implements DockerPort {
       throw wrap(what, err);
     }
   }
+}
+
+interface IpamConfig {
+  Subnet?: string;
+  Gateway?: string;
+}
+
+/**
+ * The default bridge's gateway. Docker lists it only when set explicitly (`--bip`); otherwise it
+ * is the subnet's first address (172.17.0.1 for 172.17.0.0/16), which is what Docker assigns.
+ */
+export function bridgeGateway(configs: IpamConfig[]): string | undefined {
+  const explicit = configs.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+  if (explicit) return explicit.split('/')[0];
+  const subnet = configs.find((c) => c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet))?.Subnet;
+  if (!subnet) return undefined;
+  const [base, bits] = subnet.split('/') as [string, string];
+  const n = base.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
+  const first = ((n & mask) >>> 0) + 1;
+  return [24, 16, 8, 0].map((shift) => (first >>> shift) & 255).join('.');
 }
 
 function statusOf(err: unknown): number | undefined {

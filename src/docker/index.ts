@@ -1,2 +1,2 @@
 export * from './types.js';
-export { DockerodeAdapter, toContainerInfo, connectionOptions, type DockerodeOptions } from './dockerode-adapter.js';
+export { DockerodeAdapter, toContainerInfo, connectionOptions, bridgeGateway, type DockerodeOptions } from './dockerode-adapter.js';

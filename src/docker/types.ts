@@ -60,6 +60,8 @@ export interface EngineInfo {
   cpus: number;
   memoryBytes: number;
   serverVersion: string;
+  /** Gateway of the default bridge network (docker0, 172.17.0.1 by default): how containers reach the host. */
+  bridgeGateway?: string;
 }
 
 /** What the agent asks for; translated to Docker's create body by the adapter. */

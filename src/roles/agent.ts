@@ -18,10 +18,10 @@ export const agentRole: Role = {
   ),
   run: (argv) => runRole(argv, async (rt) => {
     if (!rt.config.consul) throw new ConfigError('agent needs --consul URL (or CONSUL_HTTP_ADDR); for one host use `maestro up`');
-    const docker = await connectDocker(rt.config, rt.log);
+    const { docker, info } = await connectDocker(rt.config, rt.log);
     const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
     rt.onShutdown('catalog', () => catalog.close());
-    const node = await startNodeServices(rt, catalog, docker);
+    const node = await startNodeServices(rt, catalog, docker, info);
     return node.addresses;
   }),
 };

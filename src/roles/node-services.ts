@@ -1,12 +1,12 @@
 import type { Catalog } from '../catalog/index.js';
 import type { HostPort } from '../config/index.js';
-import type { DockerPort } from '../docker/index.js';
+import type { DockerPort, EngineInfo } from '../docker/index.js';
 import { componentLogger } from '../log/index.js';
 import { startAgent, type Agent } from '../agent/index.js';
 import { startDnsServer, type DnsServer } from '../dns/index.js';
 import { startProxy, type Proxy } from '../proxy/index.js';
 import { startRegistrar, type Registrar } from '../registrar/index.js';
-import { containerFacingAddress, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 /** What runs on every host: registrar, agent, DNS server and proxies. */
 export interface NodeServices {
@@ -17,8 +17,10 @@ export interface NodeServices {
   addresses: { dns: HostPort; http: HostPort };
 }
 
-export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: DockerPort): Promise<NodeServices> {
+export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: DockerPort, engine: EngineInfo): Promise<NodeServices> {
   const { config, log } = rt;
+  // Containers reach this host's proxies (and DNS) at the default bridge's gateway, e.g. 172.17.0.1.
+  const containerFacing = engine.bridgeGateway ?? config.advertise;
   // Serving first: DNS and proxies answer from the last known catalog state even before Docker syncs.
   const dns = await startDnsServer({
     catalog,
@@ -57,10 +59,10 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     host: config.host,
     advertise: config.advertise,
     meta: config.meta,
-    proxyHost: containerFacingAddress(config.advertise),
+    proxyHost: containerFacing,
     logger: componentLogger(log, 'agent'),
     heartbeatMs: config.hostTtlMs,
-    dns: containerResolvers(config.dnsAddr, config.advertise),
+    dns: containerResolvers(config.dnsAddr, containerFacing),
   });
   // Containers keep running when the agent stops: the next start adopts them.
   rt.onShutdown('agent', () => agent.stop());
@@ -72,8 +74,8 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
  * Docker's `--dns` takes addresses only (port 53), so containers can use the cluster DNS server as
  * their resolver only when it listens on port 53 at an address they reach (e.g. `--dns-addr 172.17.0.1:53`).
  */
-function containerResolvers(dnsAddr: HostPort, advertise: string): string[] | undefined {
+function containerResolvers(dnsAddr: HostPort, containerFacing: string): string[] | undefined {
   if (dnsAddr.port !== 53 || dnsAddr.host.startsWith('127.') || dnsAddr.host === '::1') return undefined;
   const wildcard = dnsAddr.host === '0.0.0.0' || dnsAddr.host === '::';
-  return [wildcard ? containerFacingAddress(advertise) : dnsAddr.host];
+  return [wildcard ? containerFacing : dnsAddr.host];
 }

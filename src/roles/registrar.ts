@@ -17,7 +17,7 @@ export const registrarRole: Role = {
     'maestro registrar --consul http://127.0.0.1:8500 --advertise 10.0.0.5',
   ),
   run: (argv) => runRole(argv, async (rt) => {
-    const docker = await connectDocker(rt.config, rt.log);
+    const { docker } = await connectDocker(rt.config, rt.log);
     const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
     rt.onShutdown('catalog', () => catalog.close());
     const registrar = startRegistrar({

@@ -1,8 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, formatHostPort, load, type HostPort, type MaestroConfig } from '../config/index.js';
-import { DockerodeAdapter, type DockerPort } from '../docker/index.js';
+import { DockerodeAdapter, type DockerPort, type EngineInfo } from '../docker/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 
 /** What every long-running role shares: its config, its root logger and an ordered shutdown. */
@@ -69,7 +68,7 @@ export class StartupError extends Error {
 }
 
 /** Connects to Docker, or explains how to start it: roles that run containers refuse without it. */
-export async function connectDocker(config: MaestroConfig, log: Logger): Promise<DockerPort> {
+export async function connectDocker(config: MaestroConfig, log: Logger): Promise<{ docker: DockerPort; info: EngineInfo }> {
   const docker = new DockerodeAdapter({ host: config.dockerHost });
   try {
     await docker.ping();
@@ -83,8 +82,8 @@ export async function connectDocker(config: MaestroConfig, log: Logger): Promise
     );
   }
   const info = await docker.info();
-  log.info({ docker: info.serverVersion, cpus: info.cpus }, 'connected to Docker');
-  return docker;
+  log.info({ docker: info.serverVersion, cpus: info.cpus, bridge: info.bridgeGateway }, 'connected to Docker');
+  return { docker, info };
 }
 
 /** Writes `<data-dir>/addresses.json` atomically, so scripts and tests can find ports chosen with :0. */
@@ -99,14 +98,6 @@ export function writeAddresses(dataDir: string, addresses: Record<string, HostPo
   return path;
 }
 
-/**
- * The address containers reach this host's proxies at: the docker0 bridge when there is one
- * (172.17.0.1 by default), the advertise address otherwise.
- */
-export function containerFacingAddress(advertise: string): string {
-  const bridge = networkInterfaces().docker0?.find((a) => a.family === 'IPv4');
-  return bridge?.address ?? advertise;
-}
 
 /** Maps a thrown error to what the CLI prints and the exit code (2 for usage, 1 otherwise). */
 export function reportStartupFailure(err: unknown): number {

@@ -17,10 +17,10 @@ export const upRole: Role = {
     'maestro up --meta disk=ssd --dns-addr 127.0.0.1:8600 --http-addr 127.0.0.1:8080',
   ),
   run: (argv) => runRole(argv, async (rt) => {
-    const docker = await connectDocker(rt.config, rt.log);
+    const { docker, info } = await connectDocker(rt.config, rt.log);
     const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
     rt.onShutdown('catalog', () => catalog.close());
-    const node = await startNodeServices(rt, catalog, docker);
+    const node = await startNodeServices(rt, catalog, docker, info);
     const control = await startControlPlane(rt, catalog, {
       dns: () => node.dns.metrics(),
       proxy: () => node.proxy.metrics(),

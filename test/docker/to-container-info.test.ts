@@ -78,3 +78,11 @@ test('health states and paused', () => {
   assert.equal(toContainerInfo(inspected({ State: { Running: true, Health: { Status: 'none' } } })).health, undefined);
   assert.equal(toContainerInfo(inspected({ State: { Running: true, Paused: true } })).paused, true);
 });
+
+test('the default bridge gateway: explicit when Docker lists it, else the subnet\'s first address', async () => {
+  const { bridgeGateway } = await import('../../src/docker/index.js');
+  assert.equal(bridgeGateway([{ Subnet: '172.17.0.0/16' }]), '172.17.0.1');
+  assert.equal(bridgeGateway([{ Subnet: '10.1.0.0/24', Gateway: '10.1.0.5' }]), '10.1.0.5');
+  assert.equal(bridgeGateway([{ Subnet: 'fd00::/64' }]), undefined);
+  assert.equal(bridgeGateway([]), undefined);
+});

@@ -15,9 +15,14 @@ import type { TestContext } from 'node:test';
 
 const exec = promisify(execFile);
 
-/** The busybox image: `httpd`, `nc`, `sh`, `sleep`, `wget` … in /bin. */
+/**
+ * The busybox image: every busybox applet in /bin (`httpd`, `nc`, `sh`, `wget`, `nslookup`, …).
+ * Its static glibc build cannot resolve names through DNS (getaddrinfo crashes without NSS
+ * modules), so tests resolve with `nslookup`, which speaks DNS itself.
+ */
 export const TEST_IMAGE = 'maestro-test:busybox';
-const APPLETS = ['sh', 'httpd', 'nc', 'sleep', 'cat', 'echo', 'ls', 'wget', 'hostname', 'ip', 'ifconfig', 'true', 'false', 'env', 'mkdir', 'printf', 'test', 'kill', 'ps', 'date', 'head', 'tr'];
+/** Bumped when the image's content changes, so an older local build is replaced. */
+const IMAGE_REVISION = '2';
 
 export async function docker(args: string[], opts: { timeoutMs?: number; dockerHost?: string } = {}): Promise<string> {
   const env = opts.dockerHost ? { ...process.env, DOCKER_HOST: opts.dockerHost } : process.env;
@@ -54,12 +59,8 @@ let imageBuilt: Promise<void> | undefined;
 /** Builds TEST_IMAGE from the host's static busybox unless it exists. Safe to call concurrently. */
 export function ensureTestImage(dockerHost?: string): Promise<void> {
   const build = async () => {
-    try {
-      await docker(['image', 'inspect', TEST_IMAGE], { dockerHost });
-      return;
-    } catch {
-      /* not there yet */
-    }
+    const revision = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "maestro.test.revision"}}', TEST_IMAGE], { dockerHost }).catch(() => '');
+    if (revision === IMAGE_REVISION) return;
     const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
     if (!busybox) throw new Error('busybox-static is not installed (apt-get install busybox-static)');
     const root = mkdtempSync(join(tmpdir(), 'maestro-rootfs-'));
@@ -68,8 +69,10 @@ export function ensureTestImage(dockerHost?: string): Promise<void> {
       mkdirSync(join(root, 'tmp'));
       mkdirSync(join(root, 'www'));
       copyFileSync(busybox, join(root, 'bin', 'busybox'));
-      for (const applet of APPLETS) symlinkSync('busybox', join(root, 'bin', applet));
-      await exec('sh', ['-c', `tar -C '${root}' -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - ${TEST_IMAGE}`], {
+      const { stdout } = await exec(busybox, ['--list']);
+      for (const applet of stdout.split('\n').filter((a) => a && a !== 'busybox')) symlinkSync('busybox', join(root, 'bin', applet));
+      const changes = `-c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' -c 'LABEL maestro.test.revision=${IMAGE_REVISION}'`;
+      await exec('sh', ['-c', `tar -C '${root}' -c . | docker import ${changes} - ${TEST_IMAGE}`], {
         env: dockerHost ? { ...process.env, DOCKER_HOST: dockerHost } : process.env,
         timeout: 120_000,
       });
