@@ -73,6 +73,7 @@ function serveUdp(udp: UdpSocket, handle: Handler, log: Logger): void {
   };
   udp.on('error', (err) => log.error({ err }, 'dns udp socket error'));
   udp.on('message', (msg, rinfo) => {
+    if (rinfo.port === 0) return; // nowhere to answer
     let res: ReturnType<Handler>;
     try {
       res = handle(msg, true);
@@ -95,7 +96,11 @@ function serveTcp(conn: Socket, handle: Handler, log: Logger): void {
     const frame = Buffer.allocUnsafe(res.length + 2);
     frame.writeUInt16BE(res.length, 0);
     res.copy(frame, 2);
-    conn.write(frame);
+    // A client that sends without reading gets no more reading from us until it catches up.
+    if (!conn.write(frame) && !conn.isPaused()) {
+      conn.pause();
+      conn.once('drain', () => conn.resume());
+    }
   };
   conn.on('data', (chunk) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);

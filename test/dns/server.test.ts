@@ -2,9 +2,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
+import { Socket } from 'node:net';
 import { startDnsServer, type DnsServer } from '../../src/dns/index.js';
 import { dig, rdata } from './dig.js';
 import { manyInstances, sampleCluster, staticCatalog } from './fixtures.js';
+import { buildQuery, decode } from './wire-helpers.js';
 
 let server: DnsServer;
 let port: number;
@@ -107,6 +109,35 @@ test('Node Resolver: every name form and the error codes of NXDOMAIN, NODATA and
   await assert.rejects(resolver.resolve4('down.service.cluster'), { code: 'ENODATA' });
   await assert.rejects(resolver.resolve6('redis.service.cluster'), { code: 'ENODATA' });
   await assert.rejects(resolver.resolve4('example.com'), { code: 'EREFUSED' });
+});
+
+test('TCP: pipelined queries on one connection all get their answers', async () => {
+  const conn = new Socket();
+  await new Promise<void>((r) => conn.connect(port, '127.0.0.1', r));
+  const frames = Array.from({ length: 50 }, (_, i) => {
+    const q = buildQuery(i % 2 ? 'big.service.cluster' : 'redis.service.cluster', 1, { id: 1000 + i });
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(q.length);
+    return Buffer.concat([len, q]);
+  });
+  const ids = new Set<number>();
+  await new Promise<void>((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    conn.on('error', reject);
+    conn.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const res = decode(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+        buf = buf.subarray(2 + buf.readUInt16BE(0));
+        assert.equal(res.answer.length, res.id % 2 ? 300 : 2);
+        ids.add(res.id);
+        if (ids.size === 50) resolve();
+      }
+    });
+    conn.write(Buffer.concat(frames));
+  });
+  conn.destroy();
+  assert.equal(ids.size, 50);
 });
 
 test('metrics count responses by rcode and queries by type; the table snapshot is exposed', () => {
