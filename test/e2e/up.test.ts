@@ -134,3 +134,19 @@ test('maestro up refuses clearly when Docker is not reachable', { timeout: 30_00
   assert.match(result.stderr, /Docker is not reachable/);
   assert.match(result.stderr, /dockerd|systemctl start docker/);
 });
+
+test('an API bound off loopback requires its bearer token', { timeout: 60_000 }, async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const m = await startUp(t, { extra: ['--api-addr', '0.0.0.0:0', '--api-token', 'sesame'] });
+  const port = m.addresses.api.split(':').pop();
+  const url = `http://127.0.0.1:${port}`;
+  const anonymous = await fetch(`${url}/v1/jobs`);
+  assert.equal(anonymous.status, 401);
+  assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'unauthorized');
+  const wrong = await fetch(`${url}/v1/jobs`, { headers: { authorization: 'Bearer nope' } });
+  assert.equal(wrong.status, 401);
+  const right = await fetch(`${url}/v1/jobs`, { headers: { authorization: 'Bearer sesame' } });
+  assert.equal(right.status, 200);
+  assert.equal((await cli(url, ['jobs'])).code, 1, 'the CLI without a token fails');
+  assert.equal((await cli(url, ['jobs', '--token', 'sesame'])).code, 0);
+});
