@@ -73,6 +73,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   let instances: { value: readonly ServiceInstance[]; index: number } | undefined;
   let hosts: { value: readonly HostStatus[]; index: number } | undefined;
   let scheduled = false;
+  let lastBuild = 0;
+  let buildMs = 0;
   let resolveSynced!: () => void;
   const syncedP = new Promise<void>((r) => (resolveSynced = r));
   const rebuild = () => {
@@ -87,22 +89,25 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       metrics.tableRecords = table.records;
       metrics.syncIndex = { instances: instances.index, hosts: hosts.index };
       metrics.lastSyncAt = Date.now();
-      log.debug({ names: table.names.size, index: serial, ms: performance.now() - started }, 'dns table rebuilt');
+      buildMs = performance.now() - started;
+      log.debug({ names: table.names.size, index: serial, ms: buildMs }, 'dns table rebuilt');
       resolveSynced();
     } catch (err) {
       // Keep serving the last good table.
       log.error({ err }, 'dns table build failed');
     }
   };
-  // At most one rebuild per REBUILD_MIN_MS under churn: bounded CPU, still well within a second.
-  let lastBuild = 0;
+  // Under churn, rebuilds are spaced by at least REBUILD_MIN_MS and by twice the last build's
+  // duration: a big table then spends at most a third of a core on rebuilds, and answers still
+  // follow the catalog well within a second.
   const schedule = () => {
     if (!scheduled) {
       scheduled = true;
+      const gap = Math.max(REBUILD_MIN_MS, 2 * buildMs);
       setTimeout(() => {
         lastBuild = Date.now();
         rebuild();
-      }, Math.max(0, lastBuild + REBUILD_MIN_MS - Date.now())).unref();
+      }, Math.max(0, lastBuild + gap - Date.now())).unref();
     }
   };
   const abort = new AbortController();
