@@ -1,6 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { Logger } from '../log/index.js';
-import { flatten, type FlattenHints, type Sample } from './flatten.js';
+import { flatten, type FlattenHints, type MetricType, type Sample } from './flatten.js';
 
 /**
  * A component's `metrics()`: a plain object of numbers (see flatten.ts for the naming rules), or
@@ -21,7 +21,7 @@ export class ApiMetrics {
   private readonly requests: Counter<'method' | 'route' | 'code'>;
   private readonly duration: Histogram<'route'>;
   private readonly sourceErrors: Counter<'source'>;
-  private readonly dynamic = new Map<string, { metric: Gauge<string> | Counter<string>; label?: string }>();
+  private readonly dynamic = new Map<string, SnapshotMetric>();
 
   constructor(
     private readonly sources: MetricsSources,
@@ -74,36 +74,43 @@ export class ApiMetrics {
   }
 
   private apply(samples: Sample[]): void {
-    // Reset first, so a value a source stopped reporting does not linger.
-    for (const { metric } of this.dynamic.values()) metric.reset();
-    for (const s of samples) {
-      const entry = this.entry(s);
-      if (!entry) continue;
-      const labels = s.label && s.labelValue !== undefined ? { [s.label]: s.labelValue } : {};
-      if (entry.metric instanceof Counter) {
-        if (s.value >= 0) entry.metric.inc(labels, s.value);
-      } else {
-        entry.metric.set(labels, s.value);
+    const byName = new Map<string, Sample[]>();
+    for (const sample of samples) byName.set(sample.name, [...(byName.get(sample.name) ?? []), sample]);
+    // A family a source stopped reporting is emptied, so its last values do not linger.
+    for (const [name, metric] of this.dynamic) if (!byName.has(name)) metric.values = [];
+    for (const [name, list] of byName) {
+      let metric = this.dynamic.get(name);
+      if (!metric) {
+        // A name our own metrics already use (or a clash of families) is dropped, never a failed scrape.
+        if (this.registry.getSingleMetric(name)) continue;
+        metric = new SnapshotMetric(name, list[0]!.type);
+        this.registry.registerMetric(metric as unknown as Metric);
+        this.dynamic.set(name, metric);
       }
+      metric.values = list
+        .filter((x) => x.type === metric!.type)
+        .map((x) => ({ value: x.value, labels: x.labels, ...(x.suffix ? { metricName: name + x.suffix } : {}) }));
     }
   }
+}
 
-  private entry(s: Sample): { metric: Gauge<string> | Counter<string>; label?: string } | undefined {
-    const known = this.dynamic.get(s.name);
-    if (known) {
-      // One name, one label set: a sample whose shape changed is dropped rather than crashing the scrape.
-      return known.label === s.label ? known : undefined;
-    }
-    if (this.registry.getSingleMetric(s.name)) return undefined;
-    const config = {
-      name: s.name,
-      help: `${s.name} as reported by the component's metrics().`,
-      labelNames: s.label ? [s.label] : [],
-      registers: [this.registry],
-    };
-    const metric = s.type === 'counter' ? new Counter(config) : new Gauge(config);
-    const entry = { metric, label: s.label };
-    this.dynamic.set(s.name, entry);
-    return entry;
+/**
+ * A metric family whose values are replaced wholesale at each scrape: the shape prom-client's
+ * registry reads (`name`, `get()`), without the increment API a component snapshot has no use for.
+ */
+class SnapshotMetric {
+  readonly help: string;
+  values: { value: number; labels: Record<string, string>; metricName?: string }[] = [];
+  constructor(
+    readonly name: string,
+    readonly type: MetricType,
+  ) {
+    this.help = `${name}, read from the component's metrics() at scrape time.`;
+  }
+  get() {
+    return { name: this.name, help: this.help, type: this.type, values: this.values, aggregator: 'sum' as const };
+  }
+  reset(): void {
+    this.values = [];
   }
 }

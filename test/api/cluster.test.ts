@@ -10,7 +10,11 @@ describe('API hosts, services, metrics, healthz', () => {
       processMetrics: true,
       metricsSources: {
         dns: () => ({ queriesTotal: ++dnsQueries, responsesByRcode: { NOERROR: 7, NXDOMAIN: 2 }, zoneRecords: 12 }),
-        proxy: () => ({ l7: { requestsTotal: 5, inFlight: 1 }, note: 'skipped' }),
+        proxy: () => ({
+          l7: { requestsTotal: 5, inFlight: 1 },
+          note: 'skipped',
+          services: [{ service: 'web', requests: { '2xx': 3 }, latency: { buckets: [{ le: 0.5, count: 2 }], sum: 0.4, count: 3 } }],
+        }),
         registrar: { read: () => ({ events: { start: 3 }, syncs: 2 }), labels: { events: 'type' }, counters: ['events', 'syncs'] },
         broken: () => {
           throw new Error('boom');
@@ -70,6 +74,11 @@ describe('API hosts, services, metrics, healthz', () => {
     assert.equal(samples.get('maestro_proxy_l7_in_flight'), 1);
     assert.equal(samples.get('maestro_registrar_events_total{type="start"}'), 3);
     assert.equal(samples.get('maestro_registrar_syncs_total'), 2);
+    assert.equal(samples.get('maestro_proxy_services_requests{service="web",key="2xx"}'), 3);
+    assert.equal(samples.get('maestro_proxy_services_latency_bucket{service="web",le="0.5"}'), 2);
+    assert.equal(samples.get('maestro_proxy_services_latency_bucket{service="web",le="+Inf"}'), 3);
+    assert.equal(samples.get('maestro_proxy_services_latency_count{service="web"}'), 3);
+    assert.match(first.text, /# TYPE maestro_proxy_services_latency histogram/);
     assert.equal(samples.get('maestro_api_metrics_source_errors_total{source="broken"}'), 1);
     assert.ok(samples.get('maestro_api_requests_total{method="GET",route="/v1/jobs",code="200"}')! >= 1);
     assert.ok(samples.has('maestro_process_cpu_user_seconds_total'));

@@ -10,23 +10,25 @@ describe('metrics flattening', () => {
   });
 
   it('maps numbers, keyed maps, nesting and skips the rest', () => {
-    const samples = flatten('proxy', {
-      requestsTotal: 3,
+    const samples = flatten('dns', {
+      queriesTotal: 3,
       ready: true,
-      responsesByStatus: { '200': 2, '502': 1, bad: 'x' },
-      l4: { connectionsTotal: 9, services: { redis: 1 } },
-      list: [1, 2],
+      responsesByRcode: { NOERROR: 2, NXDOMAIN: 1, bad: 'x' },
+      byClass: { '2xx': 4 },
+      rcodes: { NOERROR: 1 },
+      table: { names: 9 },
       name: 'x',
       nan: Number.NaN,
       nothing: null,
     });
     assert.deepEqual(samples, [
-      { name: 'maestro_proxy_requests_total', type: 'counter', value: 3 },
-      { name: 'maestro_proxy_ready', type: 'gauge', value: 1 },
-      { name: 'maestro_proxy_responses', type: 'gauge', label: 'status', labelValue: '200', value: 2 },
-      { name: 'maestro_proxy_responses', type: 'gauge', label: 'status', labelValue: '502', value: 1 },
-      { name: 'maestro_proxy_l4_connections_total', type: 'counter', value: 9 },
-      { name: 'maestro_proxy_l4_services_redis', type: 'gauge', value: 1 },
+      { name: 'maestro_dns_queries_total', type: 'counter', labels: {}, value: 3 },
+      { name: 'maestro_dns_ready', type: 'gauge', labels: {}, value: 1 },
+      { name: 'maestro_dns_responses', type: 'gauge', labels: { rcode: 'NOERROR' }, value: 2 },
+      { name: 'maestro_dns_responses', type: 'gauge', labels: { rcode: 'NXDOMAIN' }, value: 1 },
+      { name: 'maestro_dns_by_class', type: 'gauge', labels: { key: '2xx' }, value: 4 },
+      { name: 'maestro_dns_rcodes', type: 'gauge', labels: { key: 'NOERROR' }, value: 1 },
+      { name: 'maestro_dns_table_names', type: 'gauge', labels: {}, value: 9 },
     ]);
     assert.deepEqual(flatten('dns', undefined), []);
   });
@@ -34,14 +36,41 @@ describe('metrics flattening', () => {
   it('follows the hints: declared label names and counters', () => {
     const samples = flatten(
       'dns',
-      { responses: { NOERROR: 4 }, truncated: 2, zone: { names: 3 }, l7: { byCode: { '200': 1 } } },
-      { labels: { responses: 'rcode', 'l7.byCode': 'code' }, counters: ['responses', 'truncated'] },
+      { responses: { NOERROR: 4 }, truncated: 2, zone: { names: 3 } },
+      { labels: { responses: 'rcode' }, counters: ['responses', 'truncated'] },
     );
     assert.deepEqual(samples, [
-      { name: 'maestro_dns_responses_total', type: 'counter', label: 'rcode', labelValue: 'NOERROR', value: 4 },
-      { name: 'maestro_dns_truncated_total', type: 'counter', value: 2 },
-      { name: 'maestro_dns_zone_names', type: 'gauge', value: 3 },
-      { name: 'maestro_dns_l7_by_code', type: 'gauge', label: 'code', labelValue: '200', value: 1 },
+      { name: 'maestro_dns_responses_total', type: 'counter', labels: { rcode: 'NOERROR' }, value: 4 },
+      { name: 'maestro_dns_truncated_total', type: 'counter', labels: {}, value: 2 },
+      { name: 'maestro_dns_zone_names', type: 'gauge', labels: {}, value: 3 },
+    ]);
+  });
+
+  it('turns arrays of objects into labelled series and reads histograms', () => {
+    const samples = flatten(
+      'proxy',
+      {
+        services: [
+          {
+            service: 'web',
+            requests: { '2xx': 5 },
+            latencySeconds: { buckets: [{ le: 0.1, count: 4 }, { le: 1, count: 5 }], sum: 0.7, count: 6 },
+            instances: [{ id: 'h1:c1:80', ejected: false, connectErrors: 1 }],
+          },
+        ],
+      },
+      { labels: { 'services.requests': 'class' }, counters: ['services.requests', 'services.instances.connectErrors'] },
+    );
+    const web = { service: 'web' };
+    assert.deepEqual(samples, [
+      { name: 'maestro_proxy_services_requests_total', type: 'counter', labels: { ...web, class: '2xx' }, value: 5 },
+      { name: 'maestro_proxy_services_latency_seconds', type: 'histogram', suffix: '_bucket', labels: { ...web, le: '0.1' }, value: 4 },
+      { name: 'maestro_proxy_services_latency_seconds', type: 'histogram', suffix: '_bucket', labels: { ...web, le: '1' }, value: 5 },
+      { name: 'maestro_proxy_services_latency_seconds', type: 'histogram', suffix: '_bucket', labels: { ...web, le: '+Inf' }, value: 6 },
+      { name: 'maestro_proxy_services_latency_seconds', type: 'histogram', suffix: '_sum', labels: web, value: 0.7 },
+      { name: 'maestro_proxy_services_latency_seconds', type: 'histogram', suffix: '_count', labels: web, value: 6 },
+      { name: 'maestro_proxy_services_instances_ejected', type: 'gauge', labels: { ...web, id: 'h1:c1:80' }, value: 0 },
+      { name: 'maestro_proxy_services_instances_connect_errors_total', type: 'counter', labels: { ...web, id: 'h1:c1:80' }, value: 1 },
     ]);
   });
 });
