@@ -45,9 +45,11 @@ function conflictsOf(job: Job): RegExp | undefined {
 export class JobFeasibility {
   readonly job: Job;
   readonly demand: Demand;
-  private readonly hosts?: { re: RegExp; reason: string };
-  private readonly meta: [string, string, string][];
-  private readonly conflicts?: { re: RegExp; reason: string };
+  /** Host-only checks (hosts globs, hostMeta pairs) as shared per-host bitmaps. */
+  private readonly filters: { bits: Uint8Array; reason: string }[] = [];
+  private readonly colocate?: { job: string; reason: string };
+  /** The running jobs this job's conflictsWith globs match, found once instead of per host. */
+  private readonly conflicts?: { jobs: string[]; reason: string };
   /** Jobs whose conflictsWith matches this job: it must keep off their hosts. */
   private readonly refusedBy: { job: string; reason: string }[];
   private readonly perHost: { limit: number; verdict: Verdict } | undefined;
@@ -65,10 +67,20 @@ export class JobFeasibility {
     this.demand = demandOf(job);
     const c = job.constraints;
     const hostsRe = anyGlob(c.hosts);
-    if (hostsRe && c.hosts) this.hosts = { re: hostsRe, reason: REASONS.hosts(c.hosts) };
-    this.meta = Object.entries(c.hostMeta ?? {}).map(([k, v]) => [k, v, REASONS.hostMeta(k, v)]);
+    if (hostsRe && c.hosts) {
+      const reason = REASONS.hosts(c.hosts);
+      this.filters.push({ bits: usage.hostFilter(reason, (h) => hostsRe.test(h.name)), reason });
+    }
+    for (const [k, v] of Object.entries(c.hostMeta ?? {})) {
+      const reason = REASONS.hostMeta(k, v);
+      this.filters.push({ bits: usage.hostFilter(reason, (h) => h.meta[k] === v), reason });
+    }
+    if (c.colocateWith !== undefined) this.colocate = { job: c.colocateWith, reason: REASONS.colocateWith(c.colocateWith) };
     const conflicts = conflictsOf(job);
-    if (conflicts && c.conflictsWith) this.conflicts = { re: conflicts, reason: REASONS.conflictsWith(c.conflictsWith) };
+    if (conflicts && c.conflictsWith) {
+      const jobs = [...usage.presentJobs()].filter((name) => name !== job.name && conflicts.test(name));
+      this.conflicts = { jobs, reason: REASONS.conflictsWith(c.conflictsWith) };
+    }
     this.refusedBy = usage.conflicting
       .filter((other) => other.name !== job.name && conflictsOf(other)?.test(job.name))
       .map((other) => ({ job: other.name, reason: REASONS.conflictedBy(other.name) }));
@@ -76,6 +88,25 @@ export class JobFeasibility {
     else if (c.maxPerHost !== undefined) this.perHost = { limit: c.maxPerHost, verdict: { filter: REASONS.maxPerHost(c.maxPerHost) } };
     this.portVerdicts = this.demand.ports.map((p) => ({ filter: REASONS.port(p) }));
     this.cache = new Array(usage.slots.length);
+  }
+
+  /**
+   * Indexes of the hosts the shared host filters let through (all hosts without filters): the only
+   * ones worth scanning. Reading bitmaps is cheap; the remaining static checks run lazily per host.
+   */
+  candidates(): Uint32Array {
+    const n = this.usage.slots.length;
+    const out = new Uint32Array(n);
+    if (this.filters.length === 0) {
+      for (let i = 0; i < n; i++) out[i] = i;
+      return out;
+    }
+    let k = 0;
+    outer: for (let i = 0; i < n; i++) {
+      for (const f of this.filters) if (f.bits[i] === 0) continue outer;
+      out[k++] = i;
+    }
+    return out.slice(0, k);
   }
 
   /** The first failing check for one more replica on `slot`, or undefined when it fits. */
@@ -116,15 +147,10 @@ export class JobFeasibility {
   }
 
   private computeStatic(slot: HostSlot): string | undefined {
-    const host = slot.host;
-    if (!host.alive) return REASONS.down;
-    if (this.hosts && !this.hosts.re.test(host.name)) return this.hosts.reason;
-    for (const [k, v, reason] of this.meta) if (host.meta[k] !== v) return reason;
-    const colocate = this.job.constraints.colocateWith;
-    if (colocate !== undefined && !slot.jobs.has(colocate)) return REASONS.colocateWith(colocate);
-    if (this.conflicts) {
-      for (const other of slot.jobs.keys()) if (other !== this.job.name && this.conflicts.re.test(other)) return this.conflicts.reason;
-    }
+    if (!slot.host.alive) return REASONS.down;
+    for (const f of this.filters) if (f.bits[slot.index] === 0) return f.reason;
+    if (this.colocate && !slot.jobs.has(this.colocate.job)) return this.colocate.reason;
+    if (this.conflicts) for (const other of this.conflicts.jobs) if (slot.jobs.has(other)) return this.conflicts.reason;
     // Conflicts hold both ways: a job that refuses to share a host with us keeps us off its hosts.
     for (const r of this.refusedBy) if (slot.jobs.has(r.job)) return r.reason;
     return undefined;

@@ -2,7 +2,7 @@ import type { Job, PlacementFailure } from '../types.js';
 import { emptyMetrics, explainHosts, placementFailure } from './explain.js';
 import { JobFeasibility, REASONS, type Verdict } from './feasible.js';
 import { SCORERS } from './rank.js';
-import { hashString, seededRng, shuffledIndices } from './rng.js';
+import { hashString, LazyShuffle, seededRng } from './rng.js';
 import { ClusterUsage, type HostSlot, type UsageSnapshot } from './usage.js';
 
 export interface PlaceOptions {
@@ -40,15 +40,17 @@ export function placeReplicas(usage: ClusterUsage, job: Job, ordinals: readonly 
   const feas = new JobFeasibility(usage, job);
   const score = SCORERS[job.strategy];
   const limit = opts.candidates ?? (n <= 64 ? n : Math.max(16, 2 * Math.ceil(Math.log2(n))));
-  const order = shuffledIndices(n, seededRng(hashString(job.name, opts.seed)));
+  // Hosts the shared filters reject are never scanned; the rest in a seeded order, drawn lazily.
+  const order = new LazyShuffle(feas.candidates(), seededRng(hashString(job.name, opts.seed)));
+  const m = order.length;
   let cursor = 0;
   for (let i = 0; i < ordinals.length; i++) {
     let best: HostSlot | undefined;
     let bestScore = -Infinity;
     let found = 0;
     let scanned = 0;
-    while (scanned < n && found < limit) {
-      const slot = slots[order[(cursor + scanned) % n]!]!;
+    while (scanned < m && found < limit) {
+      const slot = slots[order.at((cursor + scanned) % m)]!;
       scanned++;
       if (feas.check(slot) !== undefined) continue;
       found++;
@@ -58,7 +60,7 @@ export function placeReplicas(usage: ClusterUsage, job: Job, ordinals: readonly 
         bestScore = s;
       }
     }
-    cursor = (cursor + scanned) % Math.max(n, 1);
+    cursor = (cursor + scanned) % Math.max(m, 1);
     if (!best) {
       const unplaced = ordinals.length - i;
       return { placed, failure: placementFailure(job.name, unplaced, wanted, explainHosts(usage, feas), n) };

@@ -19,15 +19,31 @@ export function hashString(s: string, seed = 0x811c9dc5): number {
   return h;
 }
 
-/** 0..n-1 in a seeded random order (Fisher–Yates). */
-export function shuffledIndices(n: number, rng: Rng): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
+/**
+ * A seeded random permutation of `items`, drawn lazily (Fisher–Yates one step per element read), so
+ * a job that looks at 30 of 5,000 hosts pays for 30 draws, not 5,000.
+ */
+export class LazyShuffle {
+  private drawn = 0;
+  constructor(
+    private readonly items: Uint32Array,
+    private readonly rng: Rng,
+  ) {}
+
+  get length(): number {
+    return this.items.length;
   }
-  return order;
+
+  /** The k-th element of the permutation, 0 <= k < length. */
+  at(k: number): number {
+    const a = this.items;
+    while (this.drawn <= k) {
+      const i = this.drawn++;
+      const j = i + Math.floor(this.rng() * (a.length - i));
+      const t = a[i]!;
+      a[i] = a[j]!;
+      a[j] = t;
+    }
+    return a[k]!;
+  }
 }

@@ -58,6 +58,9 @@ export class ClusterUsage {
   /** The jobs that declare conflictsWith: the only ones a reverse conflict check must look at. */
   readonly conflicting: Job[];
   private readonly specOf: (a: Allocation) => Job | undefined;
+  /** Allocations per job name, cluster-wide: which jobs a conflicts glob can meet at all. */
+  private readonly present = new Map<string, number>();
+  private readonly filters = new Map<string, Uint8Array>();
 
   constructor(snapshot: UsageSnapshot) {
     this.jobs = snapshot.jobs;
@@ -94,6 +97,26 @@ export class ClusterUsage {
     slot.memory += sign * d.memory;
     for (const p of d.ports) bump(slot.ports, p, sign);
     bump(slot.jobs, jobName, sign);
+    bump(this.present, jobName, sign);
+  }
+
+  /**
+   * Which hosts pass a host-only predicate (a hosts glob, one hostMeta pair), computed once per pass
+   * and shared by every job asking the same (Nomad caches feasibility per computed node class).
+   */
+  hostFilter(key: string, test: (host: HostStatus) => boolean): Uint8Array {
+    let bits = this.filters.get(key);
+    if (!bits) {
+      bits = new Uint8Array(this.slots.length);
+      for (const s of this.slots) bits[s.index] = test(s.host) ? 1 : 0;
+      this.filters.set(key, bits);
+    }
+    return bits;
+  }
+
+  /** Names of the jobs with at least one allocation somewhere. */
+  presentJobs(): IterableIterator<string> {
+    return this.present.keys();
   }
 }
 
