@@ -75,7 +75,11 @@ export class ApiMetrics {
 
   private apply(samples: Sample[]): void {
     const byName = new Map<string, Sample[]>();
-    for (const sample of samples) byName.set(sample.name, [...(byName.get(sample.name) ?? []), sample]);
+    for (const sample of samples) {
+      const list = byName.get(sample.name);
+      if (list) list.push(sample);
+      else byName.set(sample.name, [sample]);
+    }
     // A family a source stopped reporting is emptied, so its last values do not linger.
     for (const [name, metric] of this.dynamic) if (!byName.has(name)) metric.values = [];
     for (const [name, list] of byName) {
