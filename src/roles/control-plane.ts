@@ -26,7 +26,13 @@ export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSo
     addr: config.apiAddr,
     token: config.apiToken,
     logger: componentLogger(log, 'api'),
-    metricsSources: { ...metricsSources, scheduler: () => scheduler.metrics() },
+    metricsSources: {
+      ...metricsSources,
+      scheduler: {
+        read: () => scheduler.metrics(),
+        counters: ['leaderChanges', 'passes', 'placed', 'stopped', 'removed', 'conflicts', 'errors'],
+      },
+    },
   });
   // Registered last, so it stops first: no new requests while the rest drains.
   rt.onShutdown('api', () => api.stop());

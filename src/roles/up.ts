@@ -3,6 +3,7 @@ import { formatHostPort } from '../config/index.js';
 import type { Role } from '../cli/roles.js';
 import { startControlPlane } from './control-plane.js';
 import { roleHelp } from './help.js';
+import { nodeMetricsSources } from './metrics.js';
 import { startNodeServices } from './node-services.js';
 import { connectDocker, createRuntime, reportStartupFailure, writeAddresses, type Runtime } from './runtime.js';
 
@@ -21,12 +22,7 @@ export const upRole: Role = {
     const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
     rt.onShutdown('catalog', () => catalog.close());
     const node = await startNodeServices(rt, catalog, docker, info);
-    const control = await startControlPlane(rt, catalog, {
-      dns: () => node.dns.metrics(),
-      proxy: () => node.proxy.metrics(),
-      registrar: () => node.registrar.metrics(),
-      agent: () => node.agent.metrics(),
-    });
+    const control = await startControlPlane(rt, catalog, nodeMetricsSources(node));
     return { ...node.addresses, ...control.addresses };
   }),
 };

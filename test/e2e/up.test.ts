@@ -66,6 +66,15 @@ test('up → run 3 replicas → ps, dig, curl through the proxy → scale 1 → 
   }
   assert.equal(bodies.size, 3, `the proxy reached ${[...bodies].join(', ')}`);
 
+  // /metrics carries every component's counters, with labels.
+  const metrics = await (await fetch(`${m.api}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
+  assert.ok(value(/^maestro_dns_queries_total\{qtype="A"\} (\d+)/m) >= 2, 'dns queries by type');
+  assert.ok(value(new RegExp(`^maestro_proxy_services_requests_total\\{service="${job}",class="2xx"\\} (\\d+)`, 'm')) >= 3, 'proxy requests by class');
+  assert.ok(value(/^maestro_registrar_registrations_total (\d+)/m) >= 3, 'registrar registrations');
+  assert.ok(value(/^maestro_scheduler_placed_total (\d+)/m) >= 3, 'scheduler placements');
+  assert.ok(value(/^maestro_agent_containers_started_total (\d+)/m) >= 3, 'agent starts');
+
   const scale = await cli(m.api, ['scale', job, '1']);
   assert.equal(scale.code, 0, scale.stderr);
   await eventually(async () => (await containersOf(job)).length === 1, 30_000, 'scale down to one container');
