@@ -166,6 +166,26 @@ test('ANY: every record of the name; NODATA with SOA where there is none', () =>
   assert.equal(ent.authority[0]!.type, TYPE.SOA);
 });
 
+test('an incremental rebuild answers exactly like a cold build of the same snapshot', () => {
+  const cluster = sampleCluster();
+  const first = buildTable({ zone: 'cluster', ttl: 7, serial: 1, ...cluster, nsAddress: '127.0.0.1' });
+  cluster.instances[0] = { ...cluster.instances[0]!, health: 'critical' };
+  cluster.instances[3] = { ...cluster.instances[3]!, address: '10.0.1.99' };
+  const warm = buildTable({ zone: 'cluster', ttl: 7, serial: 2, ...cluster, nsAddress: '127.0.0.1', previous: first });
+  const cold = buildTable({ zone: 'cluster', ttl: 7, serial: 2, ...cluster, nsAddress: '127.0.0.1' });
+  assert.deepEqual(describeTable(warm), describeTable(cold));
+  for (const [key, entry] of cold.names) {
+    const other = warm.names.get(key)!;
+    for (const [type, p] of entry.types) assert.deepEqual(other.types.get(type)!.answers, p.answers, `${key} ${type}`);
+    assert.deepEqual(other.nodata.authority, entry.nodata.authority);
+  }
+  // Unchanged names share their encoded answers with the previous table.
+  const key = wireKey('web-1.web.service.cluster');
+  assert.equal(warm.names.get(key)!.types.get(A), first.names.get(key)!.types.get(A));
+  assert.deepEqual(datas(ask('redis.service.cluster', A, {}, ctx({ table: warm })).answer), ['10.0.0.2']);
+  assert.deepEqual(datas(ask('web.service.cluster', A, {}, ctx({ table: warm })).answer), ['10.0.1.1', '10.0.1.99']);
+});
+
 test('describeTable lists names with their types', () => {
   const d = describeTable(table);
   assert.deepEqual(d['redis.service.cluster'], [1, 33]);
