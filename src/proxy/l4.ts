@@ -109,6 +109,7 @@ export class L4Listeners {
     up.once('connect', () => {
       up.removeAllListeners('error');
       recordSuccess(u, Date.now());
+      if (client.destroyed) return void up.destroy(); // the client gave up while we dialled
       this.#splice(route, u, client, up);
     });
   }
@@ -134,10 +135,9 @@ export class L4Listeners {
       if (++closed < 2) return;
       u.inFlight--;
       route.stats.activeConnections--;
-      if (this.o.ctx.accessLog) this.o.ctx.log.info(
-        { service: route.service, instance: u.id, client: client.remoteAddress, bytesIn: client.bytesRead, bytesOut: client.bytesWritten, ms: Date.now() - started },
-        'L4 connection closed',
-      );
+      if (!this.o.ctx.accessLog) return;
+      const line = { service: route.service, instance: u.id, client: client.remoteAddress, bytesIn: client.bytesRead, bytesOut: client.bytesWritten };
+      this.o.ctx.log.info({ ...line, ms: Date.now() - started }, 'L4 connection closed');
     };
     up.once('close', onClose);
     client.once('close', onClose);
