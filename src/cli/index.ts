@@ -1,4 +1,4 @@
 export { buildProgram, runCli } from './program.js';
-export { addRole, registerRoleCommands, type Role } from './roles.js';
+export { addRole, registerRoleCommands, ROLE_NAMES, type Role } from './roles.js';
 export { CliError, EXIT, usageError } from './errors.js';
 export { ApiClient, ApiCallError, DEFAULT_API } from './client.js';

@@ -10,8 +10,8 @@ import { registerPs } from './verbs/ps.js';
 import { registerResolve } from './verbs/resolve.js';
 import { registerRun } from './verbs/run.js';
 
-/** The whole command tree: client verbs, then the process roles. */
-export function buildProgram(): Command {
+/** The command tree for `argv`: client verbs, then the process roles (when `argv` may need them). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('maestro')
     .description('Service discovery and scheduling for Docker on many hosts.')
     .version(version(), '-V, --version')
@@ -28,14 +28,15 @@ export function buildProgram(): Command {
   registerPs(program);
   registerClusterVerbs(program);
   registerResolve(program);
-  registerRoleCommands(program);
+  await registerRoleCommands(program, argv);
   return program;
 }
 
 /** Runs the CLI on `argv` (without node and script); resolves the exit code, never throws. */
 export async function runCli(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    const program = await buildProgram(argv);
+    await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (err) {
     return report(err);

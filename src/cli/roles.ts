@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ROLES } from '../roles/index.js';
 import { CliError } from './errors.js';
 
 /**
@@ -36,10 +35,19 @@ export function addRole(program: Command, role: Role): Command {
     });
 }
 
+/** The role names, known without loading the roles themselves. */
+export const ROLE_NAMES: readonly string[] = ['up', 'agent', 'server', 'registrar'];
+
 /**
- * The registration point of the process roles: `up`, `agent`, `server` and `registrar` are added
- * here with `addRole(program, …)`, wired by the product issue (they compose every component).
+ * The registration point of the process roles (`up`, `agent`, `server`, `registrar`, from
+ * src/roles). They import every component (Docker, DNS, proxies…), close to a second of CPU, so
+ * they are loaded only when the command line may need them: to run one, or to list them in help
+ * and suggestions. A client verb never pays for them.
  */
-export function registerRoleCommands(program: Command): void {
+export async function registerRoleCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const verb = argv.find((a) => !a.startsWith('-'));
+  const clientVerb = verb !== undefined && program.commands.some((c) => c.name() === verb);
+  if (clientVerb && !ROLE_NAMES.includes(verb)) return;
+  const { ROLES } = await import('../roles/index.js');
   for (const role of ROLES) addRole(program, role);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildProgram } from '../../src/cli/index.js';
+import { ROLE_NAMES, buildProgram } from '../../src/cli/index.js';
 import { closedPort, maestro, tempFile } from './helpers.js';
 
 describe('CLI usage and failures', () => {
@@ -37,8 +37,8 @@ describe('CLI usage and failures', () => {
 
   it('every verb has --help with an example', async () => {
     // In-process for the whole tree (fast); the child process below checks the real executable.
-    const program = buildProgram();
-    const verbs = program.commands.map((c) => c.name()).filter((n) => !['up', 'agent', 'server', 'registrar'].includes(n));
+    const program = await buildProgram();
+    const verbs = program.commands.map((c) => c.name()).filter((n) => !ROLE_NAMES.includes(n));
     assert.deepEqual(verbs.sort(), ['history', 'hosts', 'jobs', 'ps', 'resolve', 'run', 'scale', 'services', 'status', 'stop']);
     for (const cmd of program.commands.filter((c) => verbs.includes(c.name()))) {
       let text = '';
@@ -53,6 +53,7 @@ describe('CLI usage and failures', () => {
     const top = await maestro(['--help']);
     assert.equal(top.code, 0);
     assert.match(top.stdout, /Commands:[\s\S]*run[\s\S]*resolve/);
+    for (const role of ROLE_NAMES) assert.match(top.stdout, new RegExp(`\n  ${role} `), `role ${role} listed`);
     assert.match((await maestro(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
   });
 });
