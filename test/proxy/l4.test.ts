@@ -136,3 +136,22 @@ test('L4: connections beyond the limit are closed at once; stop() closes open tu
   await proxy.stop();
   await closed;
 });
+
+test('L4 follows the catalog: a proxy_port instance opens its listener, deregistering closes it', async (t) => {
+  const { createEmbeddedCatalog } = await import('../../src/catalog/embedded/index.js');
+  const { startProxy } = await import('../../src/proxy/index.js');
+  const catalog = createEmbeddedCatalog();
+  const echo = await echoServer();
+  const proxyPort = await freePort();
+  const proxy = await startProxy({ catalog, httpAddr: '127.0.0.1:0', l4Bind: '127.0.0.1' });
+  t.after(async () => {
+    await proxy.stop();
+    await catalog.close();
+    await new Promise((r) => echo.close(r));
+  });
+  await catalog.registerInstance(inst('echo', 'e', (echo.address() as AddressInfo).port, { meta: { proxy_port: String(proxyPort) } }));
+  await eventually(() => proxy.l4Ports().includes(proxyPort), 1_000, 'listener to open');
+  assert.equal(await roundTrip(proxyPort, 'via catalog'), 'via catalog');
+  await catalog.deregisterInstance('e');
+  await eventually(() => proxy.l4Ports().length === 0, 1_000, 'listener to close');
+});
