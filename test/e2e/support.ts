@@ -41,13 +41,21 @@ export interface UpOptions {
 
 /** Starts `maestro up` with port 0 everywhere and waits for its addresses.json. */
 export async function startUp(t: TestContext, opts: UpOptions = {}): Promise<Maestro> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'maestro-e2e-'));
+  return startRole(t, 'up', opts);
+}
+
+/**
+ * Starts a process role (`up`, `agent`, `server`) with port 0 everywhere and waits for its
+ * addresses.json. Stopped (SIGTERM) after the test at the latest.
+ */
+export async function startRole(t: TestContext, role: 'up' | 'agent' | 'server', opts: UpOptions = {}): Promise<Maestro> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `maestro-${role}-`));
   if (!opts.dataDir) t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const host = opts.host ?? `e2e-${Math.random().toString(36).slice(2, 8)}`;
   const addressesFile = join(dataDir, 'addresses.json');
   rmSync(addressesFile, { force: true });
   const args = [
-    MAIN, 'up',
+    MAIN, role,
     '--data-dir', dataDir,
     '--host', host,
     '--advertise', '127.0.0.1',
@@ -74,9 +82,9 @@ export async function startUp(t: TestContext, opts: UpOptions = {}): Promise<Mae
   };
   t.after(stop);
   await eventually(() => {
-    if (exited !== undefined) throw new Error(`maestro up exited with ${exited}:\n${stderr.slice(-3000)}`);
+    if (exited !== undefined) throw new Error(`maestro ${role} exited with ${exited}:\n${stderr.slice(-3000)}`);
     return existsSync(addressesFile);
-  }, 30_000, 'maestro up to write addresses.json');
+  }, 30_000, `maestro ${role} to write addresses.json`);
   const addresses = JSON.parse(readFileSync(addressesFile, 'utf8')) as Addresses;
   return { dataDir, host, addresses, api: `http://${addresses.api}`, proc, logs: () => stderr, stop };
 }
