@@ -1,0 +1,113 @@
+/**
+ * Writes responses: a prepared answer copied behind the query's own question bytes (which echoes the
+ * name as asked and keeps every 0xC00C pointer valid), the ID patched, records shuffled, and as many
+ * records as fit the limit, with TC set whenever one was left out.
+ */
+import type { DnsMetrics } from './metrics.js';
+import type { Prepared } from './table.js';
+import { BADVERS, OUR_UDP_SIZE, QNAME_OFFSET, TYPE } from './wire.js';
+
+let perm = new Int32Array(256);
+
+/** The prepared answer `p` for the question of `msg` (ending at `qend`), within `limit` bytes. */
+export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepared, limit: number, edns: number, qtype: number): Buffer {
+  const qlen = qend + 4 - QNAME_OFFSET;
+  let size = QNAME_OFFSET + qlen + p.authority.length + (edns >= 0 ? 11 : 0);
+  const n = p.count;
+  const { ansOff, extOff } = p;
+  let k = 0;
+  const shuffle = p.shuffle && n > 1;
+  if (!shuffle) {
+    while (k < n && size + ansOff[k + 1]! - ansOff[k]! + extOff[k + 1]! - extOff[k]! <= limit) {
+      size += ansOff[k + 1]! - ansOff[k]! + extOff[k + 1]! - extOff[k]!;
+      k++;
+    }
+  } else {
+    if (perm.length < n) perm = new Int32Array(n * 2);
+    for (let j = 0; j < n; j++) perm[j] = j;
+    // Partial Fisher-Yates: the records that fit are a uniform random sample in random order.
+    while (k < n) {
+      const r = k + ((Math.random() * (n - k)) | 0);
+      const idx = perm[r]!;
+      const add = ansOff[idx + 1]! - ansOff[idx]! + extOff[idx + 1]! - extOff[idx]!;
+      if (size + add > limit) break;
+      perm[r] = perm[k]!;
+      perm[k] = idx;
+      size += add;
+      k++;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  const tc = k < n;
+  out[0] = msg[0]!;
+  out[1] = msg[1]!;
+  out[2] = 0x84 | (tc ? 0x02 : 0) | (msg[2]! & 0x01);
+  out[3] = p.rcode;
+  out[4] = 0;
+  out[5] = 1;
+  out[6] = k >>> 8;
+  out[7] = k;
+  out[8] = 0;
+  out[9] = p.authCount;
+  msg.copy(out, QNAME_OFFSET, QNAME_OFFSET, qend + 4);
+  let pos = QNAME_OFFSET + qlen;
+  let extras = 0;
+  if (!shuffle) {
+    pos += p.answers.copy(out, pos, 0, ansOff[k]!);
+    pos += p.authority.copy(out, pos);
+    pos += p.extras.copy(out, pos, 0, extOff[k]!);
+    for (let j = 0; j < k; j++) extras += p.extCount[j]!;
+  } else {
+    for (let j = 0; j < k; j++) pos += copy(p.answers, ansOff[perm[j]!]!, ansOff[perm[j]! + 1]!, out, pos);
+    pos += p.authority.copy(out, pos);
+    for (let j = 0; j < k; j++) {
+      const idx = perm[j]!;
+      pos += copy(p.extras, extOff[idx]!, extOff[idx + 1]!, out, pos);
+      extras += p.extCount[idx]!;
+    }
+  }
+  if (edns >= 0) {
+    extras++;
+    writeOpt(out, pos, 0);
+  }
+  out[10] = extras >>> 8;
+  out[11] = extras;
+  if (tc) metrics.truncated++;
+  metrics.count(p.rcode, qtype);
+  return out;
+}
+
+/** Small copies in JS beat the native call of Buffer#copy. */
+function copy(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
+  if (end - start > 32) return src.copy(dst, at, start, end);
+  for (let s = start; s < end; s++) dst[at++] = src[s]!;
+  return end - start;
+}
+
+function writeOpt(out: Buffer, pos: number, extRcode: number): void {
+  out[pos] = 0;
+  out.writeUInt16BE(TYPE.OPT, pos + 1);
+  out.writeUInt16BE(OUR_UDP_SIZE, pos + 3);
+  out.writeUInt32BE((extRcode << 24) >>> 0, pos + 5);
+  out.writeUInt16BE(0, pos + 9);
+}
+
+/**
+ * A response without records: the question echoed when it was parsed (`qend` > 0), an OPT record
+ * when the query had one (BADVERS needs it for its upper rcode bits).
+ */
+export function reply(metrics: DnsMetrics, msg: Buffer, rcode: number, qend: number, edns: number, qtype: number): Buffer {
+  const qlen = qend > 0 ? qend + 4 - QNAME_OFFSET : 0;
+  const opt = edns >= 0 || rcode === BADVERS;
+  const out = Buffer.alloc(QNAME_OFFSET + qlen + (opt ? 11 : 0));
+  out[0] = msg[0]!;
+  out[1] = msg[1]!;
+  out[2] = 0x80 | (msg[2]! & 0x79);
+  out[3] = rcode & 0x0f;
+  out[5] = qlen > 0 ? 1 : 0;
+  out[11] = opt ? 1 : 0;
+  if (qlen > 0) msg.copy(out, QNAME_OFFSET, QNAME_OFFSET, qend + 4);
+  if (opt) writeOpt(out, QNAME_OFFSET + qlen, rcode >> 4);
+  metrics.count(rcode, qtype);
+  return out;
+}
