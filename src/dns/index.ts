@@ -16,6 +16,7 @@ import { wireKey } from './wire.js';
 export { answer, FORWARD, type AnswerContext } from './answer.js';
 export { buildTable, describeTable, type ZoneTable, type TableOptions } from './table.js';
 export { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
+export { DnsError } from './transport.js';
 
 const REBUILD_MIN_MS = 50;
 

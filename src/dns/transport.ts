@@ -9,6 +9,16 @@ import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/index.js';
 
+/** Stable codes of the DNS component's errors; the CLI decides what to print. */
+export class DnsError extends Error {
+  readonly code: 'bind_failed';
+  constructor(code: 'bind_failed', message: string, options?: { cause?: unknown }) {
+    super(`dns: ${message}`, options);
+    this.name = 'DnsError';
+    this.code = code;
+  }
+}
+
 export type Handler = (msg: Buffer, udp: boolean) => Buffer | null | Promise<Buffer | null>;
 
 export interface Listeners {
@@ -31,6 +41,8 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger): Prom
         udp.off('error', reject);
         resolve();
       });
+    }).catch((err: unknown) => {
+      throw new DnsError('bind_failed', `cannot bind UDP ${addr.host}:${addr.port}: ${(err as Error).message}`, { cause: err });
     });
     const port = udp.address().port;
     const conns = new Set<Socket>();
@@ -50,7 +62,7 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger): Prom
     } catch (err) {
       udp.close();
       if (addr.port === 0 && attempt < 20 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
-      throw err;
+      throw new DnsError('bind_failed', `cannot listen on TCP ${addr.host}:${port}: ${(err as Error).message}`, { cause: err });
     }
     serveUdp(udp, handle, log);
     tcp.on('error', (err) => log.error({ err }, 'dns tcp listener error'));

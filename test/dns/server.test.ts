@@ -140,6 +140,14 @@ test('TCP: pipelined queries on one connection all get their answers', async () 
   assert.equal(ids.size, 50);
 });
 
+test('a taken address fails with code bind_failed', async () => {
+  const { instances, hosts } = sampleCluster();
+  await assert.rejects(
+    startDnsServer({ catalog: staticCatalog(instances, hosts), addr: { host: '127.0.0.1', port } }),
+    { name: 'DnsError', code: 'bind_failed' },
+  );
+});
+
 test('metrics count responses by rcode and queries by type; the table snapshot is exposed', () => {
   const m = server.metrics();
   assert.ok(m.responses.NOERROR! > 10 && m.responses.NXDOMAIN! >= 2 && m.responses.REFUSED! >= 2);
