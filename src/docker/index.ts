@@ -1,2 +1,3 @@
 export * from './types.js';
-export { DockerodeAdapter, toContainerInfo, connectionOptions, bridgeGateway, type DockerodeOptions } from './dockerode-adapter.js';
+export { DockerodeAdapter, connectionOptions, type DockerodeOptions } from './dockerode-adapter.js';
+export { toContainerInfo, bridgeGateway, parseEvent, createBody } from './mapping.js';

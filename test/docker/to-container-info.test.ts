@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type Docker from 'dockerode';
-import { toContainerInfo } from '../../src/docker/dockerode-adapter.js';
+import { toContainerInfo } from '../../src/docker/mapping.js';
 
 /** A trimmed `docker inspect` of a running container, as docker 20.10 returns it. */
 function inspected(over: Record<string, unknown> = {}): Docker.ContainerInspectInfo {
