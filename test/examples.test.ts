@@ -1,12 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseJobSpec } from '../src/scheduler/index.js';
 
-// dist/test/examples.test.js → the repository's examples/ folder.
-const root = fileURLToPath(new URL('../../examples/', import.meta.url));
+/** The repository's examples/ folder, found upwards from the compiled test (dist/test/ or elsewhere). */
+function examplesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('no package.json above the test');
+    dir = parent;
+  }
+  return join(dir, 'examples');
+}
+const root = examplesDir();
 
 function specs(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
