@@ -106,6 +106,10 @@ export function reportStartupFailure(err: unknown): number {
     return 2;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`maestro: ${message}\n`);
+  const hint = /EADDRINUSE/.test(message)
+    ? '\n  Another process (another `maestro up`?) holds that address: stop it, or choose another port\n' +
+      '  with --dns-addr / --http-addr / --api-addr (port 0 picks a free one).'
+    : '';
+  process.stderr.write(`maestro: ${message}${hint}\n`);
   return 1;
 }
