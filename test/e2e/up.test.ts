@@ -75,6 +75,16 @@ test('up → run 3 replicas → ps, dig, curl through the proxy → scale 1 → 
   assert.ok(value(/^maestro_scheduler_placed_total (\d+)/m) >= 3, 'scheduler placements');
   assert.ok(value(/^maestro_agent_containers_started_total (\d+)/m) >= 3, 'agent starts');
 
+  // A replica whose container dies is replaced under the same instance name.
+  const victim = ps.find((a) => a.instance === `${job}-1`)!;
+  await docker(['kill', victim.containerIds[0]!]);
+  await eventually(async () => {
+    const now = await cliJson<AllocView[]>(m.api, ['ps', job]);
+    const replica = now.find((a) => a.instance === `${job}-1` && a.desired === 'run');
+    return replica && replica.id !== victim.id && replica.state === 'running' && replica.healthy;
+  }, 60_000, `${job}-1 replaced after its container was killed`);
+  await eventually(async () => (await dig(m.addresses.dns, `${job}-1.${job}.service.cluster`)).length === 1, 10_000, 'the replacement is in DNS');
+
   const scale = await cli(m.api, ['scale', job, '1']);
   assert.equal(scale.code, 0, scale.stderr);
   await eventually(async () => (await containersOf(job)).length === 1, 30_000, 'scale down to one container');
