@@ -10,6 +10,7 @@
  *
  *   apt-get install -y dnsperf nsd     # once, by hand
  *   node .build/<you>/bench/dns/dnsperf.js [--rounds 5] [--seconds 5] [--services 50] [--per 3] [--hosts 10]
+ *                                          [--outstanding 100]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     services: { type: 'string', default: '50' },
     per: { type: 'string', default: '3' },
     hosts: { type: 'string', default: '10' },
+    /** dnsperf -q: queries in flight; more saturates the servers harder. */
+    outstanding: { type: 'string', default: '100' },
   },
 });
 const rounds = Number(values.rounds);
@@ -110,7 +113,7 @@ interface Server {
 
 function dnsperf(server: Server, secs: number): Run {
   const before = cpuTicks(server.pid);
-  const out = execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(server.port), '-d', queries, '-l', String(secs), '-t', '1'], {
+  const out = execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(server.port), '-d', queries, '-l', String(secs), '-t', '1', '-q', values.outstanding!], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
