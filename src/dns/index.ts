@@ -19,6 +19,7 @@ export { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
 export { DnsError } from './transport.js';
 
 const REBUILD_MIN_MS = 50;
+const MAX_FORWARDS_IN_FLIGHT = 512;
 
 export interface DnsServerOptions {
   catalog: Catalog;
@@ -58,10 +59,19 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const metrics = new DnsMetrics();
   const ctx: AnswerContext = { table: undefined, zoneKey: wireKey(zone), forwarding: upstreams.length > 0, metrics };
 
+  // Each forwarded query holds a socket until answered or timed out: a flood of out-of-zone names
+  // gets SERVFAIL beyond this many in flight instead of exhausting file descriptors.
+  let inFlight = 0;
   const handle = (msg: Buffer, udp: boolean): Buffer | null | Promise<Buffer | null> => {
     const res = answer(ctx, msg, udp);
     if (res !== FORWARD) return res;
-    return forward(msg, !udp, { upstreams, timeoutMs: forwardTimeoutMs }).then((up) => {
+    if (inFlight >= MAX_FORWARDS_IN_FLIGHT) {
+      metrics.forwardFailures++;
+      return servfail(ctx, msg);
+    }
+    inFlight++;
+    const done = forward(msg, !udp, { upstreams, timeoutMs: forwardTimeoutMs }).finally(() => inFlight--);
+    return done.then((up) => {
       if (up) return up;
       metrics.forwardFailures++;
       return servfail(ctx, msg);
