@@ -66,8 +66,23 @@ export interface Job {
   labels: Record<string, string>;
   constraints: JobConstraints;
   health?: JobHealth;
-  update: { maxParallel: number; minHealthyMs: number };
+  /**
+   * Rolling updates. `progressDeadlineMs` (0: none) fails a rollout that makes no progress for that
+   * long; optional because records stored before it existed lack it (the reconciler's default applies).
+   */
+  update: { maxParallel: number; minHealthyMs: number; progressDeadlineMs?: number };
   strategy: 'spread' | 'binpack';
+  /**
+   * Back-off for replacing a replica that keeps failing (Nomad's `reschedule`): the n-th consecutive
+   * failure waits `delayMs · 2^(n-2)`, at most `maxDelayMs` (the first is replaced at once). Optional
+   * for the same reason as `update.progressDeadlineMs`.
+   */
+  reschedule?: Reschedule;
+}
+
+export interface Reschedule {
+  delayMs: number;
+  maxDelayMs: number;
 }
 
 /** A job as stored: the current spec with its version; old versions are kept beside it. */
@@ -92,6 +107,15 @@ export interface Allocation {
   jobVersion: number;
   desired: AllocDesired;
   createdAt: number;
+  /** Consecutive failures of this replica (job, ordinal) before this allocation, carried from the one it replaced. */
+  previousFailures?: number;
+  /** Set when the scheduler stops it as failed: consecutive failures including this one. */
+  failures?: number;
+  /**
+   * Set with `failures`: when its replacement may be placed (reschedule back-off). The stopped
+   * allocation is kept until then, as the record of the replica's failures.
+   */
+  rescheduleAt?: number;
 }
 
 export type AllocState = 'pending' | 'running' | 'failed' | 'stopped';
@@ -131,6 +155,20 @@ export interface Evaluation {
   stopped: number;
   failures: PlacementFailure[];
   rollout?: { state: 'running' | 'complete' | 'failed'; message?: string };
+  /** Replicas whose replacement is held back by the reschedule back-off (absent when none). */
+  delayed?: DelayedReplica[];
+}
+
+/** A crash-looping replica waiting out its back-off before being placed again. */
+export interface DelayedReplica {
+  /** `<job>-<ordinal>`. */
+  instance: string;
+  ordinal: number;
+  /** Consecutive failures so far. */
+  failures: number;
+  rescheduleAt: number;
+  /** E.g. `web-1 crash-looping: next attempt in 8s (5 failures)`; the delay is the whole back-off, not a countdown. */
+  message: string;
 }
 
 /** KV layout, in one place. The agent of host H watches only `allocPrefix(H)`. */

@@ -181,3 +181,36 @@ test('service: a rolling update replaces one replica at a time, each after the p
   }, 5_000, 'rollout complete');
   assert.equal(ev.jobVersion, 2);
 });
+
+test('service: a crash-looping replica is replaced with back-off, its history kept in the KV', async (t) => {
+  const catalog = createEmbeddedCatalog();
+  const agent = await new FakeAgent(catalog, 'h1', { tickMs: 20 }).start();
+  const sched = start(catalog, 's1', { intervalMs: 50 });
+  t.after(async () => {
+    await sched.stop();
+    agent.stop();
+    await catalog.close();
+  });
+  await eventually(() => sched.isLeader(), 5_000, 'leadership');
+  agent.crashing.add('web');
+  const started = Date.now();
+  await submitJob(catalog, mockJob('web', { reschedule: { delay: '200ms', maxDelay: '400ms' } }));
+  const ev = await eventually(async () => {
+    const { value } = await catalog.kvGet(keys.evaluation('web'));
+    const e = value ? (JSON.parse(value.value) as Evaluation) : undefined;
+    return e?.delayed?.[0] && e.delayed[0].failures >= 4 ? e : undefined;
+  }, 10_000, 'four failures');
+  // Without back-off a pass every 50 ms replaces at once; with it, 0 + 200 + 400 ms at least.
+  assert.ok(Date.now() - started >= 600, `took ${Date.now() - started} ms`);
+  assert.equal(ev.delayed![0]!.message, `web-0 crash-looping: next attempt in 400ms (${ev.delayed![0]!.failures} failures)`);
+  const tombstone = (await allocations(catalog)).find((a) => a.desired === 'stop' && a.rescheduleAt === ev.delayed![0]!.rescheduleAt);
+  assert.ok(tombstone, 'the failed allocation is kept, stamped, until its replacement exists');
+
+  agent.crashing.delete('web');
+  await eventually(async () => {
+    const all = await allocations(catalog);
+    return all.length === 1 && all[0]!.desired === 'run' ? all : undefined;
+  }, 5_000, 'a healthy replica, nothing else left');
+  const [survivor] = await running(catalog, 'web');
+  assert.ok(survivor!.previousFailures! >= 4);
+});

@@ -58,7 +58,7 @@ test('the DESIGN.md example parses into a normalised job', () => {
     conflictsWith: ['batch-*'],
   });
   assert.deepEqual(job.health, { http: '/health', intervalMs: 5_000, timeoutMs: 500 });
-  assert.deepEqual(job.update, { maxParallel: 2, minHealthyMs: 90_000 });
+  assert.deepEqual(job.update, { maxParallel: 2, minHealthyMs: 90_000, progressDeadlineMs: 300_000 });
   assert.equal(job.strategy, 'binpack');
   assert.deepEqual(job.tags, ['cache']);
   assert.deepEqual(job.labels, { tier: 'backend' });
@@ -68,7 +68,8 @@ test('JSON works too, and defaults fill the gaps', () => {
   const job = parseJobSpec('{"name": "web", "image": "nginx", "ports": [{"container": 80}]}');
   assert.equal(job.count, 1);
   assert.equal(job.strategy, 'spread');
-  assert.deepEqual(job.update, { maxParallel: 1, minHealthyMs: 5_000 });
+  assert.deepEqual(job.update, { maxParallel: 1, minHealthyMs: 5_000, progressDeadlineMs: 300_000 });
+  assert.deepEqual(job.reschedule, { delayMs: 1_000, maxDelayMs: 300_000 });
   assert.deepEqual(job.containers[0]!.ports, [{ name: '80', container: 80, protocol: 'tcp' }]);
   assert.deepEqual(job.containers[0]!.resources, { cpu: 100, memory: 128 });
   assert.equal(job.health, undefined);
@@ -160,6 +161,22 @@ health: { tcp: true, interval: 1s, timeout: 2s }
   );
 });
 
+test('reschedule and progressDeadline: parsed, validated against each other', () => {
+  const job = parseJobSpec('name: x\nimage: y\nreschedule: { delay: 2s, maxDelay: 1m }\nupdate: { minHealthy: 10s, progressDeadline: 2m }');
+  assert.deepEqual(job.reschedule, { delayMs: 2_000, maxDelayMs: 60_000 });
+  assert.deepEqual(job.update, { maxParallel: 1, minHealthyMs: 10_000, progressDeadlineMs: 120_000 });
+  assert.equal(parseJobSpec('name: x\nimage: y\nupdate: { progressDeadline: 0 }').update.progressDeadlineMs, 0, '0: no deadline');
+  assert.deepEqual(
+    problems('name: x\nimage: y\nreschedule: { delay: 10s, maxDelay: 5s, jitter: 1 }\nupdate: { minHealthy: 30s, progressDeadline: 30s }').sort(),
+    ['reschedule.jitter: unknown field', 'reschedule.maxDelay: must be at least delay', 'update.progressDeadline: must exceed minHealthy (or be 0 for none)'],
+  );
+  assert.deepEqual(problems('name: x\nimage: y\nreschedule: { delay: 0, maxDelay: soon }').sort(), [
+    'reschedule.delay: expected a positive duration',
+    'reschedule.maxDelay: expected a duration like 500ms, 5s or 1m30s',
+  ]);
+  assert.deepEqual(problems('name: x\nimage: y\nreschedule: { delay: 10m }'), ['reschedule.maxDelay: must be at least delay'], 'against the 5m default');
+});
+
 test('not a mapping, not YAML', () => {
   assert.deepEqual(problems('- a\n- b'), [': expected a mapping']);
   assert.match(problems('name: [')[0]!, /^: not valid YAML or JSON/);
@@ -181,6 +198,9 @@ test('jobChangesWhatRuns: scale, update and strategy do not need a new version',
   assert.equal(jobChangesWhatRuns(a, parseJobSpec(REDIS.replace('count: 3', 'count: 7'))), false);
   assert.equal(jobChangesWhatRuns(a, parseJobSpec(REDIS.replace('maxParallel: 2', 'maxParallel: 1'))), false);
   assert.equal(jobChangesWhatRuns(a, parseJobSpec(REDIS.replace('strategy: binpack', 'strategy: spread'))), false);
+  assert.equal(jobChangesWhatRuns(a, parseJobSpec(`${REDIS}\nreschedule: { delay: 3s }`)), false);
+  const { reschedule: _r, ...stored } = a;
+  assert.equal(jobChangesWhatRuns(stored, a), false, 'records stored before reschedule existed');
   assert.equal(jobChangesWhatRuns(a, parseJobSpec(REDIS.replace('env: { TZ: UTC, WORKERS: 4 }', 'env: { WORKERS: 4, TZ: UTC }'))), false);
   assert.equal(jobChangesWhatRuns(a, parseJobSpec(REDIS.replace('redis:7', 'redis:8'))), true);
   assert.equal(jobChangesWhatRuns(a, parseJobSpec(REDIS.replace('TZ: UTC', 'TZ: CET'))), true);

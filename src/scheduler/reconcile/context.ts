@@ -1,5 +1,5 @@
 import type { ClusterUsage, PlaceResult } from '../placement/index.js';
-import type { Allocation, Evaluation, JobRecord } from '../types.js';
+import type { Allocation, DelayedReplica, Evaluation, JobRecord } from '../types.js';
 import type { HostState } from './classify.js';
 import type { RolloutInput } from './rollout.js';
 import type { ReconcileState } from './types.js';
@@ -14,8 +14,17 @@ export interface PassContext {
   readonly known: ReadonlySet<string>;
   /** Ends an allocation: deleted when its host is gone (no agent to tell), else asked to stop. */
   retire(a: Allocation): void;
+  /** Deletes a tombstone (a failed allocation kept for its back-off) that is no longer needed, once stopped. */
+  forget(a: Allocation): void;
   /** The rollout inputs common to every job kind. */
   rolloutBase(record: JobRecord): Pick<RolloutInput, 'record' | 'now' | 'statuses' | 'previous'>;
   /** Turns placements into allocations of the plan and makes the job's evaluation. */
-  finish(record: JobRecord, results: PlaceResult[], stopped: number, rollout: Evaluation['rollout']): Evaluation;
+  finish(record: JobRecord, results: PlaceResult[], stopped: number, rollout: Evaluation['rollout'], extra?: FinishExtra): Evaluation;
+}
+
+export interface FinishExtra {
+  /** The replica's failure count to carry into the allocation placed for (ordinal, host), if any. */
+  carry?: (ordinal: number, host: string) => number | undefined;
+  /** Replicas held back by the reschedule back-off. */
+  delayed?: DelayedReplica[];
 }

@@ -1,15 +1,19 @@
 import { globalTargets, placeOnHosts, type PlaceResult } from '../placement/index.js';
-import type { Allocation, Evaluation, JobRecord } from '../types.js';
+import type { Allocation, DelayedReplica, Evaluation, JobRecord } from '../types.js';
+import { delayedReplica, latestTombstones, policyOf, stampFailed } from './backoff.js';
 import { better, claimInFlight, classify } from './classify.js';
 import type { PassContext } from './context.js';
 import { planRollout } from './rollout.js';
 
 /**
  * Global jobs: one replica on every host passing the host-level checks (new hosts included). A
- * replacement stays on its host and keeps its ordinal; new hosts get the lowest free ordinals.
+ * replacement stays on its host and keeps its ordinal; new hosts get the lowest free ordinals. A
+ * replica that keeps failing on a host is replaced there once its back-off has passed.
  */
-export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: readonly Allocation[]): Evaluation {
+export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: readonly Allocation[], tombstones: readonly Allocation[]): Evaluation {
   const { job } = record;
+  const { now, statuses } = ctx.state;
+  const failedNow: Allocation[] = [];
   const targets = new Set(globalTargets(ctx.usage, job).map((s) => s.host.name));
   const byHost = new Map<string, Allocation>();
   const failed: Allocation[] = [];
@@ -26,15 +30,31 @@ export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: rea
       drop = other;
     }
     if (drop === undefined) continue;
-    ctx.retire(drop);
     stopped++;
     if (cls === 'failed') {
+      const stamped = stampFailed(a, statuses.get(a.id), now, policyOf(job));
+      ctx.retire(stamped);
       failed.push(a);
-      reuse.set(a.host, a.ordinal);
+      failedNow.push(stamped);
+    } else ctx.retire(drop);
+  }
+  const { latest, stale } = latestTombstones([...tombstones, ...failedNow], (t) => t.host);
+  for (const t of stale) ctx.forget(t);
+  const delayed: DelayedReplica[] = [];
+  const waiting = new Set<string>();
+  const carry = new Map<string, number>();
+  for (const [host, t] of latest) {
+    if (byHost.has(host) || !targets.has(host)) ctx.forget(t);
+    else if (now < t.rescheduleAt!) {
+      delayed.push(delayedReplica(job, t));
+      waiting.add(host);
+    } else {
+      reuse.set(host, t.ordinal);
+      carry.set(host, t.failures ?? 1);
     }
   }
-  const missing = [...targets].filter((h) => !byHost.has(h));
-  const used = new Set([...byHost.values()].map((a) => a.ordinal));
+  const missing = [...targets].filter((h) => !byHost.has(h) && !waiting.has(h));
+  const used = new Set([...byHost.values(), ...delayed].map((a) => a.ordinal));
   const ordinalFor = (host: string): number => {
     let o = reuse.get(host);
     if (o === undefined || used.has(o)) {
@@ -44,7 +64,7 @@ export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: rea
     used.add(o);
     return o;
   };
-  const decision = planRollout({ ...ctx.rolloutBase(record), kept: [...byHost.values()], failed, placing: missing.length });
+  const decision = planRollout({ ...ctx.rolloutBase(record), kept: [...byHost.values()], failed, placing: missing.length + delayed.length });
   const results: PlaceResult[] = [];
   for (const a of decision.replace) {
     ctx.retire(a);
@@ -52,5 +72,5 @@ export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: rea
     results.push(placeOnHosts(ctx.usage, job, [a.host], () => a.ordinal, 1));
   }
   results.push(placeOnHosts(ctx.usage, job, missing, ordinalFor, targets.size));
-  return ctx.finish(record, results, stopped, decision.rollout);
+  return ctx.finish(record, results, stopped, decision.rollout, { carry: (_o, host) => carry.get(host), delayed });
 }

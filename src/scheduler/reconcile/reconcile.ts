@@ -1,7 +1,8 @@
 import { ClusterUsage, type PlaceResult } from '../placement/index.js';
 import type { Allocation, Evaluation, Job, JobRecord, PlacementFailure } from '../types.js';
+import { isTombstone } from './backoff.js';
 import { hostStates, stopDone, type HostState } from './classify.js';
-import type { PassContext } from './context.js';
+import type { FinishExtra, PassContext } from './context.js';
 import { reconcileCount } from './count.js';
 import { reconcileGlobal } from './global.js';
 import { idMaker } from './ids.js';
@@ -11,7 +12,8 @@ import { versionKey, type Plan, type ReconcileState } from './types.js';
 /**
  * Desired state (job records) against actual state (allocations, agent statuses, hosts) → a Plan.
  * Pure: the same state and seed give the same plan. Order of a pass:
- *   1. stop-desired allocations the agent reported stopped (or whose host is gone) are deleted;
+ *   1. stop-desired allocations the agent reported stopped (or whose host is gone) are deleted, except
+ *      failed ones of running jobs (tombstones), which their job keeps until the replica is replaced;
  *   2. allocations of unknown jobs are stopped;
  *   3. each job, in name order with co-located jobs after the jobs they follow: stopped jobs stop
  *      everything; others replace lost and failed replicas, stop surplus, place missing replicas
@@ -28,6 +30,7 @@ class Pass implements PassContext {
   readonly known: ReadonlySet<string>;
   private readonly newId: (job: string, ordinal: number) => string;
   private readonly byJob = new Map<string, Allocation[]>();
+  private readonly tombstones = new Map<string, Allocation[]>();
 
   constructor(readonly state: ReconcileState) {
     this.hosts = hostStates(state);
@@ -49,14 +52,23 @@ class Pass implements PassContext {
   }
 
   run(): Plan {
-    for (const a of this.state.allocations) {
-      if (a.desired === 'stop' && stopDone(a, this.hosts, this.state.statuses.get(a.id))) this.plan.remove.push(a);
-    }
     const records = new Map(this.state.jobs.map((r) => [r.job.name, r]));
+    for (const a of this.state.allocations) {
+      if (isTombstone(a) && records.get(a.job)?.stopped === false) {
+        const list = this.tombstones.get(a.job) ?? [];
+        list.push(a);
+        this.tombstones.set(a.job, list);
+      } else if (a.desired === 'stop') this.forget(a);
+    }
     for (const [job, allocs] of this.byJob) if (!records.has(job)) for (const a of allocs) this.retire(a);
     for (const record of evaluationOrder(this.state.jobs)) {
       const allocs = this.byJob.get(record.job.name) ?? [];
-      const ev = record.stopped ? this.stopAll(record, allocs) : record.job.global ? reconcileGlobal(this, record, allocs) : reconcileCount(this, record, allocs);
+      const tombstones = this.tombstones.get(record.job.name) ?? [];
+      const ev = record.stopped
+        ? this.stopAll(record, allocs)
+        : record.job.global
+          ? reconcileGlobal(this, record, allocs, tombstones)
+          : reconcileCount(this, record, allocs, tombstones);
       this.plan.evaluations.push(ev);
     }
     return this.plan;
@@ -79,22 +91,29 @@ class Pass implements PassContext {
     this.usage.remove(a);
   }
 
-  finish(record: JobRecord, results: PlaceResult[], stopped: number, rollout: Evaluation['rollout']): Evaluation {
+  forget(a: Allocation): void {
+    if (a.desired === 'stop' && stopDone(a, this.hosts, this.state.statuses.get(a.id))) this.plan.remove.push(a);
+  }
+
+  finish(record: JobRecord, results: PlaceResult[], stopped: number, rollout: Evaluation['rollout'], extra: FinishExtra = {}): Evaluation {
     const { job } = record;
     const failures: PlacementFailure[] = [];
     let placed = 0;
     for (const r of results) {
-      for (const p of r.placed) this.plan.place.push(this.allocation(job, record.version, p.ordinal, p.host));
+      for (const p of r.placed) this.plan.place.push(this.allocation(job, record.version, p.ordinal, p.host, extra.carry?.(p.ordinal, p.host)));
       placed += r.placed.length;
       if (r.failure) failures.push(r.failure);
     }
     const ev: Evaluation = { job: job.name, at: this.state.now, jobVersion: record.version, placed, stopped, failures };
     if (rollout) ev.rollout = rollout;
+    if (extra.delayed?.length) ev.delayed = extra.delayed;
     return ev;
   }
 
-  private allocation(job: Job, version: number, ordinal: number, host: string): Allocation {
-    return { id: this.newId(job.name, ordinal), job: job.name, ordinal, host, jobVersion: version, desired: 'run', createdAt: this.state.now };
+  private allocation(job: Job, version: number, ordinal: number, host: string, previousFailures: number | undefined): Allocation {
+    const a: Allocation = { id: this.newId(job.name, ordinal), job: job.name, ordinal, host, jobVersion: version, desired: 'run', createdAt: this.state.now };
+    if (previousFailures) a.previousFailures = previousFailures;
+    return a;
   }
 }
 

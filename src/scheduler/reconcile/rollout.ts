@@ -1,4 +1,6 @@
 import type { AllocStatus, Allocation, Evaluation, JobRecord } from '../types.js';
+import { formatDuration } from '../spec/duration.js';
+import { JOB_DEFAULTS } from '../spec/defaults.js';
 import { instanceName } from '../types.js';
 import { stablyHealthy } from './classify.js';
 
@@ -9,7 +11,7 @@ export interface RolloutInput {
   kept: readonly Allocation[];
   /** Allocations of the job classified failed this pass. */
   failed: readonly Allocation[];
-  /** Replicas being placed anyway this pass (missing or replaced), all at the current version. */
+  /** Replicas being placed anyway this pass (missing or replaced) or waiting out a back-off, all at the current version. */
   placing: number;
   statuses: ReadonlyMap<string, AllocStatus>;
   previous?: Evaluation;
@@ -26,7 +28,9 @@ export interface RolloutDecision {
  * time, and only while every replica at the current version is healthy for `minHealthy`, so a batch
  * starts only after the previous one proved itself. A new-version replica that fails while outdated
  * ones remain fails the rollout: it stops where it is (outdated replicas keep running) and stays
- * failed until a new version is submitted.
+ * failed until a new version is submitted. So does a rollout that makes no progress for
+ * `progressDeadline` (Kubernetes' progressDeadlineSeconds, Nomad's progress_deadline): new replicas
+ * that never turn healthy, or cannot be placed, no longer leave it `running` forever.
  */
 export function planRollout(input: RolloutInput): RolloutDecision {
   const { record, now, statuses } = input;
@@ -49,8 +53,33 @@ export function planRollout(input: RolloutInput): RolloutDecision {
   const replace = outdated.slice(0, budget);
   if (version <= 1 && outdated.length === 0) return { replace };
   const done = outdated.length === 0 && unstable === 0;
+  // Complete is sticky too: replicas replaced later (failures, moves) are not part of the rollout.
+  const wasComplete = input.previous?.jobVersion === version && input.previous.rollout?.state === 'complete';
+  if (wasComplete && outdated.length === 0) return { replace, rollout: { state: 'complete' } };
+  const deadline = job.update.progressDeadlineMs ?? JOB_DEFAULTS.update.progressDeadlineMs;
+  if (!done && deadline > 0 && now - lastProgress(input, current) >= deadline) {
+    const healthy = current.filter((a) => statuses.get(a.id)?.healthy).length;
+    const message =
+      `rollout to version ${version} made no progress for ${formatDuration(deadline)}: ` +
+      `${healthy} of ${current.length + outdated.length} replica(s) on version ${version} healthy, ${outdated.length} on older versions keep running`;
+    return { replace: [], rollout: { state: 'failed', message } };
+  }
   const rollout: RolloutDecision['rollout'] = done
     ? { state: 'complete' }
     : { state: 'running', message: `${current.length + replace.length} of ${current.length + outdated.length} replica(s) on version ${version}` };
   return { replace, rollout };
+}
+
+/**
+ * When the rollout last moved: its submission, a replica placed for it (replacements of failed ones
+ * do not count, or a crash loop would look like progress), or a current-version replica turning healthy.
+ */
+function lastProgress(input: RolloutInput, current: readonly Allocation[]): number {
+  let at = input.record.submittedAt;
+  for (const a of current) {
+    if (!a.previousFailures) at = Math.max(at, a.createdAt);
+    const s = input.statuses.get(a.id);
+    if (s?.healthy && s.state === 'running') at = Math.max(at, s.healthySince ?? input.now);
+  }
+  return at;
 }

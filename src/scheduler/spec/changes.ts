@@ -5,15 +5,15 @@ import type { Job } from '../types.js';
  * allocation). Everything that reaches the containers counts (image, command, env, ports, resources,
  * tags and labels, which become container labels, health), and so do placement rules: a new
  * constraint re-places replicas through the rollout, as Nomad does for destructive updates.
- * Not counted: `count` (scaling keeps the running replicas), `update` and `strategy` (they only
- * steer how the scheduler acts, not what runs).
+ * Not counted: `count` (scaling keeps the running replicas), `update`, `strategy` and `reschedule`
+ * (they only steer how the scheduler acts, not what runs).
  */
 export function jobChangesWhatRuns(a: Job, b: Job): boolean {
   return canonical(whatRuns(a)) !== canonical(whatRuns(b));
 }
 
 function whatRuns(job: Job): unknown {
-  const { count: _count, update: _update, strategy: _strategy, ...rest } = job;
+  const { count: _count, update: _update, strategy: _strategy, reschedule: _reschedule, ...rest } = job;
   return rest;
 }
 

@@ -1,18 +1,12 @@
 import { parse as parseYaml } from 'yaml';
 import type { ZodIssue } from 'zod';
 import type { Job, JobConstraints, JobContainer, JobHealth } from '../types.js';
+import { JOB_DEFAULTS } from './defaults.js';
 import { SpecError, type SpecProblem } from './errors.js';
 import { crossFieldProblems } from './rules.js';
 import { jobSchema, type RawContainer, type RawJob } from './schema.js';
 
-/** Defaults, in one place (DESIGN.md, "Jobs"; Nomad's where DESIGN is silent). */
-export const JOB_DEFAULTS = {
-  count: 1,
-  resources: { cpu: 100, memory: 128 },
-  health: { intervalMs: 10_000, timeoutMs: 2_000 },
-  update: { maxParallel: 1, minHealthyMs: 5_000 },
-  strategy: 'spread',
-} as const;
+export { JOB_DEFAULTS };
 
 /** Parses a YAML or JSON job spec (JSON is YAML) into a validated, normalised Job. */
 export function parseJobSpec(text: string): Job {
@@ -49,8 +43,13 @@ function normalise(raw: RawJob): Job {
     update: {
       maxParallel: raw.update?.maxParallel ?? JOB_DEFAULTS.update.maxParallel,
       minHealthyMs: raw.update?.minHealthy ?? JOB_DEFAULTS.update.minHealthyMs,
+      progressDeadlineMs: raw.update?.progressDeadline ?? JOB_DEFAULTS.update.progressDeadlineMs,
     },
     strategy: raw.strategy ?? JOB_DEFAULTS.strategy,
+    reschedule: {
+      delayMs: raw.reschedule?.delay ?? JOB_DEFAULTS.reschedule.delayMs,
+      maxDelayMs: raw.reschedule?.maxDelay ?? JOB_DEFAULTS.reschedule.maxDelayMs,
+    },
   };
   if (raw.health) job.health = health(raw.health);
   return job;

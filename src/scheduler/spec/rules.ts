@@ -1,4 +1,5 @@
 import type { SpecProblem } from './errors.js';
+import { JOB_DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 
 type Obj = Record<string, unknown>;
@@ -53,6 +54,21 @@ export function crossFieldProblems(doc: unknown): SpecProblem[] {
     const timeout = parseDuration(h.timeout);
     if (interval !== undefined && interval <= 0) bad('health.interval', 'expected a positive duration');
     if (interval !== undefined && timeout !== undefined && timeout > interval) bad('health.timeout', 'must not exceed interval');
+  }
+
+  // As Nomad: a deadline no longer than minHealthy could fail a rollout that is merely waiting.
+  const u = doc.update;
+  if (isObj(u)) {
+    const deadline = parseDuration(u.progressDeadline);
+    const minHealthy = parseDuration(u.minHealthy) ?? JOB_DEFAULTS.update.minHealthyMs;
+    if (deadline !== undefined && deadline > 0 && deadline <= minHealthy) bad('update.progressDeadline', 'must exceed minHealthy (or be 0 for none)');
+  }
+  const r = doc.reschedule;
+  if (isObj(r)) {
+    const delay = parseDuration(r.delay) ?? JOB_DEFAULTS.reschedule.delayMs;
+    const max = parseDuration(r.maxDelay) ?? JOB_DEFAULTS.reschedule.maxDelayMs;
+    if (parseDuration(r.delay) === 0) bad('reschedule.delay', 'expected a positive duration');
+    else if (max < delay) bad('reschedule.maxDelay', 'must be at least delay');
   }
   return problems;
 }

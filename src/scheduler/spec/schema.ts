@@ -90,6 +90,15 @@ export const updateSchema = z
   .object({
     maxParallel: intIn(1, 1_000_000, 'expected integer >= 1').optional(),
     minHealthy: duration,
+    /** No healthy progress for this long fails the rollout; 0 turns the deadline off. */
+    progressDeadline: duration,
+  })
+  .strict();
+
+export const rescheduleSchema = z
+  .object({
+    delay: duration,
+    maxDelay: duration,
   })
   .strict();
 
@@ -106,6 +115,7 @@ export const jobSchema = z
       constraints: constraintsSchema.optional(),
       health: healthSchema.optional(),
       update: updateSchema.optional(),
+      reschedule: rescheduleSchema.optional(),
       strategy: z.enum(['spread', 'binpack'], { errorMap: () => ({ message: 'expected spread or binpack' }) }).optional(),
     },
     { invalid_type_error: 'expected a mapping' },

@@ -10,6 +10,8 @@ export class FakeAgent {
   session = '';
   private timer: NodeJS.Timeout | undefined;
   readonly failed = new Set<string>();
+  /** Jobs every allocation of which fails at once (a crash-looping image). */
+  readonly crashing = new Set<string>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -44,7 +46,7 @@ export class FakeAgent {
       const a = JSON.parse(e.value) as Allocation;
       const key = keys.allocStatus(this.host, a.id);
       const prev = (await this.catalog.kvGet(key)).value;
-      const state: AllocStatus['state'] = a.desired === 'stop' ? 'stopped' : this.failed.has(a.id) ? 'failed' : 'running';
+      const state: AllocStatus['state'] = a.desired === 'stop' ? 'stopped' : this.failed.has(a.id) || this.crashing.has(a.job) ? 'failed' : 'running';
       if (prev && (JSON.parse(prev.value) as AllocStatus).state === state) continue;
       const healthy = state === 'running';
       const status: AllocStatus = { allocId: a.id, state, containerIds: [], healthy, updatedAt: now, ...(healthy ? { healthySince: now } : {}) };
