@@ -169,3 +169,46 @@ test('an API bound off loopback requires its bearer token', { timeout: 60_000 },
   assert.equal((await cli(url, ['jobs'])).code, 1, 'the CLI without a token fails');
   assert.equal((await cli(url, ['jobs', '--token', 'sesame'])).code, 0);
 });
+
+test('a changed spec rolls out as a new version, one replica at a time, keeping history', { timeout: 180_000 }, async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const m = await startUp(t);
+  const job = `roll${Math.random().toString(36).slice(2, 7)}`;
+  t.after(async () => {
+    const ids = await containersOf(job);
+    if (ids.length) await docker(['rm', '-f', ...ids]);
+  });
+  const v1 = webJob(job, 2).replace('update: { maxParallel: 3, minHealthy: 1s }', 'update: { maxParallel: 1, minHealthy: 1s }');
+  assert.equal((await cli(m.api, ['run', jobFile(t, job, v1), '--timeout', '90s'])).code, 0);
+  const before = (await containersOf(job)).sort();
+
+  const v2 = v1.replace('labels: { suite: e2e }', 'labels: { suite: e2e }\nenv: { RELEASE: "2" }');
+  // While it rolls out, at least count - maxParallel = 1 replica stays healthy.
+  let minHealthy = Infinity;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const res = await fetch(`${m.api}/v1/allocations?job=${job}`);
+      const { allocations } = (await res.json()) as { allocations: AllocView[] };
+      minHealthy = Math.min(minHealthy, allocations.filter((a) => a.healthy && a.state === 'running').length);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const run = await cli(m.api, ['run', jobFile(t, `${job}-v2`, v2), '--timeout', '120s']);
+  watching = false;
+  await watcher;
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  assert.ok(minHealthy >= 1, `healthy replicas never fell below 1 during the rollout (min ${minHealthy})`);
+  const ps = await cliJson<AllocView[]>(m.api, ['ps', job]);
+  const live = ps.filter((a) => a.desired === 'run');
+  assert.deepEqual(live.map((a) => a.jobVersion), [2, 2]);
+  assert.deepEqual(live.map((a) => a.instance).sort(), [`${job}-0`, `${job}-1`], 'instance names survive the rollout');
+  const after = (await containersOf(job)).sort();
+  assert.equal(after.length, 2);
+  assert.ok(after.every((id) => !before.includes(id)), 'every container was replaced');
+  const env = await docker(['exec', after[0]!, 'env']);
+  assert.match(env, /^RELEASE=2$/m);
+
+  const history = await cliJson<Array<{ version: number }>>(m.api, ['history', job]);
+  assert.deepEqual(history.map((h) => h.version).sort(), [1, 2]);
+});
