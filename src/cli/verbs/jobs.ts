@@ -99,5 +99,14 @@ export function statusText(job: JobDetail): string {
     lines.push('', 'Unplaced:');
     for (const f of job.unplacedReasons) lines.push(`  ${f.message}`);
   }
+  // Crash-looping replicas waiting out their back-off: say when the next attempt comes.
+  const delayed = job.evaluation?.jobVersion === job.version ? (job.evaluation.delayed ?? []) : [];
+  if (delayed.length) {
+    lines.push('', 'Restarting:');
+    for (const d of delayed) {
+      const wait = Math.max(0, Math.ceil((d.rescheduleAt - Date.now()) / 1000));
+      lines.push(`  ${d.instance} crash-looping: ${d.failures} failures, next attempt ${wait > 0 ? `in ${wait}s` : 'now'}`);
+    }
+  }
   return lines.join('\n');
 }
