@@ -4,7 +4,7 @@ import type { AllocView, HostView } from '../../src/api/index.js';
 import { FakeConsul } from '../catalog/fake-consul/server.js';
 import { docker, dockerOrSkip, TEST_IMAGE } from '../support/docker.js';
 import { eventually } from '../support/wait.js';
-import { cli, cliJson, dig, jobFile, startRole } from './support.js';
+import { cli, cliJson, defer, dig, jobFile, removeJobsAfter, startRole } from './support.js';
 
 /**
  * A cluster as the README describes it — one `maestro server` and two `maestro agent`s on one
@@ -15,14 +15,9 @@ test('cluster on Consul: server + two agents place, serve and move replicas', { 
   if (!(await dockerOrSkip(t))) return;
   // Session TTLs run 3× faster than real time, so a host whose agent died is down within seconds.
   const consul = await FakeConsul.start({ timeScale: 0.3 });
-  t.after(async () => {
-    await consul.close();
-  });
+  defer(t, () => consul.close());
   const job = `cl${Math.random().toString(36).slice(2, 7)}`;
-  t.after(async () => {
-    const ids = (await docker(['ps', '-aq', '--filter', `label=maestro.job=${job}`])).split('\n').filter(Boolean);
-    if (ids.length) await docker(['rm', '-f', ...ids]);
-  });
+  removeJobsAfter(t, job);
   const consulFlags = ['--consul', consul.url];
   const server = await startRole(t, 'server', { host: `${job}-srv`, extra: [...consulFlags, '--host-down-grace', '1s'] });
   const a1 = await startRole(t, 'agent', { host: `${job}-a1`, extra: [...consulFlags, '--internal'] });

@@ -10,10 +10,40 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestContext } from 'node:test';
+import { docker } from '../support/docker.js';
 import { eventually } from '../support/wait.js';
 
 const exec = promisify(execFile);
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+const stacks = new WeakMap<TestContext, Array<() => unknown>>();
+
+/**
+ * Registers a clean-up step that runs after the test in reverse order of registration (node:test
+ * runs `t.after` hooks first-in, first-out). Register "remove the job's containers" before starting
+ * Maestro, so every Maestro process is stopped first and none of them recreates what was removed.
+ */
+export function defer(t: TestContext, step: () => unknown): void {
+  let stack = stacks.get(t);
+  if (!stack) {
+    const steps: Array<() => unknown> = [];
+    stacks.set(t, (stack = steps));
+    t.after(async () => {
+      while (steps.length) await steps.pop()!();
+    });
+  }
+  stack.push(step);
+}
+
+/** After the test, once every Maestro process of it has stopped: removes the containers of these jobs. */
+export function removeJobsAfter(t: TestContext, ...jobs: string[]): void {
+  defer(t, async () => {
+    for (const job of jobs) {
+      const ids = (await docker(['ps', '-aq', '--filter', `label=maestro.job=${job}`])).split('\n').filter(Boolean);
+      if (ids.length) await docker(['rm', '-f', ...ids]);
+    }
+  });
+}
 
 export interface Addresses {
   dns: string;
@@ -50,7 +80,7 @@ export async function startUp(t: TestContext, opts: UpOptions = {}): Promise<Mae
  */
 export async function startRole(t: TestContext, role: 'up' | 'agent' | 'server', opts: UpOptions = {}): Promise<Maestro> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `maestro-${role}-`));
-  if (!opts.dataDir) t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  if (!opts.dataDir) defer(t, () => rmSync(dataDir, { recursive: true, force: true }));
   const host = opts.host ?? `e2e-${Math.random().toString(36).slice(2, 8)}`;
   const addressesFile = join(dataDir, 'addresses.json');
   rmSync(addressesFile, { force: true });
@@ -80,7 +110,7 @@ export async function startRole(t: TestContext, role: 'up' | 'agent' | 'server',
     clearTimeout(timer);
     return code;
   };
-  t.after(stop);
+  defer(t, stop);
   await eventually(() => {
     if (exited !== undefined) throw new Error(`maestro ${role} exited with ${exited}:\n${stderr.slice(-3000)}`);
     return existsSync(addressesFile);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { AllocView } from '../../src/api/index.js';
 import { docker, dockerOrSkip, TEST_IMAGE } from '../support/docker.js';
 import { eventually } from '../support/wait.js';
-import { cli, cliJson, dig, jobFile, startUp, viaProxy } from './support.js';
+import { cli, cliJson, dig, jobFile, removeJobsAfter, startUp, viaProxy } from './support.js';
 
 function webJob(name: string, count: number): string {
   // Each replica serves its own hostname (the container id), so the proxy's spread is visible.
@@ -27,12 +27,9 @@ async function containersOf(job: string): Promise<string[]> {
 test('up → run 3 replicas → ps, dig, curl through the proxy → scale 1 → stop', { timeout: 240_000 }, async (t) => {
   if (!(await dockerOrSkip(t))) return;
   // --internal: instances are container IP + port, so three replicas are three distinct addresses.
-  const m = await startUp(t, { extra: ['--internal'] });
   const job = `web${Math.random().toString(36).slice(2, 7)}`;
-  t.after(async () => {
-    const ids = await containersOf(job);
-    if (ids.length) await docker(['rm', '-f', ...ids]);
-  });
+  removeJobsAfter(t, job);
+  const m = await startUp(t, { extra: ['--internal'] });
 
   const run = await cli(m.api, ['run', jobFile(t, job, webJob(job, 3)), '--timeout', '90s']);
   assert.equal(run.code, 0, `maestro run failed: ${run.stdout}\n${run.stderr}`);
@@ -101,12 +98,9 @@ test('up → run 3 replicas → ps, dig, curl through the proxy → scale 1 → 
 
 test('up restarted → running containers adopted, no duplicates, jobs intact', { timeout: 180_000 }, async (t) => {
   if (!(await dockerOrSkip(t))) return;
-  const first = await startUp(t);
   const job = `keep${Math.random().toString(36).slice(2, 7)}`;
-  t.after(async () => {
-    const ids = await containersOf(job);
-    if (ids.length) await docker(['rm', '-f', ...ids]);
-  });
+  removeJobsAfter(t, job);
+  const first = await startUp(t);
   const run = await cli(first.api, ['run', jobFile(t, job, webJob(job, 2)), '--timeout', '90s']);
   assert.equal(run.code, 0, run.stderr);
   const before = (await containersOf(job)).sort();
@@ -172,12 +166,9 @@ test('an API bound off loopback requires its bearer token', { timeout: 60_000 },
 
 test('a changed spec rolls out as a new version, one replica at a time, keeping history', { timeout: 180_000 }, async (t) => {
   if (!(await dockerOrSkip(t))) return;
-  const m = await startUp(t);
   const job = `roll${Math.random().toString(36).slice(2, 7)}`;
-  t.after(async () => {
-    const ids = await containersOf(job);
-    if (ids.length) await docker(['rm', '-f', ...ids]);
-  });
+  removeJobsAfter(t, job);
+  const m = await startUp(t);
   const v1 = webJob(job, 2).replace('update: { maxParallel: 3, minHealthy: 1s }', 'update: { maxParallel: 1, minHealthy: 1s }');
   assert.equal((await cli(m.api, ['run', jobFile(t, job, v1), '--timeout', '90s'])).code, 0);
   const before = (await containersOf(job)).sort();
