@@ -5,6 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Catalog, ServiceInstance } from '../../src/catalog/types.js';
+import { instanceFixture } from '../support/fixtures.js';
 import { eventually } from '../support/wait.js';
 
 export interface ContractTarget {
@@ -17,22 +18,7 @@ export interface ContractOptions {
   ttlScale?: number;
 }
 
-let seq = 0;
-function instance(over: Partial<ServiceInstance> = {}): ServiceInstance {
-  seq++;
-  return {
-    id: `h1:c${seq}:80`,
-    service: 'web',
-    name: `web-${seq}`,
-    host: 'h1',
-    address: '127.0.0.1',
-    port: 20_000 + seq,
-    tags: ['v1'],
-    meta: { container: `c${seq}` },
-    health: 'passing',
-    ...over,
-  };
-}
+const instance = instanceFixture;
 
 export function catalogContract(name: string, make: () => Promise<ContractTarget>, opts: ContractOptions = {}): void {
   const ttl = 600 * (opts.ttlScale ?? 1);

@@ -3,6 +3,7 @@ import type { TestContext } from 'node:test';
 import { createConsulCatalog, type ConsulCatalogOptions } from '../../../src/catalog/consul/index.js';
 import type { Catalog, ServiceInstance } from '../../../src/catalog/types.js';
 import { silentLogger } from '../../../src/log/index.js';
+import { instanceFixture } from '../../support/fixtures.js';
 import { FakeConsul, type FakeConsulOptions } from './server.js';
 
 /** A fake agent plus an adapter pointed at it, torn down after the test; fails the test on any violation. */
@@ -21,19 +22,7 @@ export async function withFake(
   return { fake, catalog };
 }
 
-let seq = 0;
+/** The shared instance fixture, on a non-loopback address and without meta, as the Consul tests expect. */
 export function inst(over: Partial<ServiceInstance> = {}): ServiceInstance {
-  seq++;
-  return {
-    id: `h1:c${seq}:80`,
-    service: 'web',
-    name: `web-${seq}`,
-    host: 'h1',
-    address: '10.0.0.1',
-    port: 8000 + seq,
-    tags: ['v1'],
-    meta: {},
-    health: 'passing',
-    ...over,
-  };
+  return instanceFixture({ address: '10.0.0.1', meta: {}, ...over });
 }
