@@ -4,7 +4,7 @@ import type { Role } from '../cli/roles.js';
 import { roleHelp } from './help.js';
 import { startNodeServices } from './node-services.js';
 import { connectDocker } from './runtime.js';
-import { runRole } from './up.js';
+import { runRole } from './run-role.js';
 
 /** `maestro agent`: the per-host role of a cluster (registrar, agent, DNS, proxies) on Consul. */
 export const agentRole: Role = {

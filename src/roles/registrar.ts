@@ -4,7 +4,7 @@ import { componentLogger } from '../log/index.js';
 import { startRegistrar } from '../registrar/index.js';
 import { roleHelp } from './help.js';
 import { connectDocker } from './runtime.js';
-import { runRole } from './up.js';
+import { runRole } from './run-role.js';
 
 /** `maestro registrar`: only the registrar, for hosts whose containers are started by other tools. */
 export const registrarRole: Role = {

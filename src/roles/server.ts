@@ -3,7 +3,7 @@ import { openCatalog } from '../catalog/index.js';
 import type { Role } from '../cli/roles.js';
 import { startControlPlane } from './control-plane.js';
 import { roleHelp } from './help.js';
-import { runRole } from './up.js';
+import { runRole } from './run-role.js';
 
 /** `maestro server`: the scheduler (one leader among the servers) and the API, on Consul. */
 export const serverRole: Role = {

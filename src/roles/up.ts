@@ -1,11 +1,11 @@
 import { openCatalog } from '../catalog/index.js';
-import { formatHostPort } from '../config/index.js';
 import type { Role } from '../cli/roles.js';
 import { startControlPlane } from './control-plane.js';
 import { roleHelp } from './help.js';
 import { nodeMetricsSources } from './metrics.js';
 import { startNodeServices } from './node-services.js';
-import { connectDocker, createRuntime, reportStartupFailure, writeAddresses, type Runtime } from './runtime.js';
+import { runRole } from './run-role.js';
+import { connectDocker } from './runtime.js';
 
 /** `maestro up`: everything for one host in one process, on the embedded catalog (or Consul if given). */
 export const upRole: Role = {
@@ -26,29 +26,3 @@ export const upRole: Role = {
     return { ...node.addresses, ...control.addresses };
   }),
 };
-
-/**
- * Runs a role: builds the runtime, starts what `start` starts, publishes the chosen addresses,
- * then waits for a signal and shuts down in order. Startup failures print a clear message.
- */
-export async function runRole(
-  argv: string[],
-  start: (rt: Runtime) => Promise<Record<string, { host: string; port: number }>>,
-): Promise<number> {
-  let rt: Runtime | undefined;
-  try {
-    rt = createRuntime(argv, process.env);
-    const addresses = await start(rt);
-    const path = writeAddresses(rt.config.dataDir, addresses);
-    rt.log.info(
-      { host: rt.config.host, ...Object.fromEntries(Object.entries(addresses).map(([k, v]) => [k, formatHostPort(v)])), addressesFile: path },
-      'maestro is up',
-    );
-  } catch (err) {
-    const code = reportStartupFailure(err);
-    // Undo what did start, so a half-started process does not linger on its ports.
-    await rt?.shutdown();
-    return code;
-  }
-  return rt.untilShutdown();
-}
