@@ -1,9 +1,8 @@
 import { ConfigError } from '../config/index.js';
-import { openCatalog } from '../catalog/index.js';
 import type { Role } from '../cli/roles.js';
 import { roleHelp } from './help.js';
 import { startNodeServices } from './node-services.js';
-import { connectDocker } from './runtime.js';
+import { connectDocker, openRuntimeCatalog } from './runtime.js';
 import { runRole } from './run-role.js';
 
 /** `maestro agent`: the per-host role of a cluster (registrar, agent, DNS, proxies) on Consul. */
@@ -19,8 +18,7 @@ export const agentRole: Role = {
   run: (argv) => runRole(argv, async (rt) => {
     if (!rt.config.consul) throw new ConfigError('agent needs --consul URL (or CONSUL_HTTP_ADDR); for one host use `maestro up`');
     const { docker, info } = await connectDocker(rt.config, rt.log);
-    const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
-    rt.onShutdown('catalog', () => catalog.close());
+    const catalog = openRuntimeCatalog(rt);
     const node = await startNodeServices(rt, catalog, docker, info);
     return node.addresses;
   }),

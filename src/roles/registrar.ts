@@ -1,9 +1,8 @@
-import { openCatalog } from '../catalog/index.js';
 import type { Role } from '../cli/roles.js';
 import { componentLogger } from '../log/index.js';
 import { startRegistrar } from '../registrar/index.js';
 import { roleHelp } from './help.js';
-import { connectDocker } from './runtime.js';
+import { connectDocker, openRuntimeCatalog } from './runtime.js';
 import { runRole } from './run-role.js';
 
 /** `maestro registrar`: only the registrar, for hosts whose containers are started by other tools. */
@@ -18,8 +17,7 @@ export const registrarRole: Role = {
   ),
   run: (argv) => runRole(argv, async (rt) => {
     const { docker } = await connectDocker(rt.config, rt.log);
-    const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
-    rt.onShutdown('catalog', () => catalog.close());
+    const catalog = openRuntimeCatalog(rt);
     const registrar = startRegistrar({
       docker,
       catalog,

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openCatalog, type Catalog } from '../catalog/index.js';
 import { ConfigError, formatHostPort, load, type HostPort, type MaestroConfig } from '../config/index.js';
 import { DockerodeAdapter, type DockerPort, type EngineInfo } from '../docker/index.js';
 import { createLogger, type Logger } from '../log/index.js';
@@ -61,6 +62,17 @@ export function createRuntime(argv: string[], env: NodeJS.ProcessEnv): Runtime {
       return started;
     },
   };
+}
+
+/**
+ * Opens the catalog the configuration names (Consul with --consul, the embedded store under
+ * --data-dir otherwise) and closes it as the very last shutdown step, after everything using it.
+ */
+export function openRuntimeCatalog(rt: Runtime): Catalog {
+  const { config, log } = rt;
+  const catalog = openCatalog({ consul: config.consul, dataDir: config.dataDir, host: config.host, logger: log });
+  rt.onShutdown('catalog', () => catalog.close());
+  return catalog;
 }
 
 export class StartupError extends Error {

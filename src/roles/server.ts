@@ -1,9 +1,9 @@
 import { ConfigError } from '../config/index.js';
-import { openCatalog } from '../catalog/index.js';
 import type { Role } from '../cli/roles.js';
 import { startControlPlane } from './control-plane.js';
 import { roleHelp } from './help.js';
 import { runRole } from './run-role.js';
+import { openRuntimeCatalog } from './runtime.js';
 
 /** `maestro server`: the scheduler (one leader among the servers) and the API, on Consul. */
 export const serverRole: Role = {
@@ -17,8 +17,7 @@ export const serverRole: Role = {
   ),
   run: (argv) => runRole(argv, async (rt) => {
     if (!rt.config.consul) throw new ConfigError('server needs --consul URL (or CONSUL_HTTP_ADDR); for one host use `maestro up`');
-    const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
-    rt.onShutdown('catalog', () => catalog.close());
+    const catalog = openRuntimeCatalog(rt);
     const control = await startControlPlane(rt, catalog, {});
     return control.addresses;
   }),

@@ -1,11 +1,10 @@
-import { openCatalog } from '../catalog/index.js';
 import type { Role } from '../cli/roles.js';
 import { startControlPlane } from './control-plane.js';
 import { roleHelp } from './help.js';
 import { nodeMetricsSources } from './metrics.js';
 import { startNodeServices } from './node-services.js';
 import { runRole } from './run-role.js';
-import { connectDocker } from './runtime.js';
+import { connectDocker, openRuntimeCatalog } from './runtime.js';
 
 /** `maestro up`: everything for one host in one process, on the embedded catalog (or Consul if given). */
 export const upRole: Role = {
@@ -19,8 +18,7 @@ export const upRole: Role = {
   ),
   run: (argv) => runRole(argv, async (rt) => {
     const { docker, info } = await connectDocker(rt.config, rt.log);
-    const catalog = openCatalog({ consul: rt.config.consul, dataDir: rt.config.dataDir, host: rt.config.host, logger: rt.log });
-    rt.onShutdown('catalog', () => catalog.close());
+    const catalog = openRuntimeCatalog(rt);
     const node = await startNodeServices(rt, catalog, docker, info);
     const control = await startControlPlane(rt, catalog, nodeMetricsSources(node));
     return { ...node.addresses, ...control.addresses };
