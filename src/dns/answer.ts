@@ -43,13 +43,13 @@ export function answer(ctx: AnswerContext, msg: Buffer, udp: boolean): Buffer | 
   if (qtype === AXFR || qtype === IXFR) return reply(metrics, msg, RCODE.REFUSED, qend, edns, qtype);
 
   const table = ctx.table;
-  // Length bytes are <= 63, so lowercasing the wire form touches only the letters.
-  const key = msg.toString('latin1', QNAME_OFFSET, qend).toLowerCase();
-  const entry = table?.names.get(key);
+  const entry = table?.index.find(msg, QNAME_OFFSET, qend);
   let p: Prepared;
   if (entry !== undefined) {
-    p = entry.types.get(qtype) ?? (qtype === TYPE.ANY && entry.any.count > 0 ? entry.any : entry.nodata);
-  } else if (inZone(key, ctx.zoneKey)) {
+    const byType = entry.byType;
+    p = (qtype < byType.length ? byType[qtype] : undefined) ?? (qtype === TYPE.ANY && entry.any.count > 0 ? entry.any : entry.nodata);
+  } else if (inZone(msg.toString('latin1', QNAME_OFFSET, qend).toLowerCase(), ctx.zoneKey)) {
+    // Length bytes are <= 63, so lowercasing the wire form touches only the letters.
     if (table === undefined) return reply(metrics, msg, RCODE.SERVFAIL, qend, edns, qtype);
     p = table.nxdomain;
   } else if (ctx.forwarding) {

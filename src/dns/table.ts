@@ -4,6 +4,7 @@
  * Names whose records did not change keep the answers encoded for the previous table.
  */
 import { Encoder, recordCount, type Part, type Prepared } from './encoder.js';
+import { NameIndex } from './lookup.js';
 import { zoneNames, type NameRecords, type ZoneSnapshot } from './names.js';
 import { dottedFromKey, questionDictionary, RCODE, TYPE, Writer } from './wire.js';
 
@@ -17,12 +18,21 @@ export interface NameEntry {
   readonly any: Prepared;
 }
 
+/** A name as the hot path reads it: answers in an array indexed by type number (no Map lookup). */
+export interface HotEntry {
+  readonly byType: readonly (Prepared | undefined)[];
+  readonly nodata: Prepared;
+  readonly any: Prepared;
+}
+
 /** An immutable table; the server swaps the whole reference on each catalog change. */
 export interface ZoneTable {
   readonly zone: string;
   /** Lowercased wire form of the zone apex. */
   readonly zoneKey: string;
   readonly names: ReadonlyMap<string, NameEntry>;
+  /** The same names, looked up on the query's bytes (see `lookup.ts`). */
+  readonly index: NameIndex<HotEntry>;
   /** NXDOMAIN with the SOA in authority, uncompressed (the question is not known in advance). */
   readonly nxdomain: Prepared;
   readonly ttl: number;
@@ -99,9 +109,16 @@ export function buildTable(opts: TableOptions): ZoneTable {
     for (const p of e.types.values()) records += recordCount(p);
   }
   const nxdomain = enc.negative(RCODE.NXDOMAIN, undefined);
-  const table: ZoneTable = Object.freeze({ zone, zoneKey: enc.zoneKey, names, nxdomain, ttl, records });
+  const index = new NameIndex([...names].map(([key, e]) => [key, hot(e)] as const));
+  const table: ZoneTable = Object.freeze({ zone, zoneKey: enc.zoneKey, names, index, nxdomain, ttl, records });
   memos.set(table, memo);
   return table;
+}
+
+function hot(e: NameEntry): HotEntry {
+  const byType: (Prepared | undefined)[] = Array.from({ length: Math.max(0, ...e.types.keys()) + 1 }, () => undefined);
+  for (const [type, p] of e.types) byType[type] = p;
+  return Object.freeze({ byType, nodata: e.nodata, any: e.any });
 }
 
 function signature(rec: NameRecords): string {
