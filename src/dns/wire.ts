@@ -2,8 +2,8 @@
  * DNS wire-format constants and the small encoder the zone table uses at build time.
  *
  * Names are handled as their lowercased wire form held in a latin1 string ("\x05redis\x07service…\x00"):
- * the hot path gets the same key from a query with one `latin1Slice` + `toLowerCase` (length bytes are
- * ≤ 63, so lowercasing never touches them), and the build side compresses against the question name,
+ * the hot path matches a query's name bytes against these keys case-insensitively (`lookup.ts`; length
+ * bytes are ≤ 63, so case folding never touches them), and the build side compresses against the question name,
  * whose layout (label offsets) is known in advance because case never changes a name's length.
  */
 import { isIPv4, isIPv6 } from 'node:net';
