@@ -24,11 +24,61 @@ export interface L4Options {
   log: Logger;
 }
 
+/** A relayed connection pair, for the idle sweep. */
+interface Tunnel {
+  /** Coarse time of the last byte either way (see IdleSweep). */
+  last: number;
+  kill(): void;
+}
+
+/**
+ * Idle timeouts for every tunnel from one coarse clock and one sweep, instead of a timer per socket
+ * re-armed on every chunk (`socket.setTimeout`), which showed on small request/response exchanges.
+ * `now` advances once per step, so a tunnel idles out between `idleMs` and `idleMs + 2·step` after
+ * its last byte, never before.
+ */
+class IdleSweep {
+  now = Date.now();
+  readonly #tunnels = new Set<Tunnel>();
+  readonly #step: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly idleMs: number) {
+    this.#step = Math.max(10, Math.min(1_000, Math.floor(idleMs / 4)));
+  }
+
+  add(t: Tunnel): void {
+    if (this.#timer === undefined) {
+      this.now = Date.now(); // the clock stood still while no tunnel was open
+      this.#timer = setInterval(() => this.#sweep(), this.#step);
+      this.#timer.unref();
+    }
+    t.last = this.now;
+    this.#tunnels.add(t);
+  }
+
+  delete(t: Tunnel): void {
+    this.#tunnels.delete(t);
+    if (this.#tunnels.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #sweep(): void {
+    this.now = Date.now();
+    for (const t of this.#tunnels) if (this.now - t.last > this.idleMs + this.#step) t.kill();
+  }
+}
+
 export class L4Listeners {
   readonly #servers = new Map<number, Server>();
   readonly #pending = new Set<number>();
+  readonly #idle: IdleSweep;
 
-  constructor(private readonly o: L4Options) {}
+  constructor(private readonly o: L4Options) {
+    this.#idle = new IdleSweep(o.idleTimeoutMs);
+  }
 
   /** Listening ports (the actual ones, in bind order). */
   ports(): number[] {
@@ -107,6 +157,7 @@ export class L4Listeners {
       this.#dial(route, client, tried);
     });
     up.once('connect', () => {
+      up.setTimeout(0); // the connect timeout is done; idleness is the sweep's job from here
       up.removeAllListeners('error');
       recordSuccess(u, Date.now());
       if (client.destroyed) return void up.destroy(); // the client gave up while we dialled
@@ -123,16 +174,17 @@ export class L4Listeners {
       client.destroy();
       up.destroy();
     };
+    const tunnel: Tunnel = { last: 0, kill };
+    this.#idle.add(tunnel);
     up.on('error', kill);
     client.on('error', kill);
-    up.setTimeout(this.o.idleTimeoutMs, kill);
-    client.setTimeout(this.o.idleTimeoutMs, kill);
-    relay(client, up);
-    relay(up, client);
+    relay(client, up, tunnel, this.#idle);
+    relay(up, client, tunnel, this.#idle);
     client.resume();
     let closed = 0;
     const onClose = () => {
       if (++closed < 2) return;
+      this.#idle.delete(tunnel);
       u.inFlight--;
       route.stats.activeConnections--;
       if (!this.o.ctx.accessLog) return;
@@ -149,9 +201,10 @@ export class L4Listeners {
  * `from` → `to` with back-pressure and half-close: leaner than `stream.pipe` (no per-chunk stream
  * bookkeeping), which shows on small request/response exchanges.
  */
-function relay(from: Socket, to: Socket): void {
+function relay(from: Socket, to: Socket, tunnel: Tunnel, clock: IdleSweep): void {
   const resume = () => from.resume();
   from.on('data', (chunk: Buffer) => {
+    tunnel.last = clock.now;
     if (!to.write(chunk)) {
       from.pause();
       to.once('drain', resume);

@@ -71,6 +71,18 @@ test('L4: listeners open and close as services appear and disappear; no instance
   await new Promise((r) => idle.on('close', r).on('error', () => undefined));
   assert.ok(Date.now() - t0 < 2_000);
 
+  // …while a connection that keeps talking outlives the idle timeout several times over.
+  const chatty = connect({ host: '127.0.0.1', port: p2 });
+  let echoed = '';
+  chatty.on('data', (d) => (echoed += d.toString()));
+  for (let i = 0; i < 10; i++) {
+    chatty.write(`${i}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(chatty.destroyed, false, 'an active tunnel is not idled out');
+  assert.equal(echoed, '0123456789');
+  chatty.destroy();
+
   // Every instance dead: the client is closed rather than left hanging.
   await proxy.update([inst('two', 'dead', 1, { meta: { proxy_port: String(p2) } })]);
   // (a reset or an empty close, depending on whether the kernel still held the unread bytes)
