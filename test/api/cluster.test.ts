@@ -59,6 +59,13 @@ describe('API hosts, services, metrics, healthz', () => {
     );
     const sel = await call(h.base, 'GET', '/v1/services?selector=tier%21%3Dbackend');
     assert.deepEqual(sel.json.services.map((s: any) => s.name), ['web']);
+
+    const one = await call(h.base, 'GET', '/v1/services/redis');
+    assert.equal(one.status, 200);
+    assert.deepEqual([one.json.service.name, one.json.service.total, one.json.service.healthy], ['redis', 2, 1]);
+    const missing = await call(h.base, 'GET', '/v1/services/nope');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.error.code, 'not_found');
   });
 
   it('serves Prometheus text with the components\' metrics read at scrape time', async () => {

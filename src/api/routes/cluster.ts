@@ -1,4 +1,5 @@
 import type { Cluster } from '../cluster.js';
+import { ApiError } from '../errors.js';
 import type { Router } from '../router.js';
 import { matches } from '../selector.js';
 import { hostViews, serviceViews } from '../views.js';
@@ -17,5 +18,12 @@ export function clusterRoutes(router: Router, cluster: Cluster): void {
     const selector = selectorOf(req);
     const instances = (await cluster.instances()).filter((i) => matches(selector, i.meta));
     return { json: { services: serviceViews(instances) } };
+  });
+
+  router.add('GET', '/v1/services/:name', async (req) => {
+    const name = req.params.name!;
+    const [service] = serviceViews((await cluster.instances()).filter((i) => i.service === name));
+    if (!service) throw new ApiError('not_found', `no such service: ${name} (see GET /v1/services)`);
+    return { json: { service } };
   });
 }
