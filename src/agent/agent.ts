@@ -5,7 +5,7 @@
  * Outages of either side never end the agent: it backs off, keeps the last known allocations (so
  * containers keep running while the catalog is away) and reconciles again once reads succeed.
  */
-import type { Catalog, Capacity } from '../catalog/types.js';
+import type { Catalog, Capacity, KVEntry } from '../catalog/types.js';
 import { sleep, watch } from '../catalog/watch.js';
 import type { DockerPort } from '../docker/types.js';
 import type { Logger } from '../log/index.js';
@@ -150,21 +150,37 @@ export function startAgent(opts: AgentOptions): Agent {
     logger.warn({ err, attempt }, `${what} watch failed; keeping last known state`);
   };
 
+  function onAllocations(entries: KVEntry[]): void {
+    const { allocs: parsed, invalid } = parseAllocations(entries, host);
+    if (invalid.length) logger.warn({ keys: invalid }, 'ignoring malformed allocations');
+    const text = JSON.stringify(parsed);
+    if (allocs && text === allocsText) return; // our own status writes wake this watch too
+    allocs = parsed;
+    allocsText = text;
+    m.allocations = parsed.length;
+    trigger();
+  }
+
+  /**
+   * Fencing after a partition: the host was down long enough for its session to expire, so its
+   * allocations may have moved. The blocking watch may still hang on a connection opened before
+   * the partition; read them afresh now and reconcile, so replicas placed elsewhere meanwhile are
+   * stopped here at once instead of being served twice.
+   */
+  async function rereadAllocations(): Promise<void> {
+    try {
+      onAllocations((await catalog.kvList(keys.allocPrefix(host), { signal })).value);
+    } catch (err) {
+      if (!signal.aborted) onWatchError('allocation')(err, 1);
+    }
+  }
+
   // Subscribe to Docker events first, then read the catalog and list (registrator's order).
   const tasks: Promise<unknown>[] = [followEvents(docker, host, signal, trigger, () => m.dockerEventErrors++, logger)];
   tasks.push(
     watch(
       (o) => catalog.kvList(keys.allocPrefix(host), o),
-      (entries) => {
-        const { allocs: parsed, invalid } = parseAllocations(entries, host);
-        if (invalid.length) logger.warn({ keys: invalid }, 'ignoring malformed allocations');
-        const text = JSON.stringify(parsed);
-        if (allocs && text === allocsText) return; // our own status writes wake this watch too
-        allocs = parsed;
-        allocsText = text;
-        m.allocations = parsed.length;
-        trigger();
-      },
+      onAllocations,
       { signal, onError: onWatchError('allocation') },
     ),
     watch(
@@ -185,7 +201,10 @@ export function startAgent(opts: AgentOptions): Agent {
     meta: opts.meta ?? {},
     capacity: opts.capacity,
     ttlMs: opts.heartbeatMs ?? 10_000,
-    onRegistered: () => m.registrations++,
+    onRegistered: (_session, again) => {
+      m.registrations++;
+      if (again) void rereadAllocations();
+    },
     onError: () => m.heartbeatErrors++,
   });
   const timer = setInterval(trigger, opts.reconcileMs ?? 10_000);

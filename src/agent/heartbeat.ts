@@ -2,6 +2,8 @@
  * Host registration bound to a liveness session: the host is alive while the session is renewed
  * (every TTL/3). When a renewal says the session is gone (it expired during an outage or a pause),
  * a new one is made and the host registered again. Failures are retried with back-off, never fatal.
+ * Renewals also need the local Docker daemon to answer: a host that cannot run containers lets its
+ * session lapse, so the scheduler treats it as down.
  */
 import type { Catalog, Capacity, HostRecord } from '../catalog/types.js';
 import { sleep } from '../catalog/watch.js';
@@ -19,8 +21,11 @@ export interface HeartbeatOptions {
   ttlMs: number;
   logger: Logger;
   signal: AbortSignal;
-  /** Told about each (re-)registration, for metrics. */
-  onRegistered?: (sessionId: string) => void;
+  /**
+   * Told about each (re-)registration. A re-registration means the host was down meanwhile (its
+   * session expired), so its allocations may have moved: the agent re-reads them at once.
+   */
+  onRegistered?: (sessionId: string, again: boolean) => void;
   onError?: () => void;
 }
 
@@ -38,9 +43,13 @@ export async function heartbeat(opts: HeartbeatOptions): Promise<string | undefi
   const { catalog, logger, signal } = opts;
   let session: string | undefined;
   let registered = false;
+  let registrations = 0;
   let failures = 0;
   while (!signal.aborted) {
     try {
+      // A host whose Docker daemon is gone can run nothing: let its session lapse (the host goes
+      // down and the scheduler moves its work) rather than keep it alive and attractive.
+      await opts.docker.ping();
       if (registered && !(await catalog.renewSession(session!))) {
         logger.warn({ session }, 'host session expired; registering again');
         session = undefined;
@@ -53,7 +62,7 @@ export async function heartbeat(opts: HeartbeatOptions): Promise<string | undefi
         await catalog.registerHost(record, session);
         registered = true;
         logger.info({ session, capacity }, 'host registered');
-        opts.onRegistered?.(session);
+        opts.onRegistered?.(session, registrations++ > 0);
       }
       failures = 0;
       await sleep(Math.max(50, Math.floor(opts.ttlMs / 3)), signal);

@@ -120,3 +120,54 @@ test('a new allocation version replaces the container in place', async (t) => {
   assert.equal(after.labels['maestro.job-version'], '2');
   assert.equal(s.docker.containers.has(before.id), false);
 });
+
+test('a host whose Docker daemon is gone lets its session lapse (down), and comes back with it', async (t) => {
+  const s = await setup(t, 0);
+  s.start({ capacity: { cpu: 1000, memory: 512 } });
+  const alive = async () => (await s.catalog.listHosts()).value.find((h) => h.name === 'h1')?.alive === true;
+  await eventually(alive, 2_000, 'registered');
+  s.docker.setDown(true);
+  await eventually(async () => !(await alive()), 3_000, 'host down while Docker is unreachable');
+  s.docker.setDown(false);
+  await eventually(alive, 5_000, 'host alive again once Docker answers');
+});
+
+test('after its session expired (a partition), the agent re-reads its allocations at once and stops moved replicas', async (t) => {
+  const s = await setup(t, 1);
+  const sessions: string[] = [];
+  // The allocation watch never delivers after the first read, as a blocking read hung on a
+  // connection opened before a partition would: only the re-read can tell the agent.
+  let listCalls = 0;
+  const stuck = new Proxy(s.catalog, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (prop === 'createSession') {
+        return async (...args: Parameters<Catalog['createSession']>) => {
+          const id = await target.createSession(...args);
+          sessions.push(id);
+          return id;
+        };
+      }
+      if (prop === 'kvList') {
+        return async (prefix: string, opts?: { index?: number; signal?: AbortSignal }) => {
+          if (prefix === keys.allocPrefix('h1') && (opts?.index ?? 0) > 0) {
+            listCalls++;
+            return new Promise((_, reject) => opts?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+          }
+          return target.kvList(prefix, opts);
+        };
+      }
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  s.start({ catalog: stuck });
+  await eventually(() => s.running().length === 1, 2_000, 'replica running');
+  // The scheduler moved the replica away while this host was cut off…
+  await s.catalog.kvDelete(keys.alloc('h1', s.allocs[0]!.id));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(s.running().length, 1, 'the hung watch did not notice');
+  assert.ok(listCalls >= 1);
+  // …and the host's session expired meanwhile.
+  await s.catalog.destroySession(sessions[0]!);
+  await eventually(() => s.running().length === 0, 2_000, 'the moved replica is stopped right after re-registering');
+});
