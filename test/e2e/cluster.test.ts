@@ -14,7 +14,7 @@ import { cli, cliJson, defer, dig, jobFile, removeJobsAfter, startRole } from '.
 test('cluster on Consul: server + two agents place, serve and move replicas', { timeout: 240_000 }, async (t) => {
   if (!(await dockerOrSkip(t))) return;
   // Session TTLs run 3× faster than real time, so a host whose agent died is down within seconds.
-  const consul = await FakeConsul.start({ timeScale: 0.3 });
+  const consul = await FakeConsul.start({ timeScale: 0.3, checkTimeScale: 1 });
   defer(t, () => consul.close());
   const job = `cl${Math.random().toString(36).slice(2, 7)}`;
   removeJobsAfter(t, job);

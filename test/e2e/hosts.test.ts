@@ -23,6 +23,8 @@ test('cluster across two network-namespace hosts: spread, DNS, cross-host proxyi
   const lab = await startLab(t, 2);
   const [ha, hb] = lab.hosts as [NetHost, NetHost];
 
+  // TTL checks are scaled too: a partitioned host's instances then go critical within seconds, as a
+  // real Consul does through the lost node's serfHealth check, which this one-agent fake lacks.
   const consul = await FakeConsul.start({ timeScale: 0.3 });
   defer(t, () => consul.close());
   const consulUrl = `http://${lab.bridgeIp}:${await forward(t, lab.bridgeIp, Number(new URL(consul.url).port))}`;

@@ -53,6 +53,11 @@ export interface RecordedRequest {
 export interface FakeConsulOptions {
   /** TTLs (checks, sessions, lock delays) run this much faster than real time. */
   timeScale?: number;
+  /**
+   * TTL checks only, when they must keep real time: the adapter re-asserts health on a real-time
+   * period, so a scaled-down check TTL would flap between refreshes (end-to-end tests use 1).
+   */
+  checkTimeScale?: number;
   /** When set, every request must carry it as X-Consul-Token (403 otherwise, like an ACL deny). */
   token?: string;
 }
@@ -65,7 +70,7 @@ export class FakeConsul {
   private readonly routes: Route[] = [...agentRoutes, ...readRoutes, ...kvRoutes, ...sessionRoutes];
 
   private constructor(private readonly opts: FakeConsulOptions) {
-    this.state = new FakeState(opts.timeScale ?? 1);
+    this.state = new FakeState(opts.timeScale ?? 1, opts.checkTimeScale ?? opts.timeScale ?? 1);
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));

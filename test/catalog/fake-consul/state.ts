@@ -75,7 +75,11 @@ export class FakeState {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private wakePending = false;
 
-  constructor(readonly timeScale: number) {
+  /** `checkTimeScale` scales TTL checks separately (default: like everything else). */
+  constructor(
+    readonly timeScale: number,
+    readonly checkTimeScale = timeScale,
+  ) {
     this.changes.setMaxListeners(0);
     // A dev agent has its node's serfHealth check and the `consul` service.
     this.checks.set('serfHealth', {
@@ -103,12 +107,12 @@ export class FakeState {
   }
 
   /** Starts (or restarts) a named timer; scaled by `timeScale`. */
-  timer(name: string, ms: number, fn: () => void): void {
+  timer(name: string, ms: number, fn: () => void, scale = this.timeScale): void {
     this.cancel(name);
     const t = setTimeout(() => {
       this.timers.delete(name);
       fn();
-    }, ms * this.timeScale);
+    }, ms * scale);
     t.unref();
     this.timers.set(name, t);
   }
@@ -127,7 +131,9 @@ export class FakeState {
   // --- checks ---
 
   setCheckStatus(check: CheckRecord, status: string, output: string): void {
-    if (check.ttlMs !== undefined) this.timer(`ttl:${check.CheckID}`, check.ttlMs, () => this.setCheckStatus(check, 'critical', 'TTL expired'));
+    if (check.ttlMs !== undefined) {
+      this.timer(`ttl:${check.CheckID}`, check.ttlMs, () => this.setCheckStatus(check, 'critical', 'TTL expired'), this.checkTimeScale);
+    }
     if (check.Status === status && check.Output === output) return; // unchanged: no catalog write
     check.Status = status;
     check.Output = output;
