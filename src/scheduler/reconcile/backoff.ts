@@ -1,5 +1,6 @@
 import { formatDuration } from '../spec/duration.js';
 import { JOB_DEFAULTS } from '../spec/defaults.js';
+import type { PassContext } from './context.js';
 import { instanceName, type AllocStatus, type Allocation, type DelayedReplica, type Job, type Reschedule } from '../types.js';
 
 /**
@@ -30,6 +31,13 @@ export function backoffMs(failures: number, policy: Reschedule): number {
 }
 
 /** `a` as it is stopped for failing: stamped with its replica's failure count and back-off. */
+/** Retires a failed allocation as a tombstone stamped with its failure count and next attempt. */
+export function retireFailed(ctx: PassContext, job: Job, a: Allocation): Allocation {
+  const stamped = stampFailed(a, ctx.state.statuses.get(a.id), ctx.state.now, policyOf(job));
+  ctx.retire(stamped);
+  return stamped;
+}
+
 export function stampFailed(a: Allocation, status: AllocStatus | undefined, now: number, policy: Reschedule): Allocation {
   const failures = failuresOf(a, status, now);
   return { ...a, failures, rescheduleAt: now + backoffMs(failures, policy) };

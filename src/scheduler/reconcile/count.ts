@@ -1,6 +1,6 @@
 import { placeReplicas } from '../placement/index.js';
 import type { Allocation, DelayedReplica, Evaluation, JobRecord } from '../types.js';
-import { delayedReplica, latestTombstones, policyOf, stampFailed } from './backoff.js';
+import { delayedReplica, latestTombstones, retireFailed } from './backoff.js';
 import { better, claimInFlight, classify } from './classify.js';
 import type { PassContext } from './context.js';
 import { planRollout } from './rollout.js';
@@ -25,10 +25,8 @@ export function reconcileCount(ctx: PassContext, record: JobRecord, allocs: read
     if (cls !== 'ok') {
       stopped++;
       if (cls === 'failed') {
-        const stamped = stampFailed(a, statuses.get(a.id), now, policyOf(job));
-        ctx.retire(stamped);
         failed.push(a);
-        failedNow.push(stamped);
+        failedNow.push(retireFailed(ctx, job, a));
         continue;
       }
       ctx.retire(a);

@@ -1,6 +1,6 @@
 import { globalTargets, placeOnHosts, type PlaceResult } from '../placement/index.js';
 import type { Allocation, DelayedReplica, Evaluation, JobRecord } from '../types.js';
-import { delayedReplica, latestTombstones, policyOf, stampFailed } from './backoff.js';
+import { delayedReplica, latestTombstones, retireFailed } from './backoff.js';
 import { better, claimInFlight, classify } from './classify.js';
 import type { PassContext } from './context.js';
 import { planRollout } from './rollout.js';
@@ -12,7 +12,7 @@ import { planRollout } from './rollout.js';
  */
 export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: readonly Allocation[], tombstones: readonly Allocation[]): Evaluation {
   const { job } = record;
-  const { now, statuses } = ctx.state;
+  const { now } = ctx.state;
   const failedNow: Allocation[] = [];
   const targets = new Set(globalTargets(ctx.usage, job).map((s) => s.host.name));
   const byHost = new Map<string, Allocation>();
@@ -32,10 +32,8 @@ export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: rea
     if (drop === undefined) continue;
     stopped++;
     if (cls === 'failed') {
-      const stamped = stampFailed(a, statuses.get(a.id), now, policyOf(job));
-      ctx.retire(stamped);
       failed.push(a);
-      failedNow.push(stamped);
+      failedNow.push(retireFailed(ctx, job, a));
     } else ctx.retire(drop);
   }
   const { latest, stale } = latestTombstones([...tombstones, ...failedNow], (t) => t.host);
