@@ -4,7 +4,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Catalog, ServiceInstance } from '../../src/catalog/types.js';
+import type { Catalog } from '../../src/catalog/types.js';
 import { instanceFixture } from '../support/fixtures.js';
 import { eventually } from '../support/wait.js';
 
