@@ -14,21 +14,13 @@ import { buildTable } from '../../src/dns/table.js';
 import { TYPE, wireKey } from '../../src/dns/wire.js';
 import { manyInstances, sampleCluster, staticCatalog } from './fixtures.js';
 import { buildQuery, decode, tcpAsk, udpAsk } from './wire-helpers.js';
+import { seededRng } from '../../src/scheduler/placement/rng.js';
 
 const SEED = Number(process.env.DNS_FUZZ_SEED ?? 0x5eed);
 const COUNT = 100_000;
 
-/** mulberry32: small, fast, good enough to make fuzz runs reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The scheduler's seeded PRNG (mulberry32) makes fuzz runs reproducible too.
+const rng = seededRng;
 
 const SEEDS = [
   buildQuery('redis.service.cluster', TYPE.A),

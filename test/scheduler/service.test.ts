@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { createEmbeddedCatalog } from '../../src/catalog/embedded/index.js';
 import type { Catalog } from '../../src/catalog/types.js';
 import { silentLogger } from '../../src/log/index.js';
@@ -23,15 +23,21 @@ function start(catalog: Catalog, id: string, over: Partial<Parameters<typeof sta
   return startScheduler({ catalog, logger: silentLogger, id, seed: 1, intervalMs: 100, retryMs: 100, graceMs: 500, ...over });
 }
 
-test('service: places under per-host keys, scales down through stop → agent report → delete', async (t) => {
+/** An embedded catalog, a fake agent per host and one scheduler `s1`, all torn down after the test. */
+async function cluster(t: TestContext, hosts: string[], over: Partial<Parameters<typeof startScheduler>[0]> = {}) {
   const catalog = createEmbeddedCatalog();
-  const agents = await Promise.all(['h1', 'h2'].map((h) => new FakeAgent(catalog, h).start()));
-  const sched = start(catalog, 's1');
+  const agents = await Promise.all(hosts.map((h) => new FakeAgent(catalog, h).start()));
+  const sched = start(catalog, 's1', over);
   t.after(async () => {
     await sched.stop();
     agents.forEach((a) => a.stop());
     await catalog.close();
   });
+  return { catalog, agents, sched };
+}
+
+test('service: places under per-host keys, scales down through stop → agent report → delete', async (t) => {
+  const { catalog, sched } = await cluster(t, ['h1', 'h2']);
   await eventually(() => sched.isLeader(), 5_000, 'leadership');
   await submitJob(catalog, mockJob('web', { count: 4 }));
   const placed = await eventually(async () => ((await running(catalog, 'web')).length === 4 ? running(catalog, 'web') : undefined), 5_000, '4 replicas');
@@ -54,14 +60,7 @@ test('service: places under per-host keys, scales down through stop → agent re
 });
 
 test('service: replicas on a dead host move after the grace period, keeping their names', async (t) => {
-  const catalog = createEmbeddedCatalog();
-  const agents = await Promise.all(['h1', 'h2', 'h3'].map((h) => new FakeAgent(catalog, h).start()));
-  const sched = start(catalog, 's1', { graceMs: 400 });
-  t.after(async () => {
-    await sched.stop();
-    agents.forEach((a) => a.stop());
-    await catalog.close();
-  });
+  const { catalog, agents } = await cluster(t, ['h1', 'h2', 'h3'], { graceMs: 400 });
   await submitJob(catalog, mockJob('db', { count: 3, constraints: { distinctHosts: true } }));
   const before = await eventually(async () => ((await running(catalog, 'db')).length === 3 ? running(catalog, 'db') : undefined), 5_000, 'placed');
   const onH2 = before.find((a) => a.host === 'h2')!;
@@ -149,14 +148,7 @@ test('service: two schedulers racing on one state cannot double a replica (claim
 });
 
 test('service: a rolling update replaces one replica at a time, each after the previous is healthy', async (t) => {
-  const catalog = createEmbeddedCatalog();
-  const agents = await Promise.all(['h1', 'h2'].map((h) => new FakeAgent(catalog, h).start()));
-  const sched = start(catalog, 's1');
-  t.after(async () => {
-    await sched.stop();
-    agents.forEach((a) => a.stop());
-    await catalog.close();
-  });
+  const { catalog } = await cluster(t, ['h1', 'h2']);
   const spec = { count: 3, update: { maxParallel: 1, minHealthy: '300ms' } };
   await submitJob(catalog, mockJob('web', spec));
   await eventually(async () => (await running(catalog, 'web')).length === 3, 5_000, 'v1 placed');
