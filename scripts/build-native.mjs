@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Compiles every native/*.c into build/native/<name>.node: small Node-API addons for the two I/O hot
+// paths Node's own sockets cannot serve fast enough (DNS over UDP, the L4 relay). Plain `cc` against
+// the headers Node ships (<prefix>/include/node), so no node-gyp and no download. Maestro runs without
+// them (each user falls back to Node's sockets), so a missing compiler is a warning — unless
+// MAESTRO_REQUIRE_NATIVE=1 (CI), where it is an error.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const required = process.env.MAESTRO_REQUIRE_NATIVE === '1';
+const candidates = [
+  resolve(process.execPath, '../../include/node'),
+  process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include/node'),
+].filter(Boolean);
+const include = candidates.find((d) => existsSync(join(d, 'node_api.h')));
+const out = join(root, 'build/native');
+mkdirSync(out, { recursive: true });
+
+let failed = 0;
+for (const file of readdirSync(join(root, 'native')).filter((f) => f.endsWith('.c'))) {
+  const target = join(out, file.replace(/\.c$/, '.node'));
+  try {
+    if (!include) throw new Error(`Node's headers (node_api.h) not found in ${candidates.join(', ')}`);
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', `-I${include}`, '-o', target, join(root, 'native', file)], { stdio: 'inherit' });
+  } catch (err) {
+    failed++;
+    console.error(`maestro: native/${file} not built (${err.message.split('\n')[0]}); Node's sockets serve instead`);
+  }
+}
+if (failed && required) {
+  console.error('maestro: MAESTRO_REQUIRE_NATIVE=1 and a native addon failed to build');
+  process.exit(1);
+}

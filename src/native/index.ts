@@ -1,0 +1,45 @@
+/**
+ * Loads the optional Node-API addons compiled from native/*.c by scripts/build-native.mjs into
+ * build/native/. Each user keeps a Node-sockets fallback, so a missing addon only costs speed:
+ * `loadNative` returns undefined and says why once in `nativeStatus()`.
+ *   MAESTRO_NATIVE=0          never load them (the fallbacks serve; also how tests cover them)
+ *   MAESTRO_REQUIRE_NATIVE=1  a missing addon is an error (CI: the fast paths must be what is tested)
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+/** dist/src/native/ and .build/<x>/src/native/ both sit three levels below the repository. */
+const DIR = new URL('../../../build/native/', import.meta.url);
+
+const loaded = new Map<string, unknown>();
+const problems = new Map<string, string>();
+
+export class NativeError extends Error {
+  readonly code = 'native_missing';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`native: ${message}`, options);
+    this.name = 'NativeError';
+  }
+}
+
+export function loadNative<T>(name: string, env: NodeJS.ProcessEnv = process.env): T | undefined {
+  if (env.MAESTRO_NATIVE === '0') return undefined;
+  if (loaded.has(name)) return loaded.get(name) as T;
+  try {
+    const mod = require(new URL(`${name}.node`, DIR).pathname) as T;
+    loaded.set(name, mod);
+    return mod;
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0]!;
+    problems.set(name, reason);
+    if (env.MAESTRO_REQUIRE_NATIVE === '1') {
+      throw new NativeError(`addon ${name} is required (MAESTRO_REQUIRE_NATIVE=1) but did not load: ${reason}`, { cause: err });
+    }
+    return undefined;
+  }
+}
+
+/** Which addons serve and why the others do not: for logs and `maestro up`'s start-up line. */
+export function nativeStatus(): { loaded: string[]; missing: Record<string, string> } {
+  return { loaded: [...loaded.keys()], missing: Object.fromEntries(problems) };
+}
