@@ -1,4 +1,5 @@
 import { formatHostPort } from '../config/index.js';
+import { nativeStatus } from '../native/index.js';
 import { createRuntime, reportStartupFailure, writeAddresses, type Runtime } from './runtime.js';
 
 /**
@@ -14,8 +15,16 @@ export async function runRole(
     rt = createRuntime(argv, process.env);
     const addresses = await start(rt);
     const path = writeAddresses(rt.config.dataDir, addresses);
+    const native = nativeStatus();
     rt.log.info(
-      { host: rt.config.host, ...Object.fromEntries(Object.entries(addresses).map(([k, v]) => [k, formatHostPort(v)])), addressesFile: path },
+      {
+        host: rt.config.host,
+        ...Object.fromEntries(Object.entries(addresses).map(([k, v]) => [k, formatHostPort(v)])),
+        addressesFile: path,
+        // Which I/O fast paths serve (native/README.md); a missing one costs speed, not behaviour.
+        native: native.loaded,
+        ...(Object.keys(native.missing).length ? { nativeMissing: native.missing } : {}),
+      },
       'maestro is up',
     );
   } catch (err) {
