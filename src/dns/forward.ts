@@ -15,7 +15,10 @@ export interface ForwardOptions {
   timeoutMs: number;
 }
 
-/** The upstream's answer with the client's ID restored, or undefined when every upstream failed. */
+/**
+ * The upstream's answer with the client's ID restored, or undefined when every upstream failed.
+ * `msg` is read after awaits, so it must be the caller's own copy (never a view of a receive buffer).
+ */
 export async function forward(msg: Buffer, tcp: boolean, opts: ForwardOptions): Promise<Buffer | undefined> {
   for (const up of opts.upstreams) {
     let res = await viaUdp(msg, up, opts.timeoutMs).catch(() => undefined);

@@ -10,13 +10,13 @@ import { answer, FORWARD, servfail, type AnswerContext } from './answer.js';
 import { forward } from './forward.js';
 import { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
 import { buildTable, type ZoneTable } from './table.js';
-import { listen } from './transport.js';
+import { listen, type UdpIo } from './transport.js';
 import { wireKey } from './wire.js';
 
 export { answer, FORWARD, type AnswerContext } from './answer.js';
 export { buildTable, describeTable, type ZoneTable, type TableOptions } from './table.js';
 export { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
-export { DnsError } from './transport.js';
+export { DnsError, type UdpIo } from './transport.js';
 
 const REBUILD_MIN_MS = 50;
 const MAX_FORWARDS_IN_FLIGHT = 512;
@@ -35,12 +35,19 @@ export interface DnsServerOptions {
   forwardTimeoutMs?: number;
   /** Address of `ns.<zone>`; default the listen host, or 127.0.0.1 for a wildcard bind. */
   nsAddress?: string;
+  /**
+   * UDP I/O: `auto` (default) uses the udp-batch addon (recvmmsg/sendmmsg) when it is built, else
+   * Node's dgram; `node` forces dgram.
+   */
+  udpIo?: 'auto' | 'node';
   logger?: Logger;
 }
 
 export interface DnsServer {
   /** The bound address (UDP and TCP share the port). */
   address(): HostPort;
+  /** Which UDP path serves: `native` (udp-batch addon) or `node` (dgram). */
+  readonly udpIo: UdpIo;
   /** Resolves once the first table is built from both catalog reads. */
   synced(): Promise<void>;
   /** The current table; undefined before the first sync. */
@@ -70,14 +77,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return servfail(ctx, msg);
     }
     inFlight++;
-    const done = forward(msg, !udp, { upstreams, timeoutMs: forwardTimeoutMs }).finally(() => inFlight--);
+    // `msg` is only valid during this call (on the native UDP path it is a view of the receive
+    // arena the next batch overwrites): the forward and its SERVFAIL work on a copy.
+    const own = Buffer.from(msg);
+    const done = forward(own, !udp, { upstreams, timeoutMs: forwardTimeoutMs }).finally(() => inFlight--);
     return done.then((up) => {
       if (up) return up;
       metrics.forwardFailures++;
-      return servfail(ctx, msg);
+      return servfail(ctx, own);
     });
   };
-  const listeners = await listen(addr, handle, log);
+  const listeners = await listen(addr, handle, log, { udpIo: opts.udpIo ?? 'auto' });
   const nsAddress = opts.nsAddress ?? (['0.0.0.0', '::'].includes(listeners.address.host) ? '127.0.0.1' : listeners.address.host);
 
   // Both reads feed one rebuild; a burst of changes costs one build.
@@ -132,13 +142,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     signal: abort.signal,
     onError: onError('hosts'),
   });
-  log.info({ udp: listeners.address, tcp: listeners.address, zone, forward: upstreams }, 'dns server listening');
+  log.info({ udp: listeners.address, tcp: listeners.address, udpIo: listeners.udpIo, zone, forward: upstreams }, 'dns server listening');
 
   return {
     address: () => ({ ...listeners.address }),
+    udpIo: listeners.udpIo,
     synced: () => syncedP,
     table: () => ctx.table,
-    metrics: () => metrics.snapshot(),
+    metrics: () => metrics.snapshot(listeners.udpStats()),
     stop: async () => {
       abort.abort();
       await listeners.close();

@@ -14,8 +14,10 @@ export interface DnsMetricsSnapshot {
   queries: Record<string, number>;
   /** Responses with TC set: records were left out. */
   truncated: number;
-  /** Packets dropped without an answer (shorter than a header, or responses). */
+  /** Packets dropped without an answer (shorter than a header, responses, UDP datagrams over 4 KiB). */
   dropped: number;
+  /** UDP replies dropped because the socket's send buffer was full (or the send failed): clients retry. */
+  sendDropped: number;
   forwarded: number;
   /** Forwarded queries no upstream answered (SERVFAIL sent). */
   forwardFailures: number;
@@ -46,7 +48,8 @@ export class DnsMetrics {
     this.qtypes[qtype < 256 ? qtype : 256]!++;
   }
 
-  snapshot(): DnsMetricsSnapshot {
+  /** `io`: the UDP socket's own counters (the transport keeps them, see udp.ts). */
+  snapshot(io: { sendDropped: number; oversize: number } = { sendDropped: 0, oversize: 0 }): DnsMetricsSnapshot {
     const responses: Record<string, number> = {};
     this.rcodes.forEach((n, rcode) => {
       if (n > 0) responses[RCODE_NAMES[rcode] ?? (rcode === 16 ? 'BADVERS' : `RCODE${rcode}`)] = n;
@@ -59,7 +62,8 @@ export class DnsMetrics {
       responses,
       queries,
       truncated: this.truncated,
-      dropped: this.dropped,
+      dropped: this.dropped + io.oversize,
+      sendDropped: io.sendDropped,
       forwarded: this.forwarded,
       forwardFailures: this.forwardFailures,
       tableNames: this.tableNames,
