@@ -1,17 +1,21 @@
 /**
  * L4 listeners: one TCP server per proxy port in the route table, reconciled against the desired
  * set after every table swap (a port that failed to bind is retried at the next one). A connection
- * is held paused until an instance accepted (the next one is tried when a connect fails), then the
- * two sockets are relayed with half-close kept (allowHalfOpen: a FIN travels through, the other
- * direction keeps flowing). An error on either side tears both down; so does the idle timeout.
+ * is held paused until an instance accepted (the next one is tried when a connect fails); neither
+ * socket has read a byte then, so both file descriptors go to the native relay (l4-native.ts:
+ * bytes move in C, half-close kept, idle sweep) or, without the addon, to the JS relay
+ * (l4-relay.ts). Counts, in-flight, the access log and stop() work the same on both.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { recordFailure, recordSuccess } from './ejection.js';
 import type { ForwardContext } from './forward.js';
+import { handOff, loadTcpRelay, type TcpRelay, type Tunnel } from './l4-native.js';
+import { IdleSweep, relayJs } from './l4-relay.js';
 import type { LiveTable, Route } from './table.js';
 import type { Upstream } from './upstream.js';
+
+export { track } from './l4-relay.js';
 
 export interface L4Options {
   bind: string;
@@ -19,95 +23,70 @@ export interface L4Options {
   ctx: ForwardContext;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
-  /** Per listener; further connections are refused by the kernel backlog / closed at once. */
+  /** Per listener, dialling and relayed together; further connections are closed at once. */
   maxConnections: number;
   log: Logger;
+  /** `js` forces the Node-sockets relay; default: the native relay when built (MAESTRO_NATIVE=0 also forces js). */
+  relay?: 'auto' | 'js';
 }
 
-/** A relayed connection pair, for the idle sweep. */
-interface Tunnel {
-  /** Coarse time of the last byte either way (see IdleSweep). */
-  last: number;
-  kill(): void;
-}
-
-/**
- * Idle timeouts for every tunnel from one coarse clock and one sweep, instead of a timer per socket
- * re-armed on every chunk (`socket.setTimeout`), which showed on small request/response exchanges.
- * `now` advances once per step, so a tunnel idles out between `idleMs` and `idleMs + 2·step` after
- * its last byte, never before.
- */
-class IdleSweep {
-  now = Date.now();
-  readonly #tunnels = new Set<Tunnel>();
-  readonly #step: number;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(private readonly idleMs: number) {
-    this.#step = Math.max(10, Math.min(1_000, Math.floor(idleMs / 4)));
-  }
-
-  add(t: Tunnel): void {
-    if (this.#timer === undefined) {
-      this.now = Date.now(); // the clock stood still while no tunnel was open
-      this.#timer = setInterval(() => this.#sweep(), this.#step);
-      this.#timer.unref();
-    }
-    t.last = this.now;
-    this.#tunnels.add(t);
-  }
-
-  delete(t: Tunnel): void {
-    this.#tunnels.delete(t);
-    if (this.#tunnels.size === 0 && this.#timer !== undefined) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
-  }
-
-  #sweep(): void {
-    this.now = Date.now();
-    for (const t of this.#tunnels) if (this.now - t.last > this.idleMs + this.#step) t.kill();
-  }
+/** A listening port and its open connections (counted here: relayed sockets leave Node's count). */
+interface Listener {
+  server: Server;
+  active: number;
 }
 
 export class L4Listeners {
-  readonly #servers = new Map<number, Server>();
+  readonly #listeners = new Map<number, Listener>();
   readonly #pending = new Set<number>();
-  readonly #idle: IdleSweep;
+  /** Everything stop() must cut: dialling clients and relayed pairs. */
+  readonly #live = new Set<Tunnel>();
+  readonly #native: TcpRelay | undefined;
+  #sweep: IdleSweep | undefined;
+  #closed = false;
+  #drained: (() => void) | undefined;
 
   constructor(private readonly o: L4Options) {
-    this.#idle = new IdleSweep(o.idleTimeoutMs);
+    this.#native = o.relay === 'js' ? undefined : loadTcpRelay();
+  }
+
+  /** Which relay moves the bytes. */
+  get relay(): 'native' | 'js' {
+    return this.#native ? 'native' : 'js';
   }
 
   /** Listening ports (the actual ones, in bind order). */
   ports(): number[] {
-    return [...this.#servers.values()].map((s) => (s.address() as AddressInfo).port).sort((a, b) => a - b);
+    return [...this.#listeners.values()].map((l) => (l.server.address() as AddressInfo).port).sort((a, b) => a - b);
   }
 
   /** Opens listeners for new ports and closes those no longer wanted (open connections finish). */
   reconcile(wanted: ReadonlySet<number>): Promise<void> {
     const work: Promise<void>[] = [];
-    for (const [port, server] of this.#servers) {
+    for (const [port, l] of this.#listeners) {
       if (wanted.has(port)) continue;
-      this.#servers.delete(port);
-      server.close();
+      this.#listeners.delete(port);
+      l.server.close();
       this.o.log.info({ port }, 'L4 listener closed');
     }
-    for (const port of wanted) if (!this.#servers.has(port) && !this.#pending.has(port)) work.push(this.#open(port));
+    for (const port of wanted) if (!this.#listeners.has(port) && !this.#pending.has(port)) work.push(this.#open(port));
     return Promise.all(work).then(() => undefined);
   }
 
+  /** Closes the listeners and cuts every open connection; resolves once all have reported. */
   async close(): Promise<void> {
-    const servers = [...this.#servers.values()];
-    this.#servers.clear();
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.#closed = true;
+    const servers = [...this.#listeners.values()].map((l) => l.server);
+    this.#listeners.clear();
+    for (const t of this.#live) t.close();
+    const drained = this.#live.size ? new Promise<void>((r) => (this.#drained = r)) : undefined;
+    await Promise.all([drained, ...servers.map((s) => new Promise<void>((r) => s.close(() => r())))]);
   }
 
   async #open(port: number): Promise<void> {
     this.#pending.add(port);
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (c) => this.#accept(port, c));
-    server.maxConnections = this.o.maxConnections;
+    const l: Listener = { server: createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (c) => this.#accept(port, l, c)), active: 0 };
+    const { server } = l;
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -117,7 +96,7 @@ export class L4Listeners {
         });
       });
       server.on('error', (err) => this.o.log.error({ port, err: err.message }, 'L4 listener error'));
-      this.#servers.set(port, server);
+      this.#listeners.set(port, l);
       this.o.log.info({ port, bind: this.o.bind }, 'L4 listener open');
     } catch (err) {
       this.o.log.error({ port, bind: this.o.bind, err: (err as Error).message }, 'L4 listener failed to bind; retried at the next update');
@@ -125,98 +104,85 @@ export class L4Listeners {
       this.#pending.delete(port);
     }
     // A port that left the spec while we were binding.
-    if (this.#servers.get(port) === server && !this.o.table().byPort.has(port)) {
-      this.#servers.delete(port);
+    if (this.#listeners.get(port) === l && !this.o.table().byPort.has(port)) {
+      this.#listeners.delete(port);
       server.close();
     }
   }
 
-  #accept(port: number, client: Socket): void {
+  #accept(port: number, l: Listener, client: Socket): void {
     const route = this.o.table().byPort.get(port);
     client.on('error', () => client.destroy());
-    if (route === undefined) return void client.destroy();
+    if (route === undefined || this.#closed || l.active >= this.o.maxConnections) return void client.destroy();
     route.stats.connections++;
-    this.#dial(route, client, []);
+    l.active++;
+    const dialling: Tunnel = { close: () => client.destroy() };
+    this.#live.add(dialling);
+    this.#dial(route, client, [], (up) => {
+      this.#done(dialling);
+      if (up === undefined) return void l.active--;
+      this.#splice(l, route, up.u, client, up.socket);
+    });
   }
 
-  #dial(route: Route, client: Socket, tried: Upstream[]): void {
+  /** Tries instances until one accepts; `then(undefined)` once the client was closed instead. */
+  #dial(route: Route, client: Socket, tried: Upstream[], then: (up?: { u: Upstream; socket: Socket }) => void): void {
     const { ctx } = this.o;
     const u = tried.length < ctx.attempts ? ctx.policy(route.upstreams, route.state, Date.now(), tried.length ? tried : null) : undefined;
     if (u === undefined || client.destroyed) {
-      route.stats.failedConnections++;
-      return void client.destroy();
+      if (!client.destroyed) route.stats.failedConnections++;
+      client.destroy();
+      return then();
     }
     if (tried.length) route.stats.retries++;
     tried.push(u);
     const up = connect({ host: u.address, port: u.port, allowHalfOpen: true, noDelay: true });
+    // Paused before the connect completes, or Node starts reading and bytes a server sends first
+    // (a greeting) would land in JavaScript instead of the relay.
+    up.pause();
     up.setTimeout(this.o.connectTimeoutMs, () => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
     up.once('error', (err) => {
       u.stats.connectErrors++;
       recordFailure(u, route.upstreams, Date.now(), ctx.ejection);
       ctx.log.debug({ service: route.service, instance: u.id, err: err.message }, 'L4 connect failed');
-      this.#dial(route, client, tried);
+      this.#dial(route, client, tried, then);
     });
     up.once('connect', () => {
-      up.setTimeout(0); // the connect timeout is done; idleness is the sweep's job from here
+      up.setTimeout(0); // the connect timeout is done; idleness is the relay's job from here
       up.removeAllListeners('error');
       recordSuccess(u, Date.now());
-      if (client.destroyed) return void up.destroy(); // the client gave up while we dialled
-      this.#splice(route, u, client, up);
+      if (!client.destroyed && !this.#closed) return then({ u, socket: up });
+      up.destroy(); // the client gave up while we dialled, or we are stopping
+      client.destroy();
+      then();
     });
   }
 
-  #splice(route: Route, u: Upstream, client: Socket, up: Socket): void {
+  #splice(l: Listener, route: Route, u: Upstream, client: Socket, up: Socket): void {
     const started = Date.now();
+    const remote = client.remoteAddress;
     u.inFlight++;
     u.stats.connections++;
     route.stats.activeConnections++;
-    const kill = () => {
-      client.destroy();
-      up.destroy();
-    };
-    const tunnel: Tunnel = { last: 0, kill };
-    this.#idle.add(tunnel);
-    up.on('error', kill);
-    client.on('error', kill);
-    relay(client, up, tunnel, this.#idle);
-    relay(up, client, tunnel, this.#idle);
-    client.resume();
-    let closed = 0;
-    const onClose = () => {
-      if (++closed < 2) return;
-      this.#idle.delete(tunnel);
+    const onClose = (bytesIn: number, bytesOut: number, reason: string) => {
+      this.#done(tunnel);
+      l.active--;
       u.inFlight--;
       route.stats.activeConnections--;
       if (!this.o.ctx.accessLog) return;
-      const line = { service: route.service, instance: u.id, client: client.remoteAddress, bytesIn: client.bytesRead, bytesOut: client.bytesWritten };
+      const line = { service: route.service, instance: u.id, client: remote, bytesIn, bytesOut, reason };
       this.o.ctx.log.info({ ...line, ms: Date.now() - started }, 'L4 connection closed');
     };
-    up.once('close', onClose);
-    client.once('close', onClose);
-    track(this.o.ctx.tunnels, client, up);
+    const native = this.#native && handOff(this.#native, client, up, this.o.idleTimeoutMs, onClose);
+    const tunnel = native || relayJs(client, up, (this.#sweep ??= new IdleSweep(this.o.idleTimeoutMs)), onClose);
+    this.#live.add(tunnel);
   }
-}
 
-/**
- * `from` → `to` with back-pressure and half-close: leaner than `stream.pipe` (no per-chunk stream
- * bookkeeping), which shows on small request/response exchanges.
- */
-function relay(from: Socket, to: Socket, tunnel: Tunnel, clock: IdleSweep): void {
-  const resume = () => from.resume();
-  from.on('data', (chunk: Buffer) => {
-    tunnel.last = clock.now;
-    if (!to.write(chunk)) {
-      from.pause();
-      to.once('drain', resume);
+  #done(t: Tunnel): void {
+    this.#live.delete(t);
+    if (this.#live.size === 0 && this.#drained) {
+      this.#drained();
+      this.#drained = undefined;
     }
-  });
-  from.once('end', () => to.end());
-}
-
-/** Registers both ends of a tunnel until each closes. */
-export function track(tunnels: Set<Duplex>, a: Duplex, b: Duplex): void {
-  tunnels.add(a);
-  tunnels.add(b);
-  a.once('close', () => tunnels.delete(a));
-  b.once('close', () => tunnels.delete(b));
+  }
 }
