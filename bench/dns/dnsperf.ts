@@ -1,6 +1,7 @@
 /**
- * dnsperf against Maestro's DNS server and NSD serving the same names (same query file) — and against
- * a Node echo server (the runtime's floor, see echo.ts) — each server
+ * dnsperf against Maestro's DNS server (on its default UDP path — the udp-batch addon when built — and
+ * with Node's dgram forced) and NSD serving the same names (same query file) — and against a Node echo
+ * server (dgram's floor, see echo.ts) — each server
  * pinned to core 0 and dnsperf to core 1, bounded runs in alternating rounds; prints qps, latency and
  * the Maestro/NSD ratio of the medians. Not run by CI.
  *
@@ -63,25 +64,27 @@ const cleanup = () => {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-const maestro = await startNode('serve.js', ['0', ...shape.map(String)]);
+const maestro = await startNode('serve.js', ['0', ...shape.map(String), 'auto']);
+const maestroNode = await startNode('serve.js', ['0', ...shape.map(String), 'node']);
 const floor = await startNode('echo.js', []);
 const nsd = await startNsd();
 const maestroPort = maestro.port;
 const nsdPort = nsd.port;
 await checkSameAnswers();
+console.log(`maestro UDP path: ${maestro.udpIo}; maestro-node: ${maestroNode.udpIo} (forced)`);
 console.log(`dataset: ${data.instances.length} instances, ${data.hosts.length} hosts; ${rounds} rounds × ${seconds}s, alternating`);
 
-type Name = 'maestro' | 'nsd' | 'floor';
-const servers: Record<Name, Server> = { maestro, nsd, floor };
-const results: Record<Name, Run[]> = { maestro: [], nsd: [], floor: [] };
+type Name = 'maestro' | 'maestro-node' | 'nsd' | 'floor';
+const servers: Record<Name, Server> = { maestro, 'maestro-node': maestroNode, nsd, floor };
+const results: Record<Name, Run[]> = { maestro: [], 'maestro-node': [], nsd: [], floor: [] };
 for (const server of Object.values(servers)) dnsperf(server, 1); // warm-up
 for (let r = 0; r < rounds; r++) {
-  const order: Name[] = r % 2 === 0 ? ['maestro', 'nsd', 'floor'] : ['floor', 'nsd', 'maestro'];
+  const order: Name[] = r % 2 === 0 ? ['maestro', 'nsd', 'maestro-node', 'floor'] : ['floor', 'maestro-node', 'nsd', 'maestro'];
   for (const name of order) {
     const run = dnsperf(servers[name], seconds);
     results[name].push(run);
     console.log(
-      `round ${r + 1} ${name.padEnd(7)} ${run.qps.toFixed(0).padStart(7)} qps  avg ${(run.latency * 1e3).toFixed(3)} ms  ` +
+      `round ${r + 1} ${name.padEnd(12)} ${run.qps.toFixed(0).padStart(7)} qps  avg ${(run.latency * 1e3).toFixed(3)} ms  ` +
         `cpu ${run.cpuUs.toFixed(1)} us/query  lost ${run.lost}`,
     );
   }
@@ -90,11 +93,13 @@ const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 const summary = (runs: Run[]) => ({ qps: med(runs.map((x) => x.qps)), lat: med(runs.map((x) => x.latency)), cpu: med(runs.map((x) => x.cpuUs)) });
 const m = summary(results.maestro);
 const n = summary(results.nsd);
+const mn = summary(results['maestro-node']);
 const f = summary(results.floor);
-for (const [name, s] of [['maestro', m], ['nsd    ', n], ['floor  ', f]] as const) {
-  console.log(`median  ${name} ${s.qps.toFixed(0)} qps, avg latency ${(s.lat * 1e3).toFixed(3)} ms, ${s.cpu.toFixed(1)} us CPU/query`);
+for (const [name, s] of [['maestro', m], ['maestro-node', mn], ['nsd', n], ['floor', f]] as const) {
+  console.log(`median  ${name.padEnd(12)} ${s.qps.toFixed(0)} qps, avg latency ${(s.lat * 1e3).toFixed(3)} ms, ${s.cpu.toFixed(1)} us CPU/query`);
 }
-console.log(`ratio maestro/nsd: ${(m.qps / n.qps).toFixed(2)}x qps (target >= 0.8x); ${(n.cpu / m.cpu).toFixed(2)}x by CPU cost per query`);
+console.log(`ratio maestro/nsd (UDP ${maestro.udpIo}): ${(m.qps / n.qps).toFixed(2)}x qps (target >= 0.8x); ${(n.cpu / m.cpu).toFixed(2)}x by CPU cost per query`);
+console.log(`ratio maestro-node/nsd (UDP node): ${(mn.qps / n.qps).toFixed(2)}x qps; ${(n.cpu / mn.cpu).toFixed(2)}x by CPU cost per query`);
 console.log(`ratio maestro/floor (a Node echo server doing no DNS work): ${(m.qps / f.qps).toFixed(2)}x qps; ${(f.cpu / m.cpu).toFixed(2)}x by CPU cost`);
 process.exit(0);
 
@@ -109,6 +114,8 @@ interface Run {
 interface Server {
   port: number;
   pid: number;
+  /** Maestro's UDP path, as serve.js reports it. */
+  udpIo?: string;
 }
 
 function dnsperf(server: Server, secs: number): Run {
@@ -152,7 +159,7 @@ function cpuTicks(pid: number): number {
   return total;
 }
 
-/** A Node server script beside this one, pinned to core 0; it prints "ready PORT". */
+/** A Node server script beside this one, pinned to core 0; it prints "ready PORT [UDP_IO]". */
 async function startNode(script: string, args: string[]): Promise<Server> {
   const path = join(dirname(fileURLToPath(import.meta.url)), script);
   const child = spawn('taskset', ['-c', '0', process.execPath, path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -160,8 +167,8 @@ async function startNode(script: string, args: string[]): Promise<Server> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
     child.stdout!.on('data', (chunk: Buffer) => {
-      const m = /ready (\d+)/.exec(chunk.toString());
-      if (m) resolve({ port: Number(m[1]), pid: child.pid! });
+      const m = /ready (\d+)(?: (\w+))?/.exec(chunk.toString());
+      if (m) resolve({ port: Number(m[1]), pid: child.pid!, udpIo: m[2] });
     });
   });
 }
@@ -201,16 +208,17 @@ async function startNsd(): Promise<Server> {
   throw new Error('nsd did not start');
 }
 
-/** Both servers give the same rcode and the same answer set for every query of the file. */
+/** Both Maestros and NSD give the same rcode and the same answer set for every query of the file. */
 async function checkSameAnswers(): Promise<void> {
   const types: Record<string, number> = { A: 1, SRV: 33 };
   const lines = queryFile(data, 'cluster').trim().split('\n');
   for (const line of lines) {
     const [name, type] = line.split(' ') as [string, string];
     const q = buildQuery(name, types[type]!, { edns: 4096 });
-    const [a, b] = await Promise.all([udpAsk(maestroPort, q), udpAsk(nsdPort, q)]).then((r) => r.map(decode));
+    const [a, b, c] = await Promise.all([udpAsk(maestroPort, q), udpAsk(nsdPort, q), udpAsk(maestroNode.port, q)]).then((r) => r.map(decode));
     const norm = (d: ReturnType<typeof decode>) => `${d.rcode} ${d.answer.map((x) => x.data).sort().join(',')}`;
     if (norm(a!) !== norm(b!)) throw new Error(`answers differ for ${line}: maestro ${norm(a!)} / nsd ${norm(b!)}`);
+    if (norm(c!) !== norm(b!)) throw new Error(`answers differ for ${line}: maestro-node ${norm(c!)} / nsd ${norm(b!)}`);
   }
 }
 
