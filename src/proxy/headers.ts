@@ -4,7 +4,7 @@
  * `X-Forwarded-Host` / `X-Forwarded-Proto` say what this proxy saw. One pass over the raw arrays.
  */
 
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -79,12 +79,17 @@ export function forwardResponseHeaders(raw: readonly (Buffer | Buffer[] | string
   return out;
 }
 
-/** Removes headers listed in a `Connection` value (e.g. `Connection: close, x-private`). */
-function dropNamed(out: string[], connection: string): void {
-  const names = connection
+/** Header names a `Connection` value lists (e.g. `Connection: close, x-private` → `x-private`). */
+export function connectionNames(connection: string): string[] {
+  return connection
     .split(',')
     .map((s) => s.trim().toLowerCase())
-    .filter((s) => s && s !== 'close' && s !== 'keep-alive');
+    .filter((s) => s && s !== 'close' && s !== 'keep-alive' && s !== 'upgrade');
+}
+
+/** Removes headers listed in a `Connection` value. */
+function dropNamed(out: string[], connection: string): void {
+  const names = connectionNames(connection);
   if (names.length === 0) return;
   for (let i = out.length - 2; i >= 0; i -= 2) if (names.includes(out[i].toLowerCase())) out.splice(i, 2);
 }

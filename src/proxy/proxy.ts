@@ -10,6 +10,7 @@ import { componentLogger, silentLogger, type Logger } from '../log/index.js';
 import { DEFAULT_EJECTION, type EjectionOptions } from './ejection.js';
 import type { ForwardContext } from './forward.js';
 import { L4Listeners } from './l4.js';
+import { Sweeper } from './http1/sweep.js';
 import { createL7Server } from './l7.js';
 import { collectMetrics, type ProxyMetrics } from './metrics.js';
 import { policyByName } from './policy.js';
@@ -55,12 +56,17 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
   const zone = opts.zone ?? DEFAULTS.zone;
   const log = componentLogger(opts.logger ?? silentLogger, 'proxy');
   const connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
+  const headersTimeoutMs = opts.headersTimeoutMs ?? 30_000;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+  const keepAliveMs = opts.keepAliveMs ?? 30_000;
+  const sweeper = new Sweeper(Math.min(connectTimeoutMs, headersTimeoutMs, idleTimeoutMs, keepAliveMs));
   const registry = new RouteRegistry(zone, {
     connections: opts.connectionsPerInstance ?? 256,
     connectTimeoutMs,
-    headersTimeoutMs: opts.headersTimeoutMs ?? 30_000,
-    idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
-    keepAliveMs: opts.keepAliveMs ?? 30_000,
+    headersTimeoutMs,
+    idleTimeoutMs,
+    keepAliveMs,
+    sweeper,
   });
   const ctx: ForwardContext = {
     policy: policyByName(opts.policy),
@@ -112,6 +118,7 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await registry.close();
+      sweeper.close();
     },
   };
 }

@@ -3,18 +3,14 @@
  * its keep-alive undici Pool (created on first use, so L4-only instances never get one).
  */
 import { Pool } from 'undici';
+import { Http1Pool, type PoolOptions as Http1PoolOptions } from './http1/pool.js';
+import type { Sweeper } from './http1/sweep.js';
 import type { InstanceSpec } from './spec.js';
 import { InstanceStats } from './stats.js';
 
-export interface PoolOptions {
-  /** Upper bound of keep-alive connections to one instance. */
-  connections: number;
-  connectTimeoutMs: number;
-  headersTimeoutMs: number;
-  /** Longest silence while a response body streams. */
-  idleTimeoutMs: number;
-  /** How long an idle upstream connection is kept open. */
-  keepAliveMs: number;
+export interface PoolOptions extends Http1PoolOptions {
+  /** The engine's clock and timeout sweep. */
+  sweeper: Sweeper;
 }
 
 export class Upstream {
@@ -35,6 +31,7 @@ export class Upstream {
   draining = false;
   readonly stats = new InstanceStats();
   #pool: Pool | undefined;
+  #http1: Http1Pool | undefined;
 
   constructor(spec: InstanceSpec, private readonly poolOptions: PoolOptions) {
     this.key = spec.key;
@@ -58,6 +55,11 @@ export class Upstream {
       keepAliveMaxTimeout: Math.max(o.keepAliveMs, 1_000),
     });
     return this.#pool;
+  }
+
+  /** Keep-alive raw sockets for the HTTP/1 engine (created on first use). */
+  get http1(): Http1Pool {
+    return (this.#http1 ??= new Http1Pool(this.address, this.port, this.poolOptions, this.poolOptions.sweeper));
   }
 
   isEjected(now: number): boolean {

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_EJECTION, recordFailure, recordSuccess } from '../../src/proxy/ejection.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../src/proxy/headers.js';
+import { Sweeper } from '../../src/proxy/http1/sweep.js';
 import { hostKey } from '../../src/proxy/l7.js';
 import { leastInFlight, policyByName, roundRobin } from '../../src/proxy/policy.js';
 import { buildRouteSpec, diffSpecs } from '../../src/proxy/spec.js';
 import { Upstream } from '../../src/proxy/upstream.js';
 import { inst } from './helpers.js';
 
-const POOL = { connections: 1, connectTimeoutMs: 1, headersTimeoutMs: 1, idleTimeoutMs: 1, keepAliveMs: 1 };
+const POOL = { connections: 1, connectTimeoutMs: 1, headersTimeoutMs: 1, idleTimeoutMs: 1, keepAliveMs: 1, sweeper: new Sweeper(1_000) };
 const ups = (n: number) => Array.from({ length: n }, (_, i) => new Upstream(buildRouteSpec([inst('s', `i${i}`, 1000 + i)], 'c').instances.values().next().value!, POOL));
 
 test('route spec: healthy instances only, every known service routable, hosts lowercased', () => {

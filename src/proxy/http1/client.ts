@@ -1,0 +1,223 @@
+/**
+ * One client connection: finds request heads in the bytes, frames request bodies (Content-Length or
+ * chunked, forwarded unchanged), and runs exchanges one after the other. Pipelined requests are
+ * read ahead but only started once the previous response is complete; at most MAX_BUFFERED bytes
+ * wait, then reading pauses. A malformed head gets 400 (431 when too large) and the connection
+ * closes: after a framing error nothing later on it can be trusted.
+ */
+import type { Socket } from 'node:net';
+import type { Route } from '../table.js';
+import { ChunkedDecoder } from './chunked.js';
+import { Exchange, type ClientSide, type EngineContext } from './exchange.js';
+import { Body, HeadError, parseRequestHead, type RequestHead } from './parse.js';
+import { plainReply } from './reply.js';
+import { relay } from './tunnel.js';
+
+export const MAX_HEAD = 16 * 1024;
+const MAX_BUFFERED = 64 * 1024;
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+export interface ClientOptions {
+  ctx: EngineContext;
+  /** The route for a Host value, or undefined (→ 404 with `notFound(host)`). */
+  resolve(host: string): Route | undefined;
+  notFound(host: string): string;
+  /** Longest wait for the next request head on an idle connection. */
+  keepAliveMs: number;
+}
+
+const enum C {
+  Head,
+  Body,
+  /** Request read; its response is not complete yet. */
+  Wait,
+  /** Upgrade requested: bytes after the head are held for the tunnel. */
+  Upgrade,
+  Closed,
+}
+
+export class ClientConn implements ClientSide {
+  readonly remote: string;
+  halfClosed = false;
+  deadline: number;
+  #state = C.Head;
+  #pending: Buffer | null = null;
+  #ex: Exchange | null = null;
+  #req: RequestHead | null = null;
+  #left = 0;
+  #chunks: ChunkedDecoder | null = null;
+  #parsing = false;
+
+  constructor(
+    private readonly o: ClientOptions,
+    readonly socket: Socket,
+    private readonly onClose: (c: ClientConn) => void,
+  ) {
+    this.remote = socket.remoteAddress ?? '';
+    this.deadline = o.ctx.sweeper.now + o.keepAliveMs;
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', noop);
+    socket.on('close', this.#onClose);
+  }
+
+  expire(): void {
+    this.socket.destroy();
+  }
+
+  #onData = (chunk: Buffer): void => {
+    switch (this.#state) {
+      case C.Head:
+        this.#pending = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
+        return this.#parse();
+      case C.Body:
+        return this.#body(chunk, 0);
+      case C.Wait:
+      case C.Upgrade:
+        this.#pending = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
+        if (this.#pending.length > MAX_BUFFERED) this.socket.pause();
+        return;
+    }
+  };
+
+  #onEnd = (): void => {
+    this.halfClosed = true;
+    if (this.#state === C.Head) this.#close();
+    else if (this.#state === C.Body) this.socket.destroy(); // the request can never complete
+  };
+
+  #onClose = (): void => {
+    this.#state = C.Closed;
+    this.#ex?.clientClosed();
+    this.#ex = null;
+    this.onClose(this);
+  };
+
+  /** Starts every complete request head buffered, while no exchange is running. */
+  #parse(): void {
+    this.#parsing = true;
+    while (this.#state === C.Head && this.#pending !== null) {
+      let buf = this.#pending;
+      // Stray CRLFs between requests are ignored (RFC 9112 §2.2).
+      let skip = 0;
+      while (skip < buf.length && (buf[skip] === 13 || buf[skip] === 10)) skip++;
+      if (skip === buf.length) {
+        this.#pending = null;
+        break;
+      }
+      if (skip > 0) buf = this.#pending = buf.subarray(skip);
+      const idx = buf.indexOf(CRLF2);
+      if (idx === -1 || idx > MAX_HEAD) {
+        if (idx > MAX_HEAD || buf.length > MAX_HEAD + 3) this.#refuse(431, 'request head too large');
+        break;
+      }
+      this.#pending = idx + 4 < buf.length ? buf.subarray(idx + 4) : null;
+      let req: RequestHead;
+      try {
+        req = parseRequestHead(buf.toString('latin1', 0, idx));
+      } catch (err) {
+        if (!(err instanceof HeadError)) throw err;
+        this.#refuse(err.status, `malformed request (${err.message})`);
+        break;
+      }
+      this.#dispatch(req);
+    }
+    this.#parsing = false;
+    if (this.halfClosed && this.#state === C.Head) this.#close();
+  }
+
+  #dispatch(req: RequestHead): void {
+    this.deadline = Infinity;
+    if (req.method === 'CONNECT') return this.#refuse(405, 'CONNECT is not supported');
+    const route = this.o.resolve(req.host);
+    if (route === undefined) {
+      const close = !req.keepAlive || req.body !== Body.None || this.halfClosed;
+      this.socket.write(plainReply(404, this.o.notFound(req.host), close, req), 'latin1');
+      return this.finished(close);
+    }
+    this.#req = req;
+    if (req.upgrade) this.#state = C.Upgrade;
+    else if (req.body === Body.None) this.#state = C.Wait;
+    else {
+      this.#state = C.Body;
+      if (req.body === Body.Length) this.#left = req.length;
+      else this.#chunks = new ChunkedDecoder();
+    }
+    const ex = (this.#ex = new Exchange(this.o.ctx, route, this, req));
+    ex.start();
+    if (this.#state === C.Body && this.#pending !== null && this.#ex === ex) {
+      const rest = this.#pending;
+      this.#pending = null;
+      this.#body(rest, 0);
+    }
+  }
+
+  /** Request body bytes from `buf[start…]`; what follows the body is the next request. */
+  #body(buf: Buffer, start: number): void {
+    const ex = this.#ex!;
+    let end: number;
+    if (this.#chunks === null) {
+      end = Math.min(buf.length, start + this.#left);
+      this.#left -= end - start;
+      if (this.#left > 0) end = -1;
+    } else {
+      try {
+        end = this.#chunks.feed(buf, start, buf.length);
+      } catch {
+        this.socket.destroy(); // framing lost mid-body: no status line can be trusted now
+        return;
+      }
+    }
+    if (end === -1) return ex.bodyChunk(start === 0 ? buf : buf.subarray(start));
+    ex.bodyChunk(buf.subarray(start, end));
+    this.#chunks = null;
+    if (end < buf.length) this.#pending = buf.subarray(end);
+    this.#state = C.Wait;
+    ex.bodyEnd();
+  }
+
+  finished(close: boolean): void {
+    this.#ex = null;
+    this.#req = null;
+    if (this.#state === C.Closed) return;
+    if (close || this.#state === C.Body || this.#state === C.Upgrade) return this.#close();
+    this.#state = C.Head;
+    this.deadline = this.o.ctx.sweeper.now + this.o.keepAliveMs;
+    if (this.socket.isPaused()) this.socket.resume();
+    if (!this.#parsing) this.#parse();
+  }
+
+  pauseBody(): void {
+    this.socket.pause();
+  }
+
+  resumeBody(): void {
+    if (this.#state === C.Body) this.socket.resume();
+  }
+
+  tunnel(up: Socket, done: () => void): void {
+    this.#state = C.Closed;
+    this.#ex = null;
+    this.deadline = Infinity;
+    const s = this.socket;
+    s.off('data', this.#onData).off('end', this.#onEnd).off('close', this.#onClose);
+    s.once('close', () => this.onClose(this));
+    if (this.#pending !== null) up.write(this.#pending);
+    this.#pending = null;
+    if (s.isPaused()) s.resume();
+    relay(s, up, this.o.ctx.tunnels, done);
+  }
+
+  #refuse(status: number, message: string): void {
+    this.socket.write(plainReply(status, message, true, this.#req ?? undefined), 'latin1');
+    this.#close();
+  }
+
+  #close(): void {
+    this.#state = C.Closed;
+    this.#pending = null;
+    this.socket.end();
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,245 @@
+/**
+ * HTTP/1.1 message heads (RFC 9112), parsed strictly from the latin1 text before the blank line.
+ * Anything a smuggling attack could use to make two parsers disagree on where a message ends is an
+ * error: bare CR/LF, obs-fold, invalid token characters, Transfer-Encoding with anything but a
+ * final `chunked`, Transfer-Encoding together with Content-Length, conflicting Content-Lengths.
+ */
+
+/** How a message body is delimited. */
+export const enum Body {
+  None = 0,
+  Length = 1,
+  Chunked = 2,
+  /** Response only: the body runs until the connection closes. */
+  UntilClose = 3,
+}
+
+/** A head that must be refused: the client gets `status` and the connection closes. */
+export class HeadError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RequestHead {
+  method: string;
+  target: string;
+  /** HTTP/1.0 client: no chunked answers, keep-alive only on request. */
+  http10: boolean;
+  /** Flat `[name, value, …]` as sent (names keep their case). */
+  fields: string[];
+  /** The Host header; '' when absent. */
+  host: string;
+  body: Body;
+  length: number;
+  /** The client wants the connection kept after this exchange. */
+  keepAlive: boolean;
+  /** `Connection: upgrade` with an `Upgrade` header. */
+  upgrade: boolean;
+  /** The `Connection` header values joined; undefined when absent. */
+  connection: string | undefined;
+  /** The Transfer-Encoding value (a final `chunked`), forwarded with the unchanged body. */
+  transferEncoding: string;
+}
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  http10: boolean;
+  fields: string[];
+  body: Body;
+  length: number;
+  /** The connection may carry another request after this response. */
+  keepAlive: boolean;
+  /** `Keep-Alive: timeout=N` in ms; 0 when not given. */
+  keepAliveHintMs: number;
+  connection: string | undefined;
+  /** The Transfer-Encoding value, kept to forward a chunked body unchanged. */
+  transferEncoding: string;
+}
+
+/** tchar (RFC 9110 §5.6.2). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters other than HTAB: bare CR and LF included. */
+const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const DIGITS = /^[0-9]{1,15}$/;
+
+export const MAX_FIELDS = 200;
+
+interface Fields {
+  fields: string[];
+  host: string | undefined;
+  length: number;
+  chunked: boolean;
+  te: string;
+  connection: string | undefined;
+  hasUpgrade: boolean;
+  keepAliveHint: string;
+}
+
+/** Splits and checks the field lines after the start line (`from` = index of its CRLF). */
+function parseFields(head: string, from: number, isRequest: boolean): Fields {
+  const f: Fields = { fields: [], host: undefined, length: -1, chunked: false, te: '', connection: undefined, hasUpgrade: false, keepAliveHint: '' };
+  let pos = from;
+  while (pos < head.length) {
+    const start = pos + 2;
+    let end = head.indexOf('\r\n', start);
+    if (end === -1) end = head.length;
+    pos = end;
+    if (start > head.length) break;
+    const first = head.charCodeAt(start);
+    if (first === 32 || first === 9) throw new HeadError(400, 'obsolete line folding');
+    const colon = head.indexOf(':', start);
+    if (colon === -1 || colon > end) throw new HeadError(400, 'header line without colon');
+    const name = head.slice(start, colon);
+    if (!TOKEN.test(name)) throw new HeadError(400, 'invalid header name');
+    const value = head.slice(colon + 1, end).trim();
+    if (CTL.test(value)) throw new HeadError(400, 'invalid character in header value');
+    if (f.fields.length >= MAX_FIELDS * 2) throw new HeadError(431, 'too many header fields');
+    f.fields.push(name, value);
+    switch (name.length) {
+      case 4:
+        if (isRequest && name.toLowerCase() === 'host') {
+          if (f.host !== undefined) throw new HeadError(400, 'more than one Host header');
+          f.host = value;
+        }
+        break;
+      case 7:
+        if (name.toLowerCase() === 'upgrade') f.hasUpgrade = true;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
+        else if (name.toLowerCase() === 'keep-alive') f.keepAliveHint = value;
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length') f.length = contentLength(value, f.length);
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') {
+          f.te = f.te ? `${f.te}, ${value}` : value;
+          f.chunked = finalChunked(f.te);
+        }
+        break;
+    }
+  }
+  return f;
+}
+
+/** `5`, or a list of identical values (`5, 5`); anything else is an attack or a bug. */
+function contentLength(value: string, previous: number): number {
+  let n: number;
+  if (DIGITS.test(value)) n = Number(value);
+  else {
+    const parts = value.split(',').map((s) => s.trim());
+    if (!parts.every((p) => DIGITS.test(p)) || new Set(parts).size !== 1) throw new HeadError(400, 'invalid Content-Length');
+    n = Number(parts[0]);
+  }
+  if (previous !== -1 && previous !== n) throw new HeadError(400, 'conflicting Content-Length headers');
+  return n;
+}
+
+/** Only a final `chunked` delimits a body we can find the end of; `chunked` twice is invalid. */
+function finalChunked(te: string): boolean {
+  const codings = te.split(',').map((s) => s.trim().toLowerCase());
+  const last = codings.length - 1;
+  for (let i = 0; i < last; i++) if (codings[i] === 'chunked' || codings[i] === '') throw new HeadError(400, 'invalid Transfer-Encoding');
+  return codings[last] === 'chunked';
+}
+
+export function hasToken(list: string | undefined, token: string): boolean {
+  if (list === undefined) return false;
+  if (list.length === token.length) return list.toLowerCase() === token;
+  for (const part of list.split(',')) if (part.trim().toLowerCase() === token) return true;
+  return false;
+}
+
+function checkStartLine(line: string): void {
+  if (CTL.test(line)) throw new HeadError(400, 'invalid character in start line');
+}
+
+/** `head`: the bytes before CRLFCRLF, as latin1. */
+export function parseRequestHead(head: string): RequestHead {
+  let eol = head.indexOf('\r\n');
+  if (eol === -1) eol = head.length;
+  const line = head.slice(0, eol);
+  checkStartLine(line);
+  const sp1 = line.indexOf(' ');
+  const sp2 = line.indexOf(' ', sp1 + 1);
+  if (sp1 <= 0 || sp2 === -1 || line.indexOf(' ', sp2 + 1) !== -1) throw new HeadError(400, 'malformed request line');
+  const method = line.slice(0, sp1);
+  const target = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
+  if (!TOKEN.test(method) || !TARGET.test(target)) throw new HeadError(400, 'malformed request line');
+  const http10 = version === 'HTTP/1.0';
+  if (!http10 && version !== 'HTTP/1.1') throw new HeadError(version.startsWith('HTTP/') ? 505 : 400, 'unsupported HTTP version');
+  const f = parseFields(head, eol, true);
+  let body = Body.None;
+  if (f.te !== '') {
+    if (!f.chunked || http10) throw new HeadError(400, 'unsupported Transfer-Encoding');
+    if (f.length !== -1) throw new HeadError(400, 'both Transfer-Encoding and Content-Length');
+    body = Body.Chunked;
+  } else if (f.length > 0) body = Body.Length;
+  const close = hasToken(f.connection, 'close');
+  return {
+    method,
+    target,
+    http10,
+    fields: f.fields,
+    host: f.host ?? '',
+    body,
+    length: f.length === -1 ? 0 : f.length,
+    keepAlive: http10 ? hasToken(f.connection, 'keep-alive') : !close,
+    upgrade: f.hasUpgrade && hasToken(f.connection, 'upgrade'),
+    connection: f.connection,
+    transferEncoding: f.te,
+  };
+}
+
+/**
+ * A response head; `method` and the status decide whether a body follows (RFC 9112 §6.3).
+ * Errors here are the instance's fault: the caller answers 502.
+ */
+export function parseResponseHead(head: string, method: string): ResponseHead {
+  let eol = head.indexOf('\r\n');
+  if (eol === -1) eol = head.length;
+  const line = head.slice(0, eol);
+  checkStartLine(line);
+  const http10 = line.startsWith('HTTP/1.0 ');
+  if (!http10 && !line.startsWith('HTTP/1.1 ')) throw new HeadError(502, 'malformed status line');
+  const code = line.slice(9, 12);
+  const status = Number(code);
+  if (!/^[1-9][0-9][0-9]$/.test(code) || (line.length > 12 && line.charCodeAt(12) !== 32)) throw new HeadError(502, 'malformed status line');
+  const f = parseFields(head, eol, false);
+  let body: Body;
+  let keepAlive = http10 ? hasToken(f.connection, 'keep-alive') : !hasToken(f.connection, 'close');
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) body = Body.None;
+  else if (f.te !== '') {
+    body = f.chunked ? Body.Chunked : Body.UntilClose;
+    // TE overrides CL (RFC 9112 §6.3 point 3), but such a connection must not be reused.
+    if (f.length !== -1 || !f.chunked) keepAlive = false;
+  } else if (f.length !== -1) body = f.length > 0 ? Body.Length : Body.None;
+  else body = Body.UntilClose;
+  if (body === Body.UntilClose) keepAlive = false;
+  return {
+    status,
+    reason: line.length > 13 ? line.slice(13) : '',
+    http10,
+    fields: f.fields,
+    body,
+    length: f.length === -1 ? 0 : f.length,
+    keepAlive,
+    keepAliveHintMs: keepAliveHint(f.keepAliveHint),
+    connection: f.connection,
+    transferEncoding: f.te,
+  };
+}
+
+function keepAliveHint(v: string): number {
+  if (v === '') return 0;
+  const m = /(?:^|[\s,])timeout=(\d+)/i.exec(v);
+  return m ? Number(m[1]) * 1_000 : 0;
+}

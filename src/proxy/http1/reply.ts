@@ -1,0 +1,74 @@
+/**
+ * Heads this proxy writes itself: its own complete answers (404, 502…) and the instance's response
+ * head re-serialised for the client hop.
+ */
+import { connectionNames, HOP_BY_HOP } from '../headers.js';
+import { Body, type RequestHead, type ResponseHead } from './parse.js';
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  431: 'Request Header Fields Too Large',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+/** A whole `text/plain` answer; no body bytes after a HEAD request (the length still says what GET would get). */
+export function plainReply(status: number, message: string, close: boolean, req?: RequestHead): string {
+  const body = `maestro proxy: ${message}\n`;
+  const conn = close ? 'connection: close\r\n' : req?.http10 ? 'connection: keep-alive\r\n' : '';
+  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${conn}\r\n`;
+  return req?.method === 'HEAD' ? head : head + body;
+}
+
+/**
+ * The instance's response head for the client: hop-by-hop fields and those its `Connection` names
+ * dropped; `Transfer-Encoding` re-added when the chunked body passes through unchanged.
+ */
+export function clientResponseHead(r: ResponseHead, passChunked: boolean, connection: string): string {
+  let out = `HTTP/1.1 ${r.status} ${r.reason}\r\n`;
+  const f = r.fields;
+  const named = r.connection === undefined ? null : namedTokens(r.connection);
+  for (let i = 0; i < f.length; i += 2) {
+    const lower = f[i].toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (named !== null && named.includes(lower))) continue;
+    out += `${f[i]}: ${f[i + 1]}\r\n`;
+  }
+  if (passChunked && r.body === Body.Chunked) out += `transfer-encoding: ${r.transferEncoding}\r\n`;
+  if (connection !== '') out += `connection: ${connection}\r\n`;
+  return `${out}\r\n`;
+}
+
+/**
+ * The request head for the instance: hop-by-hop fields and those named by `Connection` dropped
+ * (kept for an upgrade, whose handshake needs them end to end), `X-Forwarded-For` appended to,
+ * `X-Forwarded-Host`/`-Proto` set to what this proxy saw.
+ */
+export function upstreamRequestHead(h: RequestHead, remote: string, proto: string): string {
+  let out = `${h.method} ${h.target} HTTP/1.1\r\n`;
+  let xff = '';
+  const f = h.fields;
+  const named = h.connection === undefined || h.upgrade ? null : namedTokens(h.connection);
+  for (let i = 0; i < f.length; i += 2) {
+    const lower = f[i].toLowerCase();
+    if (lower.startsWith('x-forwarded-')) {
+      if (lower === 'x-forwarded-for') xff = xff ? `${xff}, ${f[i + 1]}` : f[i + 1];
+      if (lower === 'x-forwarded-for' || lower === 'x-forwarded-host' || lower === 'x-forwarded-proto') continue;
+    }
+    if (HOP_BY_HOP.has(lower) && !(h.upgrade && (lower === 'connection' || lower === 'upgrade'))) continue;
+    if (named !== null && named.includes(lower)) continue;
+    out += `${f[i]}: ${f[i + 1]}\r\n`;
+  }
+  if (h.body === Body.Chunked) out += `transfer-encoding: ${h.transferEncoding}\r\n`;
+  out += `x-forwarded-for: ${xff ? `${xff}, ${remote}` : remote}\r\n`;
+  if (h.host) out += `x-forwarded-host: ${h.host}\r\n`;
+  return `${out}x-forwarded-proto: ${proto}\r\n\r\n`;
+}
+
+function namedTokens(connection: string): string[] | null {
+  const names = connectionNames(connection);
+  return names.length === 0 ? null : names;
+}

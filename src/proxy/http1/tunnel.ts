@@ -1,0 +1,41 @@
+/**
+ * After a 101 the two sockets are a plain byte relay both ways (WebSocket or any other upgrade
+ * protocol): back-pressure per direction, half-close passed through, an error or a full close on
+ * either side tears both down. Both sockets are registered in `tunnels` so stop() can cut them.
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+function pipe(from: Socket, to: Socket): void {
+  const resume = () => from.resume();
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', resume);
+    }
+  });
+  from.once('end', () => to.end());
+}
+
+/** Relays until both sides closed, then calls `done` once. */
+export function relay(client: Socket, up: Socket, tunnels: Set<Duplex>, done: () => void): void {
+  pipe(client, up);
+  pipe(up, client);
+  const cut = () => {
+    client.destroy();
+    up.destroy();
+  };
+  client.on('error', cut);
+  up.on('error', cut);
+  let open = 2;
+  const closed = function (this: Socket) {
+    tunnels.delete(this);
+    if (--open === 1) cut();
+    else done();
+  };
+  client.once('close', closed);
+  up.once('close', closed);
+  tunnels.add(client);
+  tunnels.add(up);
+  if (client.destroyed || up.destroyed) cut();
+}

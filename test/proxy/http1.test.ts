@@ -1,0 +1,166 @@
+/** The HTTP/1 engine's pure parts: head parsing (smuggling defences), body framing, head rewriting. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ChunkedDecoder, ChunkedError } from '../../src/proxy/http1/chunked.js';
+import { Body, HeadError, parseRequestHead, parseResponseHead } from '../../src/proxy/http1/parse.js';
+import { clientResponseHead, upstreamRequestHead } from '../../src/proxy/http1/reply.js';
+
+const CHUNKED = '4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: 1\r\n\r\n';
+const NEXT = 'HTTP/1.1 200 OK\r\n';
+
+/** Feeds `parts` in order; returns [offset in the last part where the body ended, payload]. */
+function decode(parts: Buffer[]): { end: number; part: number; payload: string } {
+  const d = new ChunkedDecoder();
+  let payload = '';
+  for (let p = 0; p < parts.length; p++) {
+    const at = d.feed(parts[p], 0, parts[p].length, (b, s, e) => (payload += b.toString('latin1', s, e)));
+    if (at !== -1) return { end: at, part: p, payload };
+  }
+  return { end: -1, part: -1, payload };
+}
+
+test('chunked: the end is found wherever the bytes are split (every one and two cut points)', () => {
+  const whole = Buffer.from(CHUNKED + NEXT, 'latin1');
+  const bodyLen = CHUNKED.length;
+  const expected = 'Wikipedia in\r\n\r\nchunks.';
+  assert.deepEqual(decode([whole]), { end: bodyLen, part: 0, payload: expected });
+  for (let i = 0; i <= whole.length; i++) {
+    const r = decode([whole.subarray(0, i), whole.subarray(i)]);
+    assert.equal(r.payload, expected, `cut at ${i}`);
+    assert.equal(i >= bodyLen ? r.end : i + r.end, bodyLen, `cut at ${i}`);
+    for (let j = i; j <= whole.length; j += 3) {
+      const r3 = decode([whole.subarray(0, i), whole.subarray(i, j), whole.subarray(j)]);
+      assert.equal(r3.payload, expected, `cuts at ${i}, ${j}`);
+    }
+  }
+  const bytes = Array.from(whole, (b) => Buffer.from([b]));
+  const one = decode(bytes);
+  assert.equal(one.part, bodyLen - 1);
+  assert.equal(one.end, 1);
+});
+
+test('chunked: malformed framing is refused', () => {
+  for (const bad of ['x\r\n', '4\nWiki\r\n0\r\n\r\n', '4\r\nWikiX\r\n', '\r\n', '4\r\nWiki\r\n0\r\n\n', '4\r\nWiki\r\n0\r\nA: 1\n\r\n', 'fffffffffffffff\r\n']) {
+    assert.throws(() => new ChunkedDecoder().feed(Buffer.from(bad), 0, bad.length), ChunkedError, JSON.stringify(bad));
+  }
+});
+
+const req = (lines: string[]) => parseRequestHead(lines.join('\r\n'));
+const status = (lines: string[]) => {
+  try {
+    req(lines);
+    return 0;
+  } catch (err) {
+    assert.ok(err instanceof HeadError);
+    return err.status;
+  }
+};
+
+test('request heads: framing, keep-alive, upgrade', () => {
+  const get = req(['GET /a?b=1 HTTP/1.1', 'Host: web.service.cluster', 'X-A:  spaced  ']);
+  assert.equal(get.method, 'GET');
+  assert.equal(get.target, '/a?b=1');
+  assert.equal(get.host, 'web.service.cluster');
+  assert.equal(get.body, Body.None);
+  assert.equal(get.keepAlive, true);
+  assert.deepEqual(get.fields, ['Host', 'web.service.cluster', 'X-A', 'spaced']);
+  const post = req(['POST / HTTP/1.1', 'Content-Length: 12', 'Connection: close']);
+  assert.equal(post.body, Body.Length);
+  assert.equal(post.length, 12);
+  assert.equal(post.keepAlive, false);
+  assert.equal(req(['POST / HTTP/1.1', 'Content-Length: 5, 5']).length, 5);
+  assert.equal(req(['PUT / HTTP/1.1', 'transfer-encoding: gzip, Chunked']).body, Body.Chunked);
+  assert.equal(req(['GET / HTTP/1.0']).keepAlive, false);
+  assert.equal(req(['GET / HTTP/1.0', 'Connection: Keep-Alive']).keepAlive, true);
+  assert.equal(req(['GET / HTTP/1.1', 'Connection: keep-alive, Upgrade', 'Upgrade: websocket']).upgrade, true);
+  assert.equal(req(['GET / HTTP/1.1', 'Upgrade: websocket']).upgrade, false);
+});
+
+test('request heads: smuggling and malformed input → 400 (431, 505)', () => {
+  const cases: [string[], number][] = [
+    [['POST / HTTP/1.1', 'Transfer-Encoding: chunked', 'Content-Length: 3'], 400],
+    [['POST / HTTP/1.1', 'Content-Length: 3', 'Transfer-Encoding: chunked'], 400],
+    [['POST / HTTP/1.1', 'Transfer-Encoding: chunked, gzip'], 400],
+    [['POST / HTTP/1.1', 'Transfer-Encoding: gzip'], 400],
+    [['POST / HTTP/1.1', 'Transfer-Encoding: chunked', 'Transfer-Encoding: identity'], 400],
+    [['POST / HTTP/1.1', 'Transfer-Encoding: chunked, chunked'], 400],
+    [['POST / HTTP/1.0', 'Transfer-Encoding: chunked'], 400],
+    [['POST / HTTP/1.1', 'Content-Length: 3', 'Content-Length: 4'], 400],
+    [['POST / HTTP/1.1', 'Content-Length: 3, 4'], 400],
+    [['POST / HTTP/1.1', 'Content-Length: -1'], 400],
+    [['POST / HTTP/1.1', 'Content-Length: 0x10'], 400],
+    [['POST / HTTP/1.1', 'Content-Length: 1 2'], 400],
+    [['GET / HTTP/1.1', 'Host: a', 'Host: b'], 400],
+    [['GET / HTTP/1.1', 'X-A: 1', ' folded'], 400],
+    [['GET / HTTP/1.1', 'X-A: 1\nTransfer-Encoding: chunked'], 400],
+    [['GET / HTTP/1.1', 'X-A: 1\rTransfer-Encoding: chunked'], 400],
+    [['GET / HTTP/1.1', 'Transfer-Encoding : chunked'], 400],
+    [['GET / HTTP/1.1', 'X[A]: 1'], 400],
+    [['GET / HTTP/1.1', 'X-A: a\x00b'], 400],
+    [['GET / HTTP/1.1', 'no colon'], 400],
+    [['GET  / HTTP/1.1'], 400],
+    [['GET / HTTP/1.1 extra'], 400],
+    [['G@T / HTTP/1.1'], 400],
+    [['GET / HTTP/2.0'], 505],
+    [['GET / FTP/1.1'], 400],
+    [['GET / HTTP/1.1', ...Array.from({ length: 201 }, (_, i) => `X-${i}: 1`)], 431],
+  ];
+  for (const [lines, expected] of cases) assert.equal(status(lines), expected, JSON.stringify(lines));
+});
+
+test('response heads: which responses have a body and how it is framed', () => {
+  const res = (lines: string[], method = 'GET') => parseResponseHead(lines.join('\r\n'), method);
+  assert.equal(res(['HTTP/1.1 200 OK', 'Content-Length: 5']).body, Body.Length);
+  assert.equal(res(['HTTP/1.1 200 OK', 'Content-Length: 0']).body, Body.None);
+  assert.equal(res(['HTTP/1.1 200 OK', 'Content-Length: 5'], 'HEAD').body, Body.None);
+  assert.equal(res(['HTTP/1.1 204 No Content', 'Content-Length: 5']).body, Body.None);
+  assert.equal(res(['HTTP/1.1 304 Not Modified', 'Content-Length: 5']).body, Body.None);
+  assert.equal(res(['HTTP/1.1 100 Continue']).body, Body.None);
+  const chunked = res(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked', 'Keep-Alive: timeout=5']);
+  assert.equal(chunked.body, Body.Chunked);
+  assert.equal(chunked.keepAlive, true);
+  assert.equal(chunked.keepAliveHintMs, 5_000);
+  const both = res(['HTTP/1.1 200 OK', 'Content-Length: 5', 'Transfer-Encoding: chunked']);
+  assert.equal(both.body, Body.Chunked, 'TE wins over CL');
+  assert.equal(both.keepAlive, false, 'but the connection is not reused');
+  const close = res(['HTTP/1.1 200 OK']);
+  assert.equal(close.body, Body.UntilClose);
+  assert.equal(close.keepAlive, false);
+  assert.equal(res(['HTTP/1.0 200 OK', 'Content-Length: 1']).keepAlive, false);
+  assert.equal(res(['HTTP/1.0 200 OK', 'Content-Length: 1', 'Connection: keep-alive']).keepAlive, true);
+  assert.equal(res(['HTTP/1.1 200 OK', 'Content-Length: 1', 'Connection: close']).keepAlive, false);
+  assert.equal(res(['HTTP/1.1 404']).reason, '');
+  for (const bad of [['HTTP/1.1 2000 OK'], ['HTTP/1.1 20 OK'], ['HTTP/2 200 OK'], ['HTTP/1.1 200 OK', 'Content-Length: 1', 'Content-Length: 2']]) {
+    assert.throws(() => res(bad), HeadError, JSON.stringify(bad));
+  }
+});
+
+test('head rewriting: hop-by-hop and Connection-named fields dropped, X-Forwarded-* set, chunked passed through', () => {
+  const r = req([
+    'POST /p HTTP/1.1',
+    'Host: Web.service.cluster:8080',
+    'Connection: keep-alive, X-Secret',
+    'X-Secret: 1',
+    'Keep-Alive: timeout=5',
+    'TE: trailers',
+    'X-Forwarded-For: 10.0.0.1',
+    'X-Forwarded-Proto: https',
+    'Transfer-Encoding: chunked',
+    'Expect: 100-continue',
+    'Accept: */*',
+  ]);
+  assert.equal(
+    upstreamRequestHead(r, '127.0.0.9', 'http'),
+    'POST /p HTTP/1.1\r\nHost: Web.service.cluster:8080\r\nExpect: 100-continue\r\nAccept: */*\r\ntransfer-encoding: chunked\r\n' +
+      'x-forwarded-for: 10.0.0.1, 127.0.0.9\r\nx-forwarded-host: Web.service.cluster:8080\r\nx-forwarded-proto: http\r\n\r\n',
+  );
+  const ws = req(['GET /chat HTTP/1.1', 'Host: a', 'Connection: Upgrade', 'Upgrade: websocket']);
+  assert.match(upstreamRequestHead(ws, '1.2.3.4', 'http'), /^GET \/chat HTTP\/1\.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n/);
+
+  const res = parseResponseHead(
+    ['HTTP/1.1 200 OK', 'Content-Type: text/plain', 'Transfer-Encoding: chunked', 'Set-Cookie: a=1', 'Set-Cookie: b=2', 'Connection: close, X-Internal', 'X-Internal: 1'].join('\r\n'),
+    'GET',
+  );
+  assert.equal(clientResponseHead(res, true, ''), 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\ntransfer-encoding: chunked\r\n\r\n');
+  assert.equal(clientResponseHead(res, false, 'close'), 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nconnection: close\r\n\r\n');
+});
