@@ -72,11 +72,13 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger, opts:
       throw new DnsError('bind_failed', `cannot listen on TCP ${addr.host}:${udp.port}: ${(err as Error).message}`, { cause: err });
     }
     tcp.on('error', (err) => log.error({ err }, 'dns tcp listener error'));
+    let closing: Promise<void> | undefined;
     return {
       address: { host: (tcp.address() as AddressInfo).address, port: udp.port },
       udpIo: udp.io,
       udpStats: () => udp.stats(),
-      close: () => closeBoth(udp, tcp, conns),
+      // Idempotent: a handler may close the listeners from inside a batch, once per message.
+      close: () => (closing ??= closeBoth(udp, tcp, conns)),
     };
   }
 }

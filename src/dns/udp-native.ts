@@ -61,7 +61,7 @@ export function serveUdpNative(addon: UdpBatchAddon, addr: HostPort, handle: Han
   return {
     io: 'native',
     port: h.port,
-    stats: () => ({ sendDropped: counters[0]!, oversize: counters[1]! }),
+    stats: () => ({ sendDropped: counters[0]!, oversize: counters[1]!, batches: counters[2]!, datagrams: counters[3]! }),
     close: () => h!.close(),
   };
 }

@@ -66,7 +66,7 @@ export async function serveUdpNode(addr: HostPort, handle: Handler, log: Logger)
   return {
     io: 'node',
     port: udp.address().port,
-    stats: () => ({ sendDropped, oversize: 0 }),
+    stats: () => ({ sendDropped, oversize: 0, batches: 0, datagrams: 0 }),
     close: () => {
       if (closed) return;
       closed = true;

@@ -14,6 +14,9 @@ export interface UdpStats {
   sendDropped: number;
   /** Datagrams larger than a receive slot (4 KiB on the native path): dropped unread. */
   oversize: number;
+  /** Native path: reads (recvmmsg calls that returned datagrams) and datagrams read; 0 on dgram. */
+  batches: number;
+  datagrams: number;
 }
 
 export interface UdpServing {

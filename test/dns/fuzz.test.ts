@@ -15,6 +15,7 @@ import { TYPE, wireKey } from '../../src/dns/wire.js';
 import { manyInstances, sampleCluster, staticCatalog } from './fixtures.js';
 import { buildQuery, decode, tcpAsk, udpAsk } from './wire-helpers.js';
 import { seededRng } from '../../src/scheduler/placement/rng.js';
+import { loadNative } from '../../src/native/index.js';
 
 const SEED = Number(process.env.DNS_FUZZ_SEED ?? 0x5eed);
 const COUNT = 100_000;
@@ -101,6 +102,8 @@ test(`answerer: ${COUNT} fuzzed packets never throw; every response is well-form
 });
 
 test(`live server: ${COUNT} fuzzed UDP packets and garbage TCP frames, then normal queries still answer`, async () => {
+  // The default UDP path: native whenever the addon is built (always under MAESTRO_REQUIRE_NATIVE=1).
+  assert.equal(server.udpIo, loadNative('udp-batch') ? 'native' : 'node');
   const sock = createSocket('udp4');
   sock.on('message', () => {});
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
