@@ -140,7 +140,7 @@ test('stop() while queries and forwards are in flight: no crash, no hang, the po
   await new Promise((r) => setTimeout(r, 100));
   await Promise.race([s.stop(), new Promise((_, reject) => setTimeout(() => reject(new Error('stop() hung')), 3_000))]);
   // Let the client read the replies sent before stop(); the flood goes on meanwhile.
-  await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 150));
   const afterStop = answers;
   // The forwards pending at stop() time out now and answer SERVFAIL into a closed socket.
   await new Promise((r) => setTimeout(r, 400));
