@@ -6,6 +6,7 @@ import type { Catalog, HostStatus, ServiceInstance } from '../catalog/types.js';
 import { watch } from '../catalog/watch.js';
 import type { HostPort } from '../config/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
+import { nativeStatus } from '../native/index.js';
 import { answer, FORWARD, servfail, type AnswerContext } from './answer.js';
 import { forward } from './forward.js';
 import { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
@@ -142,7 +143,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     signal: abort.signal,
     onError: onError('hosts'),
   });
-  log.info({ udp: listeners.address, tcp: listeners.address, udpIo: listeners.udpIo, zone, forward: upstreams }, 'dns server listening');
+  // Which UDP path serves, and why not the native one when it was wanted but did not load.
+  const nativeMissing = listeners.udpIo === 'node' && opts.udpIo !== 'node' ? nativeStatus().missing['udp-batch'] : undefined;
+  log.info({ udp: listeners.address, tcp: listeners.address, udpIo: listeners.udpIo, nativeMissing, zone, forward: upstreams }, 'dns server listening');
 
   return {
     address: () => ({ ...listeners.address }),
