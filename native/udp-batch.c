@@ -11,7 +11,6 @@
 // Queries and peer slots are only valid during the synchronous onBatch call; a deferred reply keeps
 // peer(slot) (a copy of the sockaddr) and answers later with sendTo.
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -301,13 +300,10 @@ static int open_socket(const char *host, uint32_t port, int *out_fd, uint32_t *b
   socklen_t sl;
   struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
   struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-  if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons((uint16_t)port);
+  // libuv's parsers, as dgram uses: IPv6 scope ids (fe80::1%eth0) included.
+  if (uv_ip4_addr(host, (int)port, v4) == 0) {
     sl = sizeof *v4;
-  } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons((uint16_t)port);
+  } else if (uv_ip6_addr(host, (int)port, v6) == 0) {
     sl = sizeof *v6;
   } else {
     return EINVAL;
