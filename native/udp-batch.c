@@ -200,7 +200,15 @@ static void reply(udp_t *s, int n, napi_value result) {
 static void on_poll(uv_poll_t *h, int status, int events) {
   (void)events;
   udp_t *s = h->data;
-  if (status < 0 || s->closed) return;
+  if (s->closed) return;
+  if (status < 0) {
+    // libuv stopped polling on a socket error: read (and so clear) it and go on serving.
+    int err;
+    socklen_t len = sizeof err;
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    uv_poll_start(&s->poll, UV_READABLE, on_poll);
+    return;
+  }
   napi_env env = s->env;
   for (int round = 0; round < BUDGET && !s->closed; round++) {
     int n = receive(s);
