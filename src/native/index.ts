@@ -5,11 +5,21 @@
  *   MAESTRO_NATIVE=0          never load them (the fallbacks serve; also how tests cover them)
  *   MAESTRO_REQUIRE_NATIVE=1  a missing addon is an error (CI: the fast paths must be what is tested)
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-/** dist/src/native/ and .build/<x>/src/native/ both sit three levels below the repository. */
-const DIR = new URL('../../../build/native/', import.meta.url);
+/** build/native/ of the package this module was compiled into (dist/ or a private .build/<x>/ tree). */
+const DIR = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'build/native');
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
 
 const loaded = new Map<string, unknown>();
 const problems = new Map<string, string>();
@@ -26,7 +36,7 @@ export function loadNative<T>(name: string, env: NodeJS.ProcessEnv = process.env
   if (env.MAESTRO_NATIVE === '0') return undefined;
   if (loaded.has(name)) return loaded.get(name) as T;
   try {
-    const mod = require(new URL(`${name}.node`, DIR).pathname) as T;
+    const mod = require(join(DIR, `${name}.node`)) as T;
     loaded.set(name, mod);
     return mod;
   } catch (err) {
