@@ -2,13 +2,11 @@
  * Assembly of the proxy without its catalog source: route registry, L7 server and L4 listeners
  * around one table reference, fed by `update(instances)`.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { ServiceInstance } from '../catalog/types.js';
 import { DEFAULTS, parseHostPort, type HostPort } from '../config/index.js';
 import { componentLogger, silentLogger, type Logger } from '../log/index.js';
 import { DEFAULT_EJECTION, type EjectionOptions } from './ejection.js';
-import type { ForwardContext } from './forward.js';
+import type { EngineContext } from './http1/exchange.js';
 import { L4Listeners } from './l4.js';
 import { Sweeper } from './http1/sweep.js';
 import { createL7Server } from './l7.js';
@@ -68,17 +66,20 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
     keepAliveMs,
     sweeper,
   });
-  const ctx: ForwardContext = {
+  const ctx: EngineContext = {
     policy: policyByName(opts.policy),
     ejection: { ...DEFAULT_EJECTION, ...opts.ejection },
     attempts: Math.max(1, opts.attempts ?? 3),
     log,
     accessLog: log.isLevelEnabled('info'),
     tunnels: new Set(),
+    sweeper,
+    headersTimeoutMs,
+    idleTimeoutMs,
   };
   const table = () => registry.table;
   let unrouted = 0;
-  const server = createL7Server({ table, ctx, connectTimeoutMs, onUnrouted: () => unrouted++ });
+  const server = createL7Server({ table, ctx, onUnrouted: () => unrouted++ });
   const l4 = new L4Listeners({
     bind: opts.l4Bind ?? DEFAULTS.proxyBind,
     table,
@@ -89,8 +90,7 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
     log,
   });
   const addr = typeof opts.httpAddr === 'string' ? parseHostPort('httpAddr', opts.httpAddr) : (opts.httpAddr ?? parseHostPort('httpAddr', DEFAULTS.httpAddr));
-  await listen(server, addr);
-  const bound = server.address() as AddressInfo;
+  const bound = await server.listen(addr.host, addr.port);
   const httpAddress: HostPort = { host: bound.address, port: bound.port };
   log.info({ httpAddr: `${bound.address}:${bound.port}`, policy: opts.policy ?? 'least-in-flight' }, 'L7 proxy listening');
 
@@ -115,20 +115,9 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
       await l4.reconcile(new Set());
       await l4.close();
       for (const socket of ctx.tunnels) socket.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await server.close();
       await registry.close();
       sweeper.close();
     },
   };
-}
-
-function listen(server: Server, addr: HostPort): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: addr.host, port: addr.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

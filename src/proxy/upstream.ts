@@ -1,8 +1,7 @@
 /**
  * One instance as the data path sees it: where it is, how busy it is, whether it is ejected, and
- * its keep-alive undici Pool (created on first use, so L4-only instances never get one).
+ * its pool of keep-alive HTTP/1 connections (created on first use, so L4-only instances never get one).
  */
-import { Pool } from 'undici';
 import { Http1Pool, type PoolOptions as Http1PoolOptions } from './http1/pool.js';
 import type { Sweeper } from './http1/sweep.js';
 import type { InstanceSpec } from './spec.js';
@@ -30,7 +29,6 @@ export class Upstream {
   /** Removed from the catalog: gets no new work; its pool closes once in-flight work finished. */
   draining = false;
   readonly stats = new InstanceStats();
-  #pool: Pool | undefined;
   #http1: Http1Pool | undefined;
 
   constructor(spec: InstanceSpec, private readonly poolOptions: PoolOptions) {
@@ -41,23 +39,7 @@ export class Upstream {
     this.port = spec.port;
   }
 
-  get pool(): Pool {
-    if (this.#pool) return this.#pool;
-    const o = this.poolOptions;
-    const host = this.address.includes(':') ? `[${this.address}]` : this.address;
-    this.#pool = new Pool(`http://${host}:${this.port}`, {
-      connections: o.connections,
-      pipelining: 1,
-      connect: { timeout: o.connectTimeoutMs, noDelay: true },
-      headersTimeout: o.headersTimeoutMs,
-      bodyTimeout: o.idleTimeoutMs,
-      keepAliveTimeout: o.keepAliveMs,
-      keepAliveMaxTimeout: Math.max(o.keepAliveMs, 1_000),
-    });
-    return this.#pool;
-  }
-
-  /** Keep-alive raw sockets for the HTTP/1 engine (created on first use). */
+  /** Keep-alive raw sockets for the L7 engine. */
   get http1(): Http1Pool {
     return (this.#http1 ??= new Http1Pool(this.address, this.port, this.poolOptions, this.poolOptions.sweeper));
   }
@@ -66,17 +48,15 @@ export class Upstream {
     return this.ejectedUntil > now;
   }
 
-  /** Stops new work; in-flight requests finish (undici's close waits for them), then sockets close. */
+  /** Stops new work; in-flight requests finish, then the connections close. */
   async drain(): Promise<void> {
     this.draining = true;
-    const pool = this.#pool;
-    if (pool && !pool.closed && !pool.destroyed) await pool.close().catch(() => undefined);
+    await this.#http1?.drain();
   }
 
   /** Hard stop (proxy shutdown). */
   async destroy(): Promise<void> {
     this.draining = true;
-    const pool = this.#pool;
-    if (pool && !pool.destroyed) await pool.destroy().catch(() => undefined);
+    await this.#http1?.destroy();
   }
 }

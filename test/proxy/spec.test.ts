@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_EJECTION, recordFailure, recordSuccess } from '../../src/proxy/ejection.js';
-import { forwardRequestHeaders, forwardResponseHeaders } from '../../src/proxy/headers.js';
+import { Body, parseRequestHead, parseResponseHead } from '../../src/proxy/http1/parse.js';
+import { clientResponseHead, upstreamRequestHead } from '../../src/proxy/http1/reply.js';
 import { Sweeper } from '../../src/proxy/http1/sweep.js';
 import { hostKey } from '../../src/proxy/l7.js';
 import { leastInFlight, policyByName, roundRobin } from '../../src/proxy/policy.js';
@@ -95,23 +96,23 @@ test('ejection: consecutive failures eject with doubling back-off, capped share'
 });
 
 test('request headers: hop-by-hop and Connection-named removed, X-Forwarded-* added', () => {
-  const raw = ['Host', 'Web.service.cluster:8080', 'Connection', 'keep-alive, X-Secret', 'X-Secret', '1', 'Keep-Alive', 'timeout=5', 'TE', 'trailers', 'X-Forwarded-For', '10.0.0.1', 'Content-Length', '3', 'Accept', '*/*'];
-  const f = forwardRequestHeaders(raw, '127.0.0.9', 'http');
-  assert.equal(f.host, 'Web.service.cluster:8080');
-  assert.equal(f.hasBody, true);
-  assert.deepEqual(f.headers, [
-    'Host', 'Web.service.cluster:8080', 'Content-Length', '3', 'Accept', '*/*',
-    'x-forwarded-for', '10.0.0.1, 127.0.0.9', 'x-forwarded-host', 'Web.service.cluster:8080', 'x-forwarded-proto', 'http',
-  ]);
-  const ws = forwardRequestHeaders(['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket'], '1.2.3.4', 'http', true);
-  assert.deepEqual(ws.headers.slice(0, 6), ['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket']);
-  assert.equal(forwardRequestHeaders(['Content-Length', '0'], 'x', 'http').hasBody, false);
+  const lines = ['GET / HTTP/1.1', 'Host: Web.service.cluster:8080', 'Connection: keep-alive, X-Secret', 'X-Secret: 1', 'Keep-Alive: timeout=5', 'TE: trailers', 'X-Forwarded-For: 10.0.0.1', 'Content-Length: 3', 'Accept: */*'];
+  const req = parseRequestHead(lines.join('\r\n'));
+  assert.equal(req.host, 'Web.service.cluster:8080');
+  assert.equal(req.body, Body.Length);
+  assert.equal(
+    upstreamRequestHead(req, '127.0.0.9', 'http'),
+    'GET / HTTP/1.1\r\nHost: Web.service.cluster:8080\r\nContent-Length: 3\r\nAccept: */*\r\n' +
+      'x-forwarded-for: 10.0.0.1, 127.0.0.9\r\nx-forwarded-host: Web.service.cluster:8080\r\nx-forwarded-proto: http\r\n\r\n',
+  );
+  const ws = parseRequestHead('GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket');
+  assert.ok(upstreamRequestHead(ws, '1.2.3.4', 'http').startsWith('GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n'));
+  assert.equal(parseRequestHead('POST / HTTP/1.1\r\nContent-Length: 0').body, Body.None);
 });
 
 test('response headers: hop-by-hop stripped, repeated headers kept', () => {
-  const b = (s: string) => Buffer.from(s);
-  const out = forwardResponseHeaders([b('Content-Type'), b('text/plain'), b('Transfer-Encoding'), b('chunked'), b('Set-Cookie'), b('a=1'), b('Set-Cookie'), b('b=2'), b('Connection'), b('close')]);
-  assert.deepEqual(out, ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+  const res = parseResponseHead('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nConnection: close', 'GET');
+  assert.equal(clientResponseHead(res, false, ''), 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n');
 });
 
 test('host key: port and trailing dot ignored, case-insensitive', () => {
