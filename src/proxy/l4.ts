@@ -137,8 +137,8 @@ export class L4Listeners {
     if (tried.length) route.stats.retries++;
     tried.push(u);
     const up = connect({ host: u.address, port: u.port, allowHalfOpen: true, noDelay: true });
-    // Paused before the connect completes, or Node starts reading and bytes a server sends first
-    // (a greeting) would land in JavaScript instead of the relay.
+    // Paused before the connect completes: Node starts reading right after the 'connect' listeners
+    // ran, and bytes a server sends first (a greeting) must reach the relay, not a JS buffer.
     up.pause();
     up.setTimeout(this.o.connectTimeoutMs, () => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
     up.once('error', (err) => {
