@@ -3,7 +3,6 @@
  * relayed with back-pressure and half-close, idle timeouts from one coarse sweep.
  */
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { OnTunnelClose, Tunnel } from './l4-native.js';
 
 interface Swept {
@@ -97,12 +96,4 @@ function pipe(from: Socket, to: Socket, swept: Swept, clock: IdleSweep): void {
     }
   });
   from.once('end', () => to.end());
-}
-
-/** Registers both ends of a tunnel until each closes (the L7 upgrade path's registry). */
-export function track(tunnels: Set<Duplex>, a: Duplex, b: Duplex): void {
-  tunnels.add(a);
-  tunnels.add(b);
-  a.once('close', () => tunnels.delete(a));
-  b.once('close', () => tunnels.delete(b));
 }

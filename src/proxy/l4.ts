@@ -15,8 +15,6 @@ import { IdleSweep, relayJs } from './l4-relay.js';
 import type { LiveTable, Route } from './table.js';
 import type { Upstream } from './upstream.js';
 
-export { track } from './l4-relay.js';
-
 export interface L4Options {
   bind: string;
   table: () => LiveTable;
