@@ -160,6 +160,17 @@ export function l4Cases(label: string, nativeActive?: () => number): void {
     assert.notEqual(h.closed[0].reason, 'idle');
   });
 
+  test(`${label}: an instance reset closes the client side`, async (t) => {
+    const h = await harness(t, (c) => c.once('data', () => c.resetAndDestroy()));
+    const c = await open(h.port);
+    c.on('error', () => undefined);
+    const ended = new Promise((r) => c.once('end', r).once('close', r).resume());
+    c.write('go');
+    await ended;
+    await settled(h, nativeActive);
+    assert.equal(h.closed[0].reason, 'ECONNRESET');
+  });
+
   test(`${label}: an idle pair is closed on both sides`, async (t) => {
     let upEnded: Promise<unknown> | undefined;
     const h = await harness(t, (c) => (upEnded = new Promise((r) => c.on('error', () => undefined).once('end', r).resume())), { l4IdleTimeoutMs: 200 });
