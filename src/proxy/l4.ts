@@ -24,8 +24,6 @@ export interface L4Options {
   /** Per listener, dialling and relayed together; further connections are closed at once. */
   maxConnections: number;
   log: Logger;
-  /** `js` forces the Node-sockets relay; default: the native relay when built (MAESTRO_NATIVE=0 also forces js). */
-  relay?: 'auto' | 'js';
 }
 
 /** A listening port and its open connections (counted here: relayed sockets leave Node's count). */
@@ -44,13 +42,9 @@ export class L4Listeners {
   #closed = false;
   #drained: (() => void) | undefined;
 
+  /** The native relay unless it is not built or MAESTRO_NATIVE=0 (how tests force the JS one). */
   constructor(private readonly o: L4Options) {
-    this.#native = o.relay === 'js' ? undefined : loadTcpRelay();
-  }
-
-  /** Which relay moves the bytes. */
-  get relay(): 'native' | 'js' {
-    return this.#native ? 'native' : 'js';
+    this.#native = loadTcpRelay();
   }
 
   /** Listening ports (the actual ones, in bind order). */
@@ -95,7 +89,7 @@ export class L4Listeners {
       });
       server.on('error', (err) => this.o.log.error({ port, err: err.message }, 'L4 listener error'));
       this.#listeners.set(port, l);
-      this.o.log.info({ port, bind: this.o.bind }, 'L4 listener open');
+      this.o.log.info({ port, bind: this.o.bind, relay: this.#native ? 'native' : 'js' }, 'L4 listener open');
     } catch (err) {
       this.o.log.error({ port, bind: this.o.bind, err: (err as Error).message }, 'L4 listener failed to bind; retried at the next update');
     } finally {
