@@ -108,7 +108,13 @@ export class L4Listeners {
     if (route === undefined || this.#closed || l.active >= this.o.maxConnections) return void client.destroy();
     route.stats.connections++;
     l.active++;
-    const dialling: Tunnel = { close: () => client.destroy() };
+    // stop() does not wait for a pending connect: the dial sees the client gone and gives up.
+    const dialling: Tunnel = {
+      close: () => {
+        client.destroy();
+        this.#done(dialling);
+      },
+    };
     this.#live.add(dialling);
     this.#dial(route, client, [], (up) => {
       this.#done(dialling);
