@@ -3,6 +3,10 @@
  * same three backends, alternating rounds; prints median req/s, median p99 and the ratios.
  *
  *   node .build/<you>/bench/proxy/run.js [--rounds 3] [--duration 5] [--connections 50] [--policy least-in-flight]
+ *     [--only maestro-l7,haproxy-http] [--cpu-prof <dir>]
+ *
+ * `--only` runs a subset of the subjects; `--cpu-prof` writes a V8 CPU profile of the Maestro process
+ * into <dir> (open it in Chrome DevTools, or summarise it with profile-summary.js).
  *
  * `undici-bare` and `net-pipe` (baseline-server.ts) show the floor of the Node stack for context.
  * Needs Debian's `wrk`, `haproxy` and `taskset`. The proxy under test runs on core 0; wrk and the
@@ -23,6 +27,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     policy: { type: 'string', default: 'least-in-flight' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -70,20 +76,21 @@ const haHttpPid = await haproxy(
 const haTcpPid = await haproxy('haproxy-tcp', 0, `${GLOBAL}listen tcp\n  mode tcp\n  bind 127.0.0.1:${haTcp}\n  balance leastconn\n${servers}`);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-async function nodeSubject(script: string, args: string[]): Promise<{ child: ChildProcess; http: number; l4: number }> {
-  const child = start(0, process.execPath, [join(here, script), ...args]);
+async function nodeSubject(script: string, args: string[], nodeArgs: string[] = []): Promise<{ child: ChildProcess; http: number; l4: number }> {
+  const child = start(0, process.execPath, [...nodeArgs, join(here, script), ...args]);
   const ports = await new Promise<{ http: number; l4: number }>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(String(d))));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   return { child, ...ports };
 }
-const maestro = await nodeSubject('maestro-server.js', [backends.join(','), String(mL4), values.policy!]);
+const profDir = values['cpu-prof'];
+const maestro = await nodeSubject('maestro-server.js', [backends.join(','), String(mL4), values.policy!], profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
 const baseline = await nodeSubject('baseline-server.js', [backends.join(',')]);
 
 const HOST = 'web.service.cluster';
 // `undici-bare` / `net-pipe`: the floor of the Node stack (baseline-server.ts), for context.
-const subjects: Record<string, { port: number; pid: number }> = {
+const allSubjects: Record<string, { port: number; pid: number }> = {
   'maestro-l7': { port: maestro.http, pid: maestro.child.pid! },
   'haproxy-http': { port: haHttp, pid: haHttpPid },
   'undici-bare': { port: baseline.http, pid: baseline.child.pid! },
@@ -91,6 +98,8 @@ const subjects: Record<string, { port: number; pid: number }> = {
   'haproxy-tcp': { port: haTcp, pid: haTcpPid },
   'net-pipe': { port: baseline.l4, pid: baseline.child.pid! },
 };
+const only = values.only?.split(',');
+const subjects = only ? Object.fromEntries(Object.entries(allSubjects).filter(([k]) => only.includes(k))) : allSubjects;
 const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
 
 console.log(`proxy bench: ${rounds} rounds × ${duration}s, ${connections} connections, policy ${values.policy}; proxies on core 0, wrk + backends on core 1`);
@@ -116,15 +125,22 @@ for (const name of Object.keys(subjects)) {
   const m = med(name);
   console.log(`  ${name.padEnd(13)} ${m.rps.toFixed(0).padStart(7)} req/s  p99 ${m.p99.toFixed(2).padStart(7)} ms  ${m.cpu.toFixed(1).padStart(5)} µs CPU/req (≈ ${(1e6 / m.cpu).toFixed(0)} req/s per core)`);
 }
-const l7 = med('maestro-l7').rps / med('haproxy-http').rps;
-const l4 = med('maestro-l4').rps / med('haproxy-tcp').rps;
-console.log(`\nratio L7 maestro/haproxy-http: ${l7.toFixed(2)} (target ≥ 0.50) ${l7 >= 0.5 ? 'ok' : 'BELOW TARGET'}`);
-console.log(`ratio L4 maestro/haproxy-tcp:  ${l4.toFixed(2)} (target ≥ 0.90) ${l4 >= 0.9 ? 'ok' : 'BELOW TARGET'}`);
 // On a busy shared machine throughput mostly measures the neighbours; CPU per request does not.
-const l7cpu = med('haproxy-http').cpu / med('maestro-l7').cpu;
-const l4cpu = med('haproxy-tcp').cpu / med('maestro-l4').cpu;
-console.log(`context: maestro-l7/undici-bare ${(med('maestro-l7').rps / med('undici-bare').rps).toFixed(2)}, maestro-l4/net-pipe ${(med('maestro-l4').rps / med('net-pipe').rps).toFixed(2)}`);
-console.log(`CPU-efficiency ratio L7 (haproxy µs / maestro µs per request): ${l7cpu.toFixed(2)}; L4: ${l4cpu.toFixed(2)}`);
+const has = (...names: string[]) => names.every((n) => n in subjects);
+if (has('maestro-l7', 'haproxy-http')) {
+  const l7 = med('maestro-l7').rps / med('haproxy-http').rps;
+  console.log(`\nratio L7 maestro/haproxy-http: ${l7.toFixed(2)} (target ≥ 0.50) ${l7 >= 0.5 ? 'ok' : 'BELOW TARGET'}`);
+  console.log(`CPU-efficiency ratio L7 (haproxy µs / maestro µs per request): ${(med('haproxy-http').cpu / med('maestro-l7').cpu).toFixed(2)}`);
+}
+if (has('maestro-l4', 'haproxy-tcp')) {
+  const l4 = med('maestro-l4').rps / med('haproxy-tcp').rps;
+  console.log(`ratio L4 maestro/haproxy-tcp:  ${l4.toFixed(2)} (target ≥ 0.90) ${l4 >= 0.9 ? 'ok' : 'BELOW TARGET'}`);
+  console.log(`CPU-efficiency ratio L4 (haproxy µs / maestro µs per request): ${(med('haproxy-tcp').cpu / med('maestro-l4').cpu).toFixed(2)}`);
+}
+if (has('maestro-l7', 'undici-bare')) console.log(`context: maestro-l7/undici-bare ${(med('maestro-l7').rps / med('undici-bare').rps).toFixed(2)}`);
+if (has('maestro-l4', 'net-pipe')) console.log(`context: maestro-l4/net-pipe ${(med('maestro-l4').rps / med('net-pipe').rps).toFixed(2)}`);
 maestro.child.stdin!.end();
 baseline.child.stdin!.end();
+// The CPU profile is written when the Maestro process exits: wait for it.
+if (profDir) await new Promise((r) => maestro.child.once('exit', r));
 process.exit(0);
