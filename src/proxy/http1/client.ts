@@ -10,6 +10,7 @@ import type { Route } from '../table.js';
 import { ChunkedDecoder } from './chunked.js';
 import { Exchange, type ClientSide, type EngineContext } from './exchange.js';
 import { Body, HeadError, parseRequestHead, type RequestHead } from './parse.js';
+import type { UpConn } from './pool.js';
 import { plainReply } from './reply.js';
 import { relay } from './tunnel.js';
 
@@ -195,17 +196,17 @@ export class ClientConn implements ClientSide {
     if (this.#state === C.Body) this.socket.resume();
   }
 
-  tunnel(up: Socket, done: () => void): void {
+  tunnel(conn: UpConn, done: () => void): void {
     this.#state = C.Closed;
     this.#ex = null;
     this.deadline = Infinity;
     const s = this.socket;
     s.off('data', this.#onData).off('end', this.#onEnd).off('close', this.#onClose);
     s.once('close', () => this.onClose(this));
-    if (this.#pending !== null) up.write(this.#pending);
+    if (this.#pending !== null) conn.socket.write(this.#pending);
     this.#pending = null;
     if (s.isPaused()) s.resume();
-    relay(s, up, this.o.ctx.tunnels, done);
+    relay(s, conn, this.o.ctx.tunnels, done);
   }
 
   #refuse(status: number, message: string): void {

@@ -32,8 +32,8 @@ export interface ClientSide {
   finished(close: boolean): void;
   pauseBody(): void;
   resumeBody(): void;
-  /** A 101 went out: relay bytes both ways from now on; `done` once both sides closed. */
-  tunnel(up: Socket, done: () => void): void;
+  /** A 101 went out: relay bytes both ways with the instance connection; `done` once both sides closed. */
+  tunnel(conn: UpConn, done: () => void): void;
 }
 
 export interface EngineContext extends ForwardContext {
@@ -192,7 +192,8 @@ export class Exchange implements ConnUser {
       const idx = buf.indexOf(CRLF2, from);
       if (idx === -1) {
         if (buf.length > MAX_RESPONSE_HEAD) return this.#failed(codedError('UND_ERR_HEADERS_OVERFLOW', 'response head too large'));
-        this.#pending = buf;
+        // A copy: the chunk is a view of the connection's read buffer, reused by the next read.
+        this.#pending = Buffer.from(buf);
         return;
       }
       let res: ResponseHead;
@@ -256,6 +257,7 @@ export class Exchange implements ConnUser {
             if (head !== null) this.client.socket.write(head, 'latin1');
             head = null;
             const at = this.#chunks!.feed(buf, start, buf.length, (b, s, e) => this.client.socket.write(b.subarray(s, e)));
+            this.#conn!.wrote(this.client.socket);
             end = start; // the spans went out already
             if (at !== -1) return this.#ended(at < buf.length);
             break;
@@ -280,7 +282,10 @@ export class Exchange implements ConnUser {
       out.write(head, 0, 'latin1');
       buf.copy(out, n, start, end);
       ok = socket.write(out);
-    } else if (end > start) ok = socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+    } else if (end > start) {
+      ok = socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+      this.#conn!.wrote(socket);
+    }
     if (done) return this.#ended(end < buf.length);
     const conn = this.#conn!;
     conn.deadline = this.ctx.sweeper.now + this.ctx.idleTimeoutMs;
@@ -429,7 +434,6 @@ export class Exchange implements ConnUser {
     const conn = this.#conn!;
     this.#conn = null;
     const u = this.#u!;
-    const up = conn.detach();
     recordSuccess(u, Date.now());
     u.stats.connections++;
     const stats = this.route.stats;
@@ -437,7 +441,8 @@ export class Exchange implements ConnUser {
     stats.activeConnections++;
     // The instance's 101 reaches the client byte for byte (with any early frames after it).
     this.client.socket.write(buf);
-    this.client.tunnel(up, () => {
+    conn.wrote(this.client.socket);
+    this.client.tunnel(conn, () => {
       this.#release();
       stats.activeConnections--;
       if (this.ctx.accessLog) {

@@ -7,6 +7,14 @@
 import { connect, type Socket } from 'node:net';
 import type { Sweeper } from './sweep.js';
 
+/**
+ * Read buffer of one instance connection (HAProxy's `tune.bufsize` is 16 KiB too). Reads land in
+ * it through `onread`: no Buffer and no Readable push per chunk. A chunk handed to a consumer is a
+ * view of it, valid during the call only: after writing it, the consumer calls `wrote(socket)`, and
+ * when that write is still pending the next read goes to a fresh buffer instead.
+ */
+const READ_BUFFER = 16 * 1024;
+
 export interface PoolOptions {
   /** Upper bound of connections to one instance. */
   connections: number;
@@ -37,21 +45,20 @@ export class UpConn {
   deadline: number;
   isConnected = false;
   #err: Error | undefined;
+  #buf = Buffer.allocUnsafe(READ_BUFFER);
+  /** Once detached (a tunnel): where the bytes go. */
+  #sink: ((chunk: Buffer) => void) | null = null;
 
   constructor(
     private readonly pool: Http1Pool,
     host: string,
     port: number,
   ) {
-    const s = (this.socket = connect({ host, port, noDelay: true }));
+    const s = (this.socket = connect({ host, port, noDelay: true, onread: { buffer: this.#buffer, callback: this.#onRead } }));
     this.deadline = pool.sweeper.now + pool.o.connectTimeoutMs;
     s.on('connect', () => {
       this.isConnected = true;
       this.user?.connected();
-    });
-    s.on('data', (chunk: Buffer) => {
-      if (this.user) this.user.data(chunk);
-      else s.destroy(); // bytes nobody asked for: the connection's framing is lost
     });
     s.on('end', () => this.user?.ended());
     s.on('error', (err) => (this.#err = err));
@@ -63,6 +70,22 @@ export class UpConn {
       user?.closed(this.#err);
     });
     pool.sweeper.add(this);
+  }
+
+  #buffer = (): Buffer => this.#buf;
+
+  /** `buf` is the Buffer `#buffer` returned for this read. Pausing goes through `socket.pause()`. */
+  #onRead = (n: number, buf: Uint8Array): boolean => {
+    const chunk = (buf as Buffer).subarray(0, n);
+    if (this.#sink !== null) this.#sink(chunk);
+    else if (this.user !== null) this.user.data(chunk);
+    else this.socket.destroy(); // bytes nobody asked for: the connection's framing is lost
+    return true;
+  };
+
+  /** After a write of a view of the last chunk: keeps that chunk when the write did not complete at once. */
+  wrote(to: Socket): void {
+    if (to.writableLength !== 0) this.#buf = Buffer.allocUnsafe(READ_BUFFER);
   }
 
   expire(): void {
@@ -77,11 +100,15 @@ export class UpConn {
     this.pool.release(this, reusable, keepAliveHintMs);
   }
 
-  /** Leaves the pool for good (upgraded to a tunnel): no timeouts, no events forwarded. */
-  detach(): Socket {
+  /**
+   * Leaves the pool for good (upgraded to a tunnel): no timeouts, no events forwarded; the bytes
+   * read from now on go to `sink` (with the same rule: `wrote(socket)` after writing a chunk).
+   */
+  detach(sink: (chunk: Buffer) => void): Socket {
     this.user = null;
+    this.#sink = sink;
     this.deadline = Infinity;
-    this.socket.removeAllListeners('connect').removeAllListeners('data').removeAllListeners('end').removeAllListeners('close');
+    this.socket.removeAllListeners('connect').removeAllListeners('end').removeAllListeners('close');
     this.pool.forget(this);
     return this.socket;
   }

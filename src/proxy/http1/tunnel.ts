@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { UpConn } from './pool.js';
 
 function pipe(from: Socket, to: Socket): void {
   const resume = () => from.resume();
@@ -17,10 +18,20 @@ function pipe(from: Socket, to: Socket): void {
   from.once('end', () => to.end());
 }
 
-/** Relays until both sides closed, then calls `done` once. */
-export function relay(client: Socket, up: Socket, tunnels: Set<Duplex>, done: () => void): void {
+/** Relays until both sides closed, then calls `done` once. `conn` leaves its pool here. */
+export function relay(client: Socket, conn: UpConn, tunnels: Set<Duplex>, done: () => void): void {
+  // The instance side reads through its connection's reusable buffer (see pool.ts).
+  const resumeUp = () => up.resume();
+  const up = conn.detach((chunk) => {
+    const ok = client.write(chunk);
+    conn.wrote(client);
+    if (!ok) {
+      up.pause();
+      client.once('drain', resumeUp);
+    }
+  });
+  up.once('end', () => client.end());
   pipe(client, up);
-  pipe(up, client);
   const cut = () => {
     client.destroy();
     up.destroy();
