@@ -233,3 +233,24 @@ test('a client that leaves mid-response frees the instance connection', async (t
   await eventually(() => proxy.metrics().services[0].instances[0].inFlight === 0, 1_000, 'in-flight back to 0');
   assert.equal(proxy.metrics().services[0].requests['4xx'], 1, 'counted as 499');
 });
+
+test('response heads: passed as received when nothing is hop-by-hop, rewritten otherwise', async (t) => {
+  const heads: string[] = [];
+  const port = await rawBackend(
+    t,
+    answering((head) => {
+      heads.push(head);
+      if (head.includes('/ka')) return 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nka';
+      return 'HTTP/1.1 200 OK\r\nX-Odd:   spaced \r\nContent-Length: 2\r\n\r\nok';
+    }),
+  );
+  const proxy = await proxyFor(t, port);
+  const p = proxy.httpAddress().port;
+  const asIs = await exchange(p, `GET /plain HTTP/1.1\r\nHost: ${HOST}\r\nX-Mine:  kept \r\n\r\n`, /ok$/);
+  assert.equal(asIs, 'HTTP/1.1 200 OK\r\nX-Odd:   spaced \r\nContent-Length: 2\r\n\r\nok');
+  assert.match(heads[0], /^GET \/plain HTTP\/1\.1\r\nHost: web\.service\.cluster\r\nX-Mine: {2}kept \r\nx-forwarded-for: 127\.0\.0\.1\r\n/);
+  const rewritten = await exchange(p, `GET /ka HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`, /ka$/);
+  assert.equal(rewritten, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nka');
+  const http10 = await exchange(p, `GET /plain HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`);
+  assert.equal(http10, 'HTTP/1.1 200 OK\r\nX-Odd: spaced\r\nContent-Length: 2\r\nconnection: close\r\n\r\nok');
+});

@@ -164,3 +164,25 @@ test('head rewriting: hop-by-hop and Connection-named fields dropped, X-Forwarde
   assert.equal(clientResponseHead(res, true, ''), 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\ntransfer-encoding: chunked\r\n\r\n');
   assert.equal(clientResponseHead(res, false, 'close'), 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nconnection: close\r\n\r\n');
 });
+
+test('plain heads (nothing hop-by-hop, HTTP/1.1) pass as received; any hop-by-hop or X-Forwarded-* field takes the rewrite', () => {
+  const plain = req(['GET /x HTTP/1.1', 'Host: a.service.cluster', 'X-A:  spaced  ', 'Accept: */*']);
+  assert.equal(plain.plain, true);
+  assert.equal(
+    upstreamRequestHead(plain, '127.0.0.9', 'http'),
+    'GET /x HTTP/1.1\r\nHost: a.service.cluster\r\nX-A:  spaced  \r\nAccept: */*\r\n' +
+      'x-forwarded-for: 127.0.0.9\r\nx-forwarded-host: a.service.cluster\r\nx-forwarded-proto: http\r\n\r\n',
+  );
+  assert.equal(upstreamRequestHead(req(['GET / HTTP/1.1']), '::1', 'http'), 'GET / HTTP/1.1\r\nx-forwarded-for: ::1\r\nx-forwarded-proto: http\r\n\r\n');
+  for (const line of ['Connection: keep-alive', 'keep-alive: 5', 'TE: trailers', 'Trailer: x', 'Upgrade: h2c', 'Proxy-Authorization: x', 'x-forwarded-for: 1.2.3.4', 'X-Forwarded-Proto: https']) {
+    assert.equal(req(['GET / HTTP/1.1', 'Host: a', line]).plain, false, line);
+  }
+  assert.equal(req(['GET / HTTP/1.0', 'Host: a']).plain, false, 'HTTP/1.0 gets an HTTP/1.1 request line');
+  assert.equal(req(['GET / HTTP/1.1', 'Host: a', 'X-Forwarded-Port: 80', 'Cookie: c']).plain, true);
+
+  const res = (lines: string[]) => parseResponseHead(lines.join('\r\n'), 'GET');
+  assert.equal(res(['HTTP/1.1 200 OK', 'Content-Length: 2', 'Content-Type: text/plain']).plain, true);
+  assert.equal(res(['HTTP/1.1 200 OK', 'Content-Length: 2', 'Keep-Alive: timeout=5']).plain, false);
+  assert.equal(res(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']).plain, false);
+  assert.equal(res(['HTTP/1.0 200 OK', 'Content-Length: 2']).plain, false);
+});

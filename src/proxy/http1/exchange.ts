@@ -227,17 +227,22 @@ export class Exchange implements ConnUser {
       connection = 'close';
       this.#closeClient = true;
     } else if (req.http10) connection = 'keep-alive';
-    const head = clientResponseHead(res, !this.#dechunk, connection);
+    // A head with nothing to drop or add goes out as received, in one write with the body bytes.
+    const asIs = res.plain && connection === '';
+    const head = asIs ? null : clientResponseHead(res, !this.#dechunk, connection);
     this.#headWritten = true;
     this.#r = R.Body;
     if (res.body === Body.Length) this.#left = res.length;
     else if (res.body === Body.Chunked) this.#chunks = new ChunkedDecoder();
     this.#conn!.deadline = this.ctx.sweeper.now + this.ctx.idleTimeoutMs;
-    this.#body(buf, start, head);
+    this.#body(buf, start, head, asIs ? 0 : start);
   }
 
-  /** Forwards `buf[start…]` up to the end of the body; `head` (not yet written) goes in the same write. */
-  #body(buf: Buffer, start: number, head: string | null): void {
+  /**
+   * Forwards `buf[start…]` up to the end of the body; `head` (not yet written) goes in the same
+   * write, or the received head `buf[from, start)` does.
+   */
+  #body(buf: Buffer, start: number, head: string | null, from = start): void {
     const res = this.#res!;
     let end = buf.length;
     let done = false;
@@ -277,13 +282,13 @@ export class Exchange implements ConnUser {
     let ok = true;
     const socket = this.client.socket;
     if (head !== null) {
-      const n = Buffer.byteLength(head, 'latin1');
+      const n = head.length; // latin1: one byte per character
       const out = Buffer.allocUnsafe(n + end - start);
       out.write(head, 0, 'latin1');
       buf.copy(out, n, start, end);
       ok = socket.write(out);
-    } else if (end > start) {
-      ok = socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+    } else if (end > from) {
+      ok = socket.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
       this.#conn!.wrote(socket);
     }
     if (done) return this.#ended(end < buf.length);

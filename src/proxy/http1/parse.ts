@@ -43,6 +43,10 @@ export interface RequestHead {
   connection: string | undefined;
   /** The Transfer-Encoding value (a final `chunked`), forwarded with the unchanged body. */
   transferEncoding: string;
+  /** The head as received (before the blank line). */
+  raw: string;
+  /** HTTP/1.1 without hop-by-hop or X-Forwarded-* fields: `raw` goes upstream as is, X-Forwarded-* appended. */
+  plain: boolean;
 }
 
 export interface ResponseHead {
@@ -59,6 +63,8 @@ export interface ResponseHead {
   connection: string | undefined;
   /** The Transfer-Encoding value, kept to forward a chunked body unchanged. */
   transferEncoding: string;
+  /** HTTP/1.1 without hop-by-hop fields: the head bytes can reach an HTTP/1.1 client as received. */
+  plain: boolean;
 }
 
 /** tchar (RFC 9110 §5.6.2). */
@@ -79,11 +85,26 @@ interface Fields {
   connection: string | undefined;
   hasUpgrade: boolean;
   keepAliveHint: string;
+  /** A hop-by-hop field is present (so are the fields a `Connection` value names, if any). */
+  hop: boolean;
+  /** X-Forwarded-For, -Host or -Proto is present. */
+  forwarded: boolean;
 }
 
 /** Splits and checks the field lines after the start line (`from` = index of its CRLF). */
 function parseFields(head: string, from: number, isRequest: boolean): Fields {
-  const f: Fields = { fields: [], host: undefined, length: -1, chunked: false, te: '', connection: undefined, hasUpgrade: false, keepAliveHint: '' };
+  const f: Fields = {
+    fields: [],
+    host: undefined,
+    length: -1,
+    chunked: false,
+    te: '',
+    connection: undefined,
+    hasUpgrade: false,
+    keepAliveHint: '',
+    hop: false,
+    forwarded: false,
+  };
   let pos = from;
   while (pos < head.length) {
     const start = pos + 2;
@@ -101,28 +122,46 @@ function parseFields(head: string, from: number, isRequest: boolean): Fields {
     if (CTL.test(value)) throw new HeadError(400, 'invalid character in header value');
     if (f.fields.length >= MAX_FIELDS * 2) throw new HeadError(431, 'too many header fields');
     f.fields.push(name, value);
-    switch (name.length) {
-      case 4:
-        if (isRequest && name.toLowerCase() === 'host') {
-          if (f.host !== undefined) throw new HeadError(400, 'more than one Host header');
-          f.host = value;
-        }
+    // Every name acted on here starts with one of c h k p t u x: the others are not even lowercased.
+    const c = first | 0x20;
+    if (c !== 99 && c !== 104 && c !== 107 && c !== 112 && c !== 116 && c !== 117 && c !== 120) continue;
+    switch (name.toLowerCase()) {
+      case 'host':
+        if (!isRequest) break;
+        if (f.host !== undefined) throw new HeadError(400, 'more than one Host header');
+        f.host = value;
         break;
-      case 7:
-        if (name.toLowerCase() === 'upgrade') f.hasUpgrade = true;
+      case 'content-length':
+        f.length = contentLength(value, f.length);
         break;
-      case 10:
-        if (name.toLowerCase() === 'connection') f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
-        else if (name.toLowerCase() === 'keep-alive') f.keepAliveHint = value;
+      case 'transfer-encoding':
+        f.hop = true;
+        f.te = f.te ? `${f.te}, ${value}` : value;
+        f.chunked = finalChunked(f.te);
         break;
-      case 14:
-        if (name.toLowerCase() === 'content-length') f.length = contentLength(value, f.length);
+      case 'connection':
+        f.hop = true;
+        f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
         break;
-      case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
-          f.te = f.te ? `${f.te}, ${value}` : value;
-          f.chunked = finalChunked(f.te);
-        }
+      case 'keep-alive':
+        f.hop = true;
+        f.keepAliveHint = value;
+        break;
+      case 'upgrade':
+        f.hop = true;
+        f.hasUpgrade = true;
+        break;
+      case 'te':
+      case 'trailer':
+      case 'proxy-connection':
+      case 'proxy-authenticate':
+      case 'proxy-authorization':
+        f.hop = true;
+        break;
+      case 'x-forwarded-for':
+      case 'x-forwarded-host':
+      case 'x-forwarded-proto':
+        f.forwarded = true;
         break;
     }
   }
@@ -196,6 +235,8 @@ export function parseRequestHead(head: string): RequestHead {
     upgrade: f.hasUpgrade && hasToken(f.connection, 'upgrade'),
     connection: f.connection,
     transferEncoding: f.te,
+    raw: head,
+    plain: !http10 && !f.hop && !f.forwarded,
   };
 }
 
@@ -235,6 +276,7 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
     keepAliveHintMs: keepAliveHint(f.keepAliveHint),
     connection: f.connection,
     transferEncoding: f.te,
+    plain: !http10 && !f.hop,
   };
 }
 

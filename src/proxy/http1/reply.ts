@@ -48,6 +48,11 @@ export function clientResponseHead(r: ResponseHead, passChunked: boolean, connec
  * `X-Forwarded-Host`/`-Proto` set to what this proxy saw.
  */
 export function upstreamRequestHead(h: RequestHead, remote: string, proto: string): string {
+  // The common case: nothing to drop, so the head goes as received with the three fields appended.
+  if (h.plain) {
+    const host = h.host ? `\r\nx-forwarded-host: ${h.host}` : '';
+    return `${h.raw}\r\nx-forwarded-for: ${remote}${host}\r\nx-forwarded-proto: ${proto}\r\n\r\n`;
+  }
   let out = `${h.method} ${h.target} HTTP/1.1\r\n`;
   let xff = '';
   const f = h.fields;
