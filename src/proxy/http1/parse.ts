@@ -29,8 +29,6 @@ export interface RequestHead {
   target: string;
   /** HTTP/1.0 client: no chunked answers, keep-alive only on request. */
   http10: boolean;
-  /** Flat `[name, value, …]` as sent (names keep their case). */
-  fields: string[];
   /** The Host header; '' when absent. */
   host: string;
   body: Body;
@@ -43,8 +41,10 @@ export interface RequestHead {
   connection: string | undefined;
   /** The Transfer-Encoding value (a final `chunked`), forwarded with the unchanged body. */
   transferEncoding: string;
-  /** The head as received (before the blank line). */
+  /** The head as received (before the blank line); `fieldsOf` splits its fields. */
   raw: string;
+  /** Where the field lines start in `raw` (the start line's CRLF). */
+  fieldsFrom: number;
   /** HTTP/1.1 without hop-by-hop or X-Forwarded-* fields: `raw` goes upstream as is, X-Forwarded-* appended. */
   plain: boolean;
 }
@@ -53,7 +53,6 @@ export interface ResponseHead {
   status: number;
   reason: string;
   http10: boolean;
-  fields: string[];
   body: Body;
   length: number;
   /** The connection may carry another request after this response. */
@@ -63,6 +62,9 @@ export interface ResponseHead {
   connection: string | undefined;
   /** The Transfer-Encoding value, kept to forward a chunked body unchanged. */
   transferEncoding: string;
+  /** The head as received (before the blank line); `fieldsOf` splits its fields. */
+  raw: string;
+  fieldsFrom: number;
   /** HTTP/1.1 without hop-by-hop fields: the head bytes can reach an HTTP/1.1 client as received. */
   plain: boolean;
 }
@@ -76,8 +78,14 @@ const DIGITS = /^[0-9]{1,15}$/;
 
 export const MAX_FIELDS = 200;
 
+/**
+ * Every field line after the start line, as RFC 9112 §5 allows it: a token, a colon, then HTAB, SP,
+ * VCHAR or obs-text only (so no bare CR/LF, no control character, no obs-fold). One linear pass;
+ * only a head that fails it goes through `fieldError` for a precise message.
+ */
+const FIELD_LINES = /(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/y;
+
 interface Fields {
-  fields: string[];
   host: string | undefined;
   length: number;
   chunked: boolean;
@@ -91,10 +99,14 @@ interface Fields {
   forwarded: boolean;
 }
 
-/** Splits and checks the field lines after the start line (`from` = index of its CRLF). */
+/**
+ * Checks the field lines after the start line (`from` = index of its CRLF) and reads the few this
+ * engine acts on; the others are not even sliced (`fieldsOf` splits them when a head is rebuilt).
+ */
 function parseFields(head: string, from: number, isRequest: boolean): Fields {
+  FIELD_LINES.lastIndex = from;
+  if (!FIELD_LINES.test(head)) fieldError(head, from);
   const f: Fields = {
-    fields: [],
     host: undefined,
     length: -1,
     chunked: false,
@@ -105,47 +117,43 @@ function parseFields(head: string, from: number, isRequest: boolean): Fields {
     hop: false,
     forwarded: false,
   };
+  let count = 0;
   let pos = from;
   while (pos < head.length) {
     const start = pos + 2;
     let end = head.indexOf('\r\n', start);
     if (end === -1) end = head.length;
     pos = end;
-    if (start > head.length) break;
-    const first = head.charCodeAt(start);
-    if (first === 32 || first === 9) throw new HeadError(400, 'obsolete line folding');
-    const colon = head.indexOf(':', start);
-    if (colon === -1 || colon > end) throw new HeadError(400, 'header line without colon');
-    const name = head.slice(start, colon);
-    if (!TOKEN.test(name)) throw new HeadError(400, 'invalid header name');
-    const value = head.slice(colon + 1, end).trim();
-    if (CTL.test(value)) throw new HeadError(400, 'invalid character in header value');
-    if (f.fields.length >= MAX_FIELDS * 2) throw new HeadError(431, 'too many header fields');
-    f.fields.push(name, value);
+    if (++count > MAX_FIELDS) throw new HeadError(431, 'too many header fields');
     // Every name acted on here starts with one of c h k p t u x: the others are not even lowercased.
-    const c = first | 0x20;
+    const c = head.charCodeAt(start) | 0x20;
     if (c !== 99 && c !== 104 && c !== 107 && c !== 112 && c !== 116 && c !== 117 && c !== 120) continue;
-    switch (name.toLowerCase()) {
+    const colon = head.indexOf(':', start);
+    switch (head.slice(start, colon).toLowerCase()) {
       case 'host':
         if (!isRequest) break;
         if (f.host !== undefined) throw new HeadError(400, 'more than one Host header');
-        f.host = value;
+        f.host = head.slice(colon + 1, end).trim();
         break;
       case 'content-length':
-        f.length = contentLength(value, f.length);
+        f.length = contentLength(head.slice(colon + 1, end).trim(), f.length);
         break;
-      case 'transfer-encoding':
+      case 'transfer-encoding': {
         f.hop = true;
+        const value = head.slice(colon + 1, end).trim();
         f.te = f.te ? `${f.te}, ${value}` : value;
         f.chunked = finalChunked(f.te);
         break;
-      case 'connection':
+      }
+      case 'connection': {
         f.hop = true;
+        const value = head.slice(colon + 1, end).trim();
         f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
         break;
+      }
       case 'keep-alive':
         f.hop = true;
-        f.keepAliveHint = value;
+        f.keepAliveHint = head.slice(colon + 1, end).trim();
         break;
       case 'upgrade':
         f.hop = true;
@@ -166,6 +174,40 @@ function parseFields(head: string, from: number, isRequest: boolean): Fields {
     }
   }
   return f;
+}
+
+/** Why FIELD_LINES refused a head: throws the first problem found, line by line. */
+function fieldError(head: string, from: number): never {
+  let pos = from;
+  while (pos < head.length) {
+    const start = pos + 2;
+    let end = head.indexOf('\r\n', start);
+    if (end === -1) end = head.length;
+    pos = end;
+    const first = head.charCodeAt(start);
+    if (first === 32 || first === 9) throw new HeadError(400, 'obsolete line folding');
+    const colon = head.indexOf(':', start);
+    if (colon === -1 || colon > end) throw new HeadError(400, 'header line without colon');
+    if (!TOKEN.test(head.slice(start, colon))) throw new HeadError(400, 'invalid header name');
+    if (CTL.test(head.slice(colon + 1, end))) throw new HeadError(400, 'invalid character in header value');
+  }
+  throw new HeadError(400, 'malformed header section');
+}
+
+/** Flat `[name, value, …]` as sent (names keep their case, values trimmed), for heads that are rebuilt. */
+export function fieldsOf(h: { raw: string; fieldsFrom: number }): string[] {
+  const out: string[] = [];
+  const head = h.raw;
+  let pos = h.fieldsFrom;
+  while (pos < head.length) {
+    const start = pos + 2;
+    let end = head.indexOf('\r\n', start);
+    if (end === -1) end = head.length;
+    pos = end;
+    const colon = head.indexOf(':', start);
+    out.push(head.slice(start, colon), head.slice(colon + 1, end).trim());
+  }
+  return out;
 }
 
 /** `5`, or a list of identical values (`5, 5`); anything else is an attack or a bug. */
@@ -227,7 +269,6 @@ export function parseRequestHead(head: string): RequestHead {
     method,
     target,
     http10,
-    fields: f.fields,
     host: f.host ?? '',
     body,
     length: f.length === -1 ? 0 : f.length,
@@ -236,6 +277,7 @@ export function parseRequestHead(head: string): RequestHead {
     connection: f.connection,
     transferEncoding: f.te,
     raw: head,
+    fieldsFrom: eol,
     plain: !http10 && !f.hop && !f.forwarded,
   };
 }
@@ -269,13 +311,14 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
     status,
     reason: line.length > 13 ? line.slice(13) : '',
     http10,
-    fields: f.fields,
     body,
     length: f.length === -1 ? 0 : f.length,
     keepAlive,
     keepAliveHintMs: keepAliveHint(f.keepAliveHint),
     connection: f.connection,
     transferEncoding: f.te,
+    raw: head,
+    fieldsFrom: eol,
     plain: !http10 && !f.hop,
   };
 }

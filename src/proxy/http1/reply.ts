@@ -3,7 +3,7 @@
  * head re-serialised for the client hop.
  */
 import { connectionNames, HOP_BY_HOP } from '../headers.js';
-import { Body, type RequestHead, type ResponseHead } from './parse.js';
+import { Body, fieldsOf, type RequestHead, type ResponseHead } from './parse.js';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -30,7 +30,7 @@ export function plainReply(status: number, message: string, close: boolean, req?
  */
 export function clientResponseHead(r: ResponseHead, passChunked: boolean, connection: string): string {
   let out = `HTTP/1.1 ${r.status} ${r.reason}\r\n`;
-  const f = r.fields;
+  const f = fieldsOf(r);
   const named = r.connection === undefined ? null : namedTokens(r.connection);
   for (let i = 0; i < f.length; i += 2) {
     const lower = f[i].toLowerCase();
@@ -55,7 +55,7 @@ export function upstreamRequestHead(h: RequestHead, remote: string, proto: strin
   }
   let out = `${h.method} ${h.target} HTTP/1.1\r\n`;
   let xff = '';
-  const f = h.fields;
+  const f = fieldsOf(h);
   const named = h.connection === undefined || h.upgrade ? null : namedTokens(h.connection);
   for (let i = 0; i < f.length; i += 2) {
     const lower = f[i].toLowerCase();
