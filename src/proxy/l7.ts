@@ -35,6 +35,7 @@ export function createL7Server(o: L7Options): Http1Server {
       if (route === undefined) o.onUnrouted();
       return route;
     },
+    routes: o.table,
     notFound: (host) => notFound(host, o.table().spec.zone),
   });
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChunkedDecoder, ChunkedError } from '../../src/proxy/http1/chunked.js';
-import { Body, fieldsOf, HeadError, parseRequestHead, parseResponseHead } from '../../src/proxy/http1/parse.js';
+import { Body, fieldsOf, HeadError, headText, parseRequestHead, parseResponseHead } from '../../src/proxy/http1/parse.js';
 import { clientResponseHead, upstreamRequestHead } from '../../src/proxy/http1/reply.js';
 
 const CHUNKED = '4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: 1\r\n\r\n';
@@ -185,4 +185,14 @@ test('plain heads (nothing hop-by-hop, HTTP/1.1) pass as received; any hop-by-ho
   assert.equal(res(['HTTP/1.1 200 OK', 'Content-Length: 2', 'Keep-Alive: timeout=5']).plain, false);
   assert.equal(res(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']).plain, false);
   assert.equal(res(['HTTP/1.0 200 OK', 'Content-Length: 2']).plain, false);
+});
+
+test('headText finds the end of a head wherever it lies (inside the first 4 KiB, across it, beyond it)', () => {
+  for (const size of [0, 10, 4090, 4093, 4094, 4095, 4096, 4097, 9000]) {
+    const head = `GET / HTTP/1.1\r\nX: ${'a'.repeat(size)}`;
+    const buf = Buffer.from(`${head}\r\n\r\nbody bytes`, 'latin1');
+    assert.equal(headText(buf, 0), head, `size ${size}`);
+    assert.equal(headText(buf, Math.max(0, head.length - 3)), head, `size ${size}, searched from near the end`);
+    assert.equal(headText(buf.subarray(0, head.length + 3), 0), undefined, `size ${size}, blank line incomplete`);
+  }
 });

@@ -9,19 +9,20 @@ import type { Socket } from 'node:net';
 import type { Route } from '../table.js';
 import { ChunkedDecoder } from './chunked.js';
 import { Exchange, type ClientSide, type EngineContext } from './exchange.js';
-import { Body, HeadError, parseRequestHead, type RequestHead } from './parse.js';
+import { Body, HeadError, headText, parseRequestHead, type RequestHead } from './parse.js';
 import type { UpConn } from './pool.js';
 import { plainReply } from './reply.js';
 import { relay } from './tunnel.js';
 
 export const MAX_HEAD = 16 * 1024;
 const MAX_BUFFERED = 64 * 1024;
-const CRLF2 = Buffer.from('\r\n\r\n');
 
 export interface ClientOptions {
   ctx: EngineContext;
   /** The route for a Host value, or undefined (→ 404 with `notFound(host)`). */
   resolve(host: string): Route | undefined;
+  /** An object replaced whenever routes change (the route table): a connection's memo of its last route is valid while it is the same. */
+  routes(): object;
   notFound(host: string): string;
   /** Longest wait for the next request head on an idle connection. */
   keepAliveMs: number;
@@ -48,6 +49,10 @@ export class ClientConn implements ClientSide {
   #left = 0;
   #chunks: ChunkedDecoder | null = null;
   #parsing = false;
+  /** The last Host value resolved on this connection, the route found and the table it came from. */
+  #host = '';
+  #route: Route | undefined;
+  #routes: object | null = null;
 
   constructor(
     private readonly o: ClientOptions,
@@ -107,15 +112,16 @@ export class ClientConn implements ClientSide {
         break;
       }
       if (skip > 0) buf = this.#pending = buf.subarray(skip);
-      const idx = buf.indexOf(CRLF2);
-      if (idx === -1 || idx > MAX_HEAD) {
-        if (idx > MAX_HEAD || buf.length > MAX_HEAD + 3) this.#refuse(431, 'request head too large');
+      const head = headText(buf, 0);
+      if (head === undefined || head.length > MAX_HEAD) {
+        if (head !== undefined || buf.length > MAX_HEAD + 3) this.#refuse(431, 'request head too large');
         break;
       }
+      const idx = head.length;
       this.#pending = idx + 4 < buf.length ? buf.subarray(idx + 4) : null;
       let req: RequestHead;
       try {
-        req = parseRequestHead(buf.toString('latin1', 0, idx));
+        req = parseRequestHead(head);
       } catch (err) {
         if (!(err instanceof HeadError)) throw err;
         this.#refuse(err.status, `malformed request (${err.message})`);
@@ -130,7 +136,14 @@ export class ClientConn implements ClientSide {
   #dispatch(req: RequestHead): void {
     this.deadline = Infinity;
     if (req.method === 'CONNECT') return this.#refuse(405, 'CONNECT is not supported');
-    const route = this.o.resolve(req.host);
+    // Keep-alive clients send the same Host again and again: one string compare instead of a lookup.
+    const routes = this.o.routes();
+    let route = this.#route;
+    if (req.host !== this.#host || routes !== this.#routes || route === undefined) {
+      route = this.#route = this.o.resolve(req.host);
+      this.#host = req.host;
+      this.#routes = routes;
+    }
     if (route === undefined) {
       const close = !req.keepAlive || req.body !== Body.None || this.halfClosed;
       this.socket.write(plainReply(404, this.o.notFound(req.host), close, req), 'latin1');

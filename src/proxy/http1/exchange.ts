@@ -17,7 +17,7 @@ import { countStatus } from '../stats.js';
 import type { Route } from '../table.js';
 import type { Upstream } from '../upstream.js';
 import { ChunkedDecoder } from './chunked.js';
-import { Body, HeadError, parseResponseHead, type RequestHead, type ResponseHead } from './parse.js';
+import { Body, HeadError, headText, parseResponseHead, type RequestHead, type ResponseHead } from './parse.js';
 import type { ConnUser, UpConn } from './pool.js';
 import { clientResponseHead, plainReply, upstreamRequestHead } from './reply.js';
 import type { Sweeper } from './sweep.js';
@@ -43,7 +43,6 @@ export interface EngineContext extends ForwardContext {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-const CRLF2 = Buffer.from('\r\n\r\n');
 const MAX_RESPONSE_HEAD = 64 * 1024;
 /** Request body bytes held while no connection can take them (then the client is paused). */
 const MAX_QUEUED = 64 * 1024;
@@ -89,6 +88,8 @@ export class Exchange implements ConnUser {
   #status = 0;
   readonly #head: string;
   readonly #started = performance.now();
+  /** Epoch ms when the current attempt picked its instance (one clock read serves the whole exchange). */
+  #now = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -105,7 +106,8 @@ export class Exchange implements ConnUser {
   }
 
   #next(lastError: Error | undefined, fresh: boolean): void {
-    const u = this.ctx.policy(this.route.upstreams, this.route.state, Date.now(), this.#tried);
+    const now = (this.#now = Date.now());
+    const u = this.ctx.policy(this.route.upstreams, this.route.state, now, this.#tried);
     if (u === undefined) {
       if (lastError) return this.#fail(lastError);
       return this.#reply(503, `no healthy instance of service "${this.route.service}"`);
@@ -189,8 +191,8 @@ export class Exchange implements ConnUser {
       this.#pending = null;
     }
     for (;;) {
-      const idx = buf.indexOf(CRLF2, from);
-      if (idx === -1) {
+      const head = headText(buf, from);
+      if (head === undefined) {
         if (buf.length > MAX_RESPONSE_HEAD) return this.#failed(codedError('UND_ERR_HEADERS_OVERFLOW', 'response head too large'));
         // A copy: the chunk is a view of the connection's read buffer, reused by the next read.
         this.#pending = Buffer.from(buf);
@@ -198,12 +200,12 @@ export class Exchange implements ConnUser {
       }
       let res: ResponseHead;
       try {
-        res = parseResponseHead(buf.toString('latin1', 0, idx), this.req.method);
+        res = parseResponseHead(head, this.req.method);
       } catch (err) {
         if (err instanceof HeadError) return this.#failed(codedError('UND_ERR_INVALID_RESPONSE', err.message));
         throw err;
       }
-      const start = idx + 4;
+      const start = head.length + 4;
       if (res.status >= 200) return this.#final(res, buf, start);
       if (res.status === 101) {
         if (this.req.upgrade) return this.#upgrade(buf);
@@ -323,9 +325,8 @@ export class Exchange implements ConnUser {
     conn.deadline = Infinity;
     conn.release(reusable && res.keepAlive, res.keepAliveHintMs);
     const u = this.#release();
-    const now = Date.now();
-    if (this.#status >= 500) this.#ejectIfFailing(u, now);
-    else recordSuccess(u, now);
+    if (this.#status >= 500) this.#ejectIfFailing(u, Date.now());
+    else recordSuccess(u, this.#now); // only compared with an ejection's end: the attempt's start is close enough
     this.#record(this.#status);
     this.client.finished(this.#closeClient);
   }

@@ -69,6 +69,25 @@ export interface ResponseHead {
   plain: boolean;
 }
 
+const CRLF2 = Buffer.from('\r\n\r\n');
+/** Bytes looked at as text first when searching a head's end: most heads and small bodies fit. */
+const PEEK = 4096;
+
+/**
+ * The head at the start of `buf` as latin1 text (without the blank line: the body starts at its
+ * length + 4), or undefined while its end is not in `buf`; the search for the end starts at `from`.
+ * The first bytes are searched as text, since the parser needs that text anyway.
+ */
+export function headText(buf: Buffer, from: number): string | undefined {
+  const n = Math.min(buf.length, PEEK);
+  const text = buf.toString('latin1', 0, n);
+  const idx = text.indexOf('\r\n\r\n', from);
+  if (idx !== -1) return text.slice(0, idx);
+  if (n === buf.length) return undefined;
+  const at = buf.indexOf(CRLF2, Math.max(from, n - 3));
+  return at === -1 ? undefined : buf.toString('latin1', 0, at);
+}
+
 /** tchar (RFC 9110 §5.6.2). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters other than HTAB: bare CR and LF included. */
@@ -293,9 +312,13 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
   checkStartLine(line);
   const http10 = line.startsWith('HTTP/1.0 ');
   if (!http10 && !line.startsWith('HTTP/1.1 ')) throw new HeadError(502, 'malformed status line');
-  const code = line.slice(9, 12);
-  const status = Number(code);
-  if (!/^[1-9][0-9][0-9]$/.test(code) || (line.length > 12 && line.charCodeAt(12) !== 32)) throw new HeadError(502, 'malformed status line');
+  const d0 = line.charCodeAt(9) - 48;
+  const d1 = line.charCodeAt(10) - 48;
+  const d2 = line.charCodeAt(11) - 48;
+  if (!(d0 >= 1 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) || (line.length > 12 && line.charCodeAt(12) !== 32)) {
+    throw new HeadError(502, 'malformed status line');
+  }
+  const status = d0 * 100 + d1 * 10 + d2;
   const f = parseFields(head, eol, false);
   let body: Body;
   let keepAlive = http10 ? hasToken(f.connection, 'keep-alive') : !hasToken(f.connection, 'close');
