@@ -144,10 +144,13 @@ function parseFields(head: string, from: number, isRequest: boolean): Fields {
     if (end === -1) end = head.length;
     pos = end;
     if (++count > MAX_FIELDS) throw new HeadError(431, 'too many header fields');
-    // Every name acted on here starts with one of c h k p t u x: the others are not even lowercased.
+    // Every name acted on here starts with one of c h k p t u x and has one of the lengths below:
+    // the others are not even sliced.
     const c = head.charCodeAt(start) | 0x20;
     if (c !== 99 && c !== 104 && c !== 107 && c !== 112 && c !== 116 && c !== 117 && c !== 120) continue;
     const colon = head.indexOf(':', start);
+    const len = colon - start;
+    if (len !== 4 && len !== 14 && len !== 10 && len !== 17 && len !== 7 && len !== 2 && (len < 15 || len > 19)) continue;
     switch (head.slice(start, colon).toLowerCase()) {
       case 'host':
         if (!isRequest) break;
