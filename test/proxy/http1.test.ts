@@ -196,3 +196,26 @@ test('headText finds the end of a head wherever it lies (inside the first 4 KiB,
     assert.equal(headText(buf.subarray(0, head.length + 3), 0), undefined, `size ${size}, blank line incomplete`);
   }
 });
+
+test('hop-by-hop lines are cut from a head that needs nothing else; X-Forwarded-*, chunked, upgrade or named fields rebuild it', () => {
+  const ka = req(['GET /k HTTP/1.1', 'Host: a', 'Connection: keep-alive', 'Accept:  x ', 'Keep-Alive: 5', 'Proxy-Authorization: s']);
+  assert.equal(ka.plain, false);
+  assert.notEqual(ka.cuts, null);
+  assert.equal(
+    upstreamRequestHead(ka, '10.1.1.1', 'http'),
+    'GET /k HTTP/1.1\r\nHost: a\r\nAccept:  x \r\nx-forwarded-for: 10.1.1.1\r\nx-forwarded-host: a\r\nx-forwarded-proto: http\r\n\r\n',
+  );
+  for (const lines of [
+    ['GET / HTTP/1.1', 'Connection: keep-alive, X-Secret', 'X-Secret: 1'],
+    ['GET / HTTP/1.1', 'Connection: keep-alive', 'X-Forwarded-For: 1.1.1.1'],
+    ['POST / HTTP/1.1', 'Transfer-Encoding: chunked'],
+    ['GET / HTTP/1.1', 'Connection: upgrade', 'Upgrade: websocket'],
+    ['GET / HTTP/1.0', 'Connection: keep-alive'],
+  ]) {
+    assert.equal(req(lines).cuts, null, JSON.stringify(lines));
+  }
+  const res = parseResponseHead(['HTTP/1.1 200 OK', 'Connection: keep-alive', 'Content-Length: 2', 'Keep-Alive: timeout=5', 'X-Forwarded-For: kept'].join('\r\n'), 'GET');
+  assert.equal(clientResponseHead(res, true, ''), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Forwarded-For: kept\r\n\r\n');
+  assert.equal(clientResponseHead(res, true, 'keep-alive'), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Forwarded-For: kept\r\nconnection: keep-alive\r\n\r\n');
+  assert.equal(parseResponseHead(['HTTP/1.1 200 OK', 'Connection: close, X-Internal', 'X-Internal: 1'].join('\r\n'), 'GET').cuts, null);
+});

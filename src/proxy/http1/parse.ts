@@ -5,6 +5,8 @@
  * final `chunked`, Transfer-Encoding together with Content-Length, conflicting Content-Lengths.
  */
 
+import { connectionNames } from '../headers.js';
+
 /** How a message body is delimited. */
 export const enum Body {
   None = 0,
@@ -45,7 +47,13 @@ export interface RequestHead {
   raw: string;
   /** Where the field lines start in `raw` (the start line's CRLF). */
   fieldsFrom: number;
-  /** HTTP/1.1 without hop-by-hop or X-Forwarded-* fields: `raw` goes upstream as is, X-Forwarded-* appended. */
+  /**
+   * `[from, to)` ranges of `raw` to drop (hop-by-hop lines) so that the rest can go upstream as
+   * received with X-Forwarded-* appended; null when the head must be rebuilt field by field
+   * (HTTP/1.0, X-Forwarded-* to append to, chunked, upgrade, or fields named by `Connection`).
+   */
+  cuts: number[] | null;
+  /** No cut either: `raw` goes upstream as is, X-Forwarded-* appended. */
   plain: boolean;
 }
 
@@ -65,6 +73,8 @@ export interface ResponseHead {
   /** The head as received (before the blank line); `fieldsOf` splits its fields. */
   raw: string;
   fieldsFrom: number;
+  /** As for requests: hop-by-hop lines to drop, or null when the head must be rebuilt. */
+  cuts: number[] | null;
   /** HTTP/1.1 without hop-by-hop fields: the head bytes can reach an HTTP/1.1 client as received. */
   plain: boolean;
 }
@@ -112,8 +122,8 @@ interface Fields {
   connection: string | undefined;
   hasUpgrade: boolean;
   keepAliveHint: string;
-  /** A hop-by-hop field is present (so are the fields a `Connection` value names, if any). */
-  hop: boolean;
+  /** `[from, to)` of each hop-by-hop field line in the head, its leading CRLF included. */
+  cuts: number[];
   /** X-Forwarded-For, -Host or -Proto is present. */
   forwarded: boolean;
 }
@@ -133,7 +143,7 @@ function parseFields(head: string, from: number, isRequest: boolean): Fields {
     connection: undefined,
     hasUpgrade: false,
     keepAliveHint: '',
-    hop: false,
+    cuts: [],
     forwarded: false,
   };
   let count = 0;
@@ -161,24 +171,24 @@ function parseFields(head: string, from: number, isRequest: boolean): Fields {
         f.length = contentLength(head.slice(colon + 1, end).trim(), f.length);
         break;
       case 'transfer-encoding': {
-        f.hop = true;
+        f.cuts.push(start - 2, end);
         const value = head.slice(colon + 1, end).trim();
         f.te = f.te ? `${f.te}, ${value}` : value;
         f.chunked = finalChunked(f.te);
         break;
       }
       case 'connection': {
-        f.hop = true;
+        f.cuts.push(start - 2, end);
         const value = head.slice(colon + 1, end).trim();
         f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
         break;
       }
       case 'keep-alive':
-        f.hop = true;
+        f.cuts.push(start - 2, end);
         f.keepAliveHint = head.slice(colon + 1, end).trim();
         break;
       case 'upgrade':
-        f.hop = true;
+        f.cuts.push(start - 2, end);
         f.hasUpgrade = true;
         break;
       case 'te':
@@ -186,7 +196,7 @@ function parseFields(head: string, from: number, isRequest: boolean): Fields {
       case 'proxy-connection':
       case 'proxy-authenticate':
       case 'proxy-authorization':
-        f.hop = true;
+        f.cuts.push(start - 2, end);
         break;
       case 'x-forwarded-for':
       case 'x-forwarded-host':
@@ -253,6 +263,11 @@ function finalChunked(te: string): boolean {
   return codings[last] === 'chunked';
 }
 
+/** A `Connection` value that lists only options (close, keep-alive, upgrade), no field names. */
+function namesNoField(connection: string | undefined): boolean {
+  return connection === undefined || connectionNames(connection).length === 0;
+}
+
 export function hasToken(list: string | undefined, token: string): boolean {
   if (list === undefined) return false;
   if (list.length === token.length) return list.toLowerCase() === token;
@@ -287,6 +302,7 @@ export function parseRequestHead(head: string): RequestHead {
     body = Body.Chunked;
   } else if (f.length > 0) body = Body.Length;
   const close = hasToken(f.connection, 'close');
+  const requestCuts = !http10 && !f.forwarded && f.te === '' && !f.hasUpgrade && namesNoField(f.connection) ? f.cuts : null;
   return {
     method,
     target,
@@ -300,7 +316,8 @@ export function parseRequestHead(head: string): RequestHead {
     transferEncoding: f.te,
     raw: head,
     fieldsFrom: eol,
-    plain: !http10 && !f.hop && !f.forwarded,
+    cuts: requestCuts,
+    plain: requestCuts !== null && requestCuts.length === 0,
   };
 }
 
@@ -333,6 +350,7 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
   } else if (f.length !== -1) body = f.length > 0 ? Body.Length : Body.None;
   else body = Body.UntilClose;
   if (body === Body.UntilClose) keepAlive = false;
+  const responseCuts = !http10 && f.te === '' && !f.hasUpgrade && namesNoField(f.connection) ? f.cuts : null;
   return {
     status,
     reason: line.length > 13 ? line.slice(13) : '',
@@ -345,7 +363,8 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
     transferEncoding: f.te,
     raw: head,
     fieldsFrom: eol,
-    plain: !http10 && !f.hop,
+    cuts: responseCuts,
+    plain: responseCuts !== null && responseCuts.length === 0,
   };
 }
 

@@ -29,6 +29,7 @@ export function plainReply(status: number, message: string, close: boolean, req?
  * dropped; `Transfer-Encoding` re-added when the chunked body passes through unchanged.
  */
 export function clientResponseHead(r: ResponseHead, passChunked: boolean, connection: string): string {
+  if (r.cuts !== null) return `${withoutCuts(r.raw, r.cuts)}${connection === '' ? '' : `\r\nconnection: ${connection}`}\r\n\r\n`;
   let out = `HTTP/1.1 ${r.status} ${r.reason}\r\n`;
   const f = fieldsOf(r);
   const named = r.connection === undefined ? null : namedTokens(r.connection);
@@ -48,10 +49,10 @@ export function clientResponseHead(r: ResponseHead, passChunked: boolean, connec
  * `X-Forwarded-Host`/`-Proto` set to what this proxy saw.
  */
 export function upstreamRequestHead(h: RequestHead, remote: string, proto: string): string {
-  // The common case: nothing to drop, so the head goes as received with the three fields appended.
-  if (h.plain) {
+  // The common case: at most a few hop-by-hop lines to drop, then the three fields appended.
+  if (h.cuts !== null) {
     const host = h.host ? `\r\nx-forwarded-host: ${h.host}` : '';
-    return `${h.raw}\r\nx-forwarded-for: ${remote}${host}\r\nx-forwarded-proto: ${proto}\r\n\r\n`;
+    return `${withoutCuts(h.raw, h.cuts)}\r\nx-forwarded-for: ${remote}${host}\r\nx-forwarded-proto: ${proto}\r\n\r\n`;
   }
   let out = `${h.method} ${h.target} HTTP/1.1\r\n`;
   let xff = '';
@@ -71,6 +72,18 @@ export function upstreamRequestHead(h: RequestHead, remote: string, proto: strin
   out += `x-forwarded-for: ${xff ? `${xff}, ${remote}` : remote}\r\n`;
   if (h.host) out += `x-forwarded-host: ${h.host}\r\n`;
   return `${out}x-forwarded-proto: ${proto}\r\n\r\n`;
+}
+
+/** `raw` without the `[from, to)` ranges in `cuts`. */
+function withoutCuts(raw: string, cuts: number[]): string {
+  if (cuts.length === 0) return raw;
+  let out = '';
+  let at = 0;
+  for (let i = 0; i < cuts.length; i += 2) {
+    out += raw.slice(at, cuts[i]);
+    at = cuts[i + 1];
+  }
+  return out + raw.slice(at);
 }
 
 function namedTokens(connection: string): string[] | null {
