@@ -21,7 +21,7 @@ export interface ClientOptions {
   ctx: EngineContext;
   /** The route for a Host value, or undefined (→ 404 with `notFound(host)`). */
   resolve(host: string): Route | undefined;
-  /** An object replaced whenever routes change (the route table): a connection's memo of its last route is valid while it is the same. */
+  /** An object replaced whenever routes change (the table): a connection's route memo holds while it is the same. */
   routes(): object;
   notFound(host: string): string;
   /** Longest wait for the next request head on an idle connection. */
