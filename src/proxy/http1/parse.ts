@@ -6,6 +6,9 @@
  */
 
 import { connectionNames } from '../headers.js';
+import { CTL, HeadError, parseFields, TOKEN } from './fields.js';
+
+export { fieldsOf, HeadError, MAX_FIELDS } from './fields.js';
 
 /** How a message body is delimited. */
 export const enum Body {
@@ -14,16 +17,6 @@ export const enum Body {
   Chunked = 2,
   /** Response only: the body runs until the connection closes. */
   UntilClose = 3,
-}
-
-/** A head that must be refused: the client gets `status` and the connection closes. */
-export class HeadError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface RequestHead {
@@ -98,173 +91,6 @@ export function headText(buf: Buffer, from: number): string | undefined {
   return at === -1 ? undefined : buf.toString('latin1', 0, at);
 }
 
-/** tchar (RFC 9110 §5.6.2). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters other than HTAB: bare CR and LF included. */
-const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
-/** method SP request-target SP HTTP/1.0 or HTTP/1.1 (RFC 9112 §3), nothing else. */
-const REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e\x80-\xff]+ HTTP\/1\.[01]$/;
-const DIGITS = /^[0-9]{1,15}$/;
-
-export const MAX_FIELDS = 200;
-
-/**
- * Every field line after the start line, as RFC 9112 §5 allows it: a token, a colon, then HTAB, SP,
- * VCHAR or obs-text only (so no bare CR/LF, no control character, no obs-fold). One linear pass;
- * only a head that fails it goes through `fieldError` for a precise message.
- */
-const FIELD_LINES = /(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/y;
-
-interface Fields {
-  host: string | undefined;
-  length: number;
-  chunked: boolean;
-  te: string;
-  connection: string | undefined;
-  hasUpgrade: boolean;
-  keepAliveHint: string;
-  /** `[from, to)` of each hop-by-hop field line in the head, its leading CRLF included. */
-  cuts: number[];
-  /** X-Forwarded-For, -Host or -Proto is present. */
-  forwarded: boolean;
-}
-
-/**
- * Checks the field lines after the start line (`from` = index of its CRLF) and reads the few this
- * engine acts on; the others are not even sliced (`fieldsOf` splits them when a head is rebuilt).
- */
-function parseFields(head: string, from: number, isRequest: boolean): Fields {
-  FIELD_LINES.lastIndex = from;
-  if (!FIELD_LINES.test(head)) fieldError(head, from);
-  const f: Fields = {
-    host: undefined,
-    length: -1,
-    chunked: false,
-    te: '',
-    connection: undefined,
-    hasUpgrade: false,
-    keepAliveHint: '',
-    cuts: [],
-    forwarded: false,
-  };
-  let count = 0;
-  let pos = from;
-  while (pos < head.length) {
-    const start = pos + 2;
-    let end = head.indexOf('\r\n', start);
-    if (end === -1) end = head.length;
-    pos = end;
-    if (++count > MAX_FIELDS) throw new HeadError(431, 'too many header fields');
-    // Every name acted on here starts with one of c h k p t u x and has one of the lengths below:
-    // the others are not even sliced.
-    const c = head.charCodeAt(start) | 0x20;
-    if (c !== 99 && c !== 104 && c !== 107 && c !== 112 && c !== 116 && c !== 117 && c !== 120) continue;
-    const colon = head.indexOf(':', start);
-    const len = colon - start;
-    if (len !== 4 && len !== 14 && len !== 10 && len !== 17 && len !== 7 && len !== 2 && (len < 15 || len > 19)) continue;
-    switch (head.slice(start, colon).toLowerCase()) {
-      case 'host':
-        if (!isRequest) break;
-        if (f.host !== undefined) throw new HeadError(400, 'more than one Host header');
-        f.host = head.slice(colon + 1, end).trim();
-        break;
-      case 'content-length':
-        f.length = contentLength(head.slice(colon + 1, end).trim(), f.length);
-        break;
-      case 'transfer-encoding': {
-        f.cuts.push(start - 2, end);
-        const value = head.slice(colon + 1, end).trim();
-        f.te = f.te ? `${f.te}, ${value}` : value;
-        f.chunked = finalChunked(f.te);
-        break;
-      }
-      case 'connection': {
-        f.cuts.push(start - 2, end);
-        const value = head.slice(colon + 1, end).trim();
-        f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
-        break;
-      }
-      case 'keep-alive':
-        f.cuts.push(start - 2, end);
-        f.keepAliveHint = head.slice(colon + 1, end).trim();
-        break;
-      case 'upgrade':
-        f.cuts.push(start - 2, end);
-        f.hasUpgrade = true;
-        break;
-      case 'te':
-      case 'trailer':
-      case 'proxy-connection':
-      case 'proxy-authenticate':
-      case 'proxy-authorization':
-        f.cuts.push(start - 2, end);
-        break;
-      case 'x-forwarded-for':
-      case 'x-forwarded-host':
-      case 'x-forwarded-proto':
-        f.forwarded = true;
-        break;
-    }
-  }
-  return f;
-}
-
-/** Why FIELD_LINES refused a head: throws the first problem found, line by line. */
-function fieldError(head: string, from: number): never {
-  let pos = from;
-  while (pos < head.length) {
-    const start = pos + 2;
-    let end = head.indexOf('\r\n', start);
-    if (end === -1) end = head.length;
-    pos = end;
-    const first = head.charCodeAt(start);
-    if (first === 32 || first === 9) throw new HeadError(400, 'obsolete line folding');
-    const colon = head.indexOf(':', start);
-    if (colon === -1 || colon > end) throw new HeadError(400, 'header line without colon');
-    if (!TOKEN.test(head.slice(start, colon))) throw new HeadError(400, 'invalid header name');
-    if (CTL.test(head.slice(colon + 1, end))) throw new HeadError(400, 'invalid character in header value');
-  }
-  throw new HeadError(400, 'malformed header section');
-}
-
-/** Flat `[name, value, …]` as sent (names keep their case, values trimmed), for heads that are rebuilt. */
-export function fieldsOf(h: { raw: string; fieldsFrom: number }): string[] {
-  const out: string[] = [];
-  const head = h.raw;
-  let pos = h.fieldsFrom;
-  while (pos < head.length) {
-    const start = pos + 2;
-    let end = head.indexOf('\r\n', start);
-    if (end === -1) end = head.length;
-    pos = end;
-    const colon = head.indexOf(':', start);
-    out.push(head.slice(start, colon), head.slice(colon + 1, end).trim());
-  }
-  return out;
-}
-
-/** `5`, or a list of identical values (`5, 5`); anything else is an attack or a bug. */
-function contentLength(value: string, previous: number): number {
-  let n: number;
-  if (DIGITS.test(value)) n = Number(value);
-  else {
-    const parts = value.split(',').map((s) => s.trim());
-    if (!parts.every((p) => DIGITS.test(p)) || new Set(parts).size !== 1) throw new HeadError(400, 'invalid Content-Length');
-    n = Number(parts[0]);
-  }
-  if (previous !== -1 && previous !== n) throw new HeadError(400, 'conflicting Content-Length headers');
-  return n;
-}
-
-/** Only a final `chunked` delimits a body we can find the end of; `chunked` twice is invalid. */
-function finalChunked(te: string): boolean {
-  const codings = te.split(',').map((s) => s.trim().toLowerCase());
-  const last = codings.length - 1;
-  for (let i = 0; i < last; i++) if (codings[i] === 'chunked' || codings[i] === '') throw new HeadError(400, 'invalid Transfer-Encoding');
-  return codings[last] === 'chunked';
-}
-
 /** A `Connection` value that lists only options (close, keep-alive, upgrade), no field names. */
 function namesNoField(connection: string | undefined): boolean {
   return connection === undefined || connectionNames(connection).length === 0;
@@ -280,6 +106,11 @@ export function hasToken(list: string | undefined, token: string): boolean {
 function checkStartLine(line: string): void {
   if (CTL.test(line)) throw new HeadError(400, 'invalid character in start line');
 }
+
+/** A request-target: visible ASCII and obs-text, nothing else. */
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+/** method SP request-target SP HTTP/1.0 or HTTP/1.1 (RFC 9112 §3), nothing else. */
+const REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e\x80-\xff]+ HTTP\/1\.[01]$/;
 
 /** `head`: the bytes before CRLFCRLF, as latin1. */
 export function parseRequestHead(head: string): RequestHead {
