@@ -352,14 +352,19 @@ export class Exchange implements ConnUser {
   clientClosed(): void {
     if (this.#over) return;
     this.#over = true;
-    const conn = this.#conn;
-    this.#conn = null;
-    if (conn !== null) {
-      conn.user = null;
-      conn.socket.destroy();
-    } else this.#u?.http1.cancel(this);
+    if (!this.#dropConnection()) this.#u?.http1.cancel(this);
     if (this.#holding) this.#release();
     this.#record(499, new Error('client closed the connection'));
+  }
+
+  /** Destroys the instance connection mid-exchange (it cannot be reused); false when there was none. */
+  #dropConnection(): boolean {
+    const conn = this.#conn;
+    if (conn === null) return false;
+    this.#conn = null;
+    conn.user = null;
+    conn.socket.destroy();
+    return true;
   }
 
   #release(): Upstream {
@@ -373,12 +378,7 @@ export class Exchange implements ConnUser {
 
   #midBodyFailure(err: Error): void {
     this.#over = true;
-    const conn = this.#conn;
-    this.#conn = null;
-    if (conn !== null) {
-      conn.user = null;
-      conn.socket.destroy();
-    }
+    this.#dropConnection();
     this.#release();
     // The status line is gone: the only honest signal left is a cut connection.
     this.client.socket.destroy();
