@@ -21,7 +21,9 @@ export const COMMON_FLAGS = `Flags:
   --host-down-grace DUR   wait before replacing replicas of a down host (default ${DEFAULTS.hostDownGraceMs / 1000}s)
   --log-level LEVEL       trace|debug|info|warn|error (default ${DEFAULTS.logLevel}; or MAESTRO_LOG_LEVEL)
   --log-pretty            human-readable logs instead of JSON lines
-Port 0 picks a free port; the chosen addresses are logged and written to <data-dir>/addresses.json.`;
+Port 0 picks a free port; the chosen addresses are logged and written to <data-dir>/addresses.json.
+MAESTRO_NATIVE=0 serves DNS over UDP and the L4 relay with Node's sockets instead of the native
+addons (native/README.md); the start-up line says which serve.`;
 
 export function roleHelp(usage: string, description: string, example: string): string {
   return `Usage: ${usage}\n\n${description}\n\n${COMMON_FLAGS}\n\nExample:\n  ${example}\n`;
