@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { recordFailure, recordSuccess } from './ejection.js';
 import type { ForwardContext } from './forward.js';
 import { handOff, loadTcpRelay, type TcpRelay, type Tunnel } from './l4-native.js';
-import { IdleSweep, relayJs } from './l4-relay.js';
+import { relayJs } from './l4-relay.js';
+import type { Sweeper } from './sweep.js';
 import type { LiveTable, Route } from './table.js';
 import type { Upstream } from './upstream.js';
 
@@ -21,6 +22,8 @@ export interface L4Options {
   ctx: ForwardContext;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** The proxy's coarse clock: idle timeouts of the JS relay. */
+  sweeper: Sweeper;
   /** Per listener, dialling and relayed together; further connections are closed at once. */
   maxConnections: number;
   log: Logger;
@@ -38,7 +41,6 @@ export class L4Listeners {
   /** Everything stop() must cut: dialling clients and relayed pairs. */
   readonly #live = new Set<Tunnel>();
   readonly #native: TcpRelay | undefined;
-  #sweep: IdleSweep | undefined;
   #closed = false;
   #drained: (() => void) | undefined;
 
@@ -172,7 +174,7 @@ export class L4Listeners {
       this.o.ctx.log.info({ ...line, ms: Date.now() - started }, 'L4 connection closed');
     };
     const native = this.#native && handOff(this.#native, client, up, this.o.idleTimeoutMs, onClose);
-    const tunnel = native || relayJs(client, up, (this.#sweep ??= new IdleSweep(this.o.idleTimeoutMs)), onClose);
+    const tunnel = native || relayJs(client, up, this.o.sweeper, this.o.idleTimeoutMs, onClose);
     this.#live.add(tunnel);
   }
 

@@ -8,7 +8,7 @@ import { componentLogger, silentLogger, type Logger } from '../log/index.js';
 import { DEFAULT_EJECTION, type EjectionOptions } from './ejection.js';
 import type { EngineContext } from './http1/exchange.js';
 import { L4Listeners } from './l4.js';
-import { Sweeper } from './http1/sweep.js';
+import { Sweeper } from './sweep.js';
 import { createL7Server } from './l7.js';
 import { collectMetrics, type ProxyMetrics } from './metrics.js';
 import { policyByName } from './policy.js';
@@ -57,7 +57,8 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
   const headersTimeoutMs = opts.headersTimeoutMs ?? 30_000;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
   const keepAliveMs = opts.keepAliveMs ?? 30_000;
-  const sweeper = new Sweeper(Math.min(connectTimeoutMs, headersTimeoutMs, idleTimeoutMs, keepAliveMs));
+  const l4IdleTimeoutMs = opts.l4IdleTimeoutMs ?? 300_000;
+  const sweeper = new Sweeper(Math.min(connectTimeoutMs, headersTimeoutMs, idleTimeoutMs, keepAliveMs, l4IdleTimeoutMs));
   const registry = new RouteRegistry(zone, {
     connections: opts.connectionsPerInstance ?? 256,
     connectTimeoutMs,
@@ -85,7 +86,8 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
     table,
     ctx,
     connectTimeoutMs,
-    idleTimeoutMs: opts.l4IdleTimeoutMs ?? 300_000,
+    idleTimeoutMs: l4IdleTimeoutMs,
+    sweeper,
     maxConnections: opts.l4MaxConnections ?? 10_000,
     log,
   });

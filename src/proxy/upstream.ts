@@ -3,7 +3,7 @@
  * its pool of keep-alive HTTP/1 connections (created on first use, so L4-only instances never get one).
  */
 import { Http1Pool, type PoolOptions as Http1PoolOptions } from './http1/pool.js';
-import type { Sweeper } from './http1/sweep.js';
+import type { Sweeper } from './sweep.js';
 import type { InstanceSpec } from './spec.js';
 import { InstanceStats } from './stats.js';
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { DEFAULT_EJECTION, recordFailure, recordSuccess } from '../../src/proxy/ejection.js';
 import { Body, parseRequestHead, parseResponseHead } from '../../src/proxy/http1/parse.js';
 import { clientResponseHead, upstreamRequestHead } from '../../src/proxy/http1/reply.js';
-import { Sweeper } from '../../src/proxy/http1/sweep.js';
+import { Sweeper } from '../../src/proxy/sweep.js';
 import { hostKey } from '../../src/proxy/l7.js';
 import { leastInFlight, policyByName, roundRobin } from '../../src/proxy/policy.js';
 import { buildRouteSpec, diffSpecs } from '../../src/proxy/spec.js';

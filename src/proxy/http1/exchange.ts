@@ -20,7 +20,7 @@ import { ChunkedDecoder } from './chunked.js';
 import { Body, HeadError, headText, parseResponseHead, type RequestHead, type ResponseHead } from './parse.js';
 import type { ConnUser, UpConn } from './pool.js';
 import { clientResponseHead, plainReply, upstreamRequestHead } from './reply.js';
-import type { Sweeper } from './sweep.js';
+import type { Sweeper } from '../sweep.js';
 
 /** The client connection as an exchange sees it. */
 export interface ClientSide {

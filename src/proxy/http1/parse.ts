@@ -19,19 +19,14 @@ export const enum Body {
   UntilClose = 3,
 }
 
-export interface RequestHead {
-  method: string;
-  target: string;
-  /** HTTP/1.0 client: no chunked answers, keep-alive only on request. */
+/** What request and response heads share: framing, connection handling and the raw text. */
+interface MessageHead {
+  /** HTTP/1.0 peer: no chunked answers, keep-alive only on request. */
   http10: boolean;
-  /** The Host header; '' when absent. */
-  host: string;
   body: Body;
   length: number;
-  /** The client wants the connection kept after this exchange. */
+  /** The peer wants the connection kept after this exchange / the connection may carry another. */
   keepAlive: boolean;
-  /** `Connection: upgrade` with an `Upgrade` header. */
-  upgrade: boolean;
   /** The `Connection` header values joined; undefined when absent. */
   connection: string | undefined;
   /** The Transfer-Encoding value (a final `chunked`), forwarded with the unchanged body. */
@@ -41,35 +36,29 @@ export interface RequestHead {
   /** Where the field lines start in `raw` (the start line's CRLF). */
   fieldsFrom: number;
   /**
-   * `[from, to)` ranges of `raw` to drop (hop-by-hop lines) so that the rest can go upstream as
-   * received with X-Forwarded-* appended; null when the head must be rebuilt field by field
-   * (HTTP/1.0, X-Forwarded-* to append to, chunked, upgrade, or fields named by `Connection`).
+   * `[from, to)` ranges of `raw` to drop (hop-by-hop lines) so that the rest can go on as received;
+   * null when the head must be rebuilt field by field (HTTP/1.0, X-Forwarded-* to append to,
+   * chunked, upgrade, or fields named by `Connection`).
    */
   cuts: number[] | null;
-  /** No cut either: `raw` goes upstream as is, X-Forwarded-* appended. */
+  /** HTTP/1.1 and no cut either: `raw` goes on as received (a request with X-Forwarded-* appended). */
   plain: boolean;
 }
 
-export interface ResponseHead {
+export interface RequestHead extends MessageHead {
+  method: string;
+  target: string;
+  /** The Host header; '' when absent. */
+  host: string;
+  /** `Connection: upgrade` with an `Upgrade` header. */
+  upgrade: boolean;
+}
+
+export interface ResponseHead extends MessageHead {
   status: number;
   reason: string;
-  http10: boolean;
-  body: Body;
-  length: number;
-  /** The connection may carry another request after this response. */
-  keepAlive: boolean;
   /** `Keep-Alive: timeout=N` in ms; 0 when not given. */
   keepAliveHintMs: number;
-  connection: string | undefined;
-  /** The Transfer-Encoding value, kept to forward a chunked body unchanged. */
-  transferEncoding: string;
-  /** The head as received (before the blank line); `fieldsOf` splits its fields. */
-  raw: string;
-  fieldsFrom: number;
-  /** As for requests: hop-by-hop lines to drop, or null when the head must be rebuilt. */
-  cuts: number[] | null;
-  /** HTTP/1.1 without hop-by-hop fields: the head bytes can reach an HTTP/1.1 client as received. */
-  plain: boolean;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');

@@ -5,7 +5,7 @@
  * in line for the next free one.
  */
 import { connect, type Socket } from 'node:net';
-import type { Sweeper } from './sweep.js';
+import type { Sweeper } from '../sweep.js';
 
 /**
  * Read buffer of one instance connection (HAProxy's `tune.bufsize` is 16 KiB too). Reads land in

@@ -5,18 +5,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { pipe } from '../l4-relay.js';
 import type { UpConn } from './pool.js';
-
-function pipe(from: Socket, to: Socket): void {
-  const resume = () => from.resume();
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk)) {
-      from.pause();
-      to.once('drain', resume);
-    }
-  });
-  from.once('end', () => to.end());
-}
 
 /** Relays until both sides closed, then calls `done` once. `conn` leaves its pool here. */
 export function relay(client: Socket, conn: UpConn, tunnels: Set<Duplex>, done: () => void): void {

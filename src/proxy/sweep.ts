@@ -1,7 +1,8 @@
 /**
- * One coarse clock and one interval for every timeout of the HTTP/1 engine: connections carry a
- * `deadline` (epoch ms, Infinity when none), and a tick expires those past it. Arming a timeout on
- * the data path is then a field write, not a timer insert and removal per request.
+ * One coarse clock and one interval for every timeout of the proxy: HTTP/1 connections and
+ * JS-relayed L4 tunnels carry a `deadline` (epoch ms, Infinity when none), and a tick expires those
+ * past it. Arming a timeout on the data path is then a field write, not a timer insert and removal
+ * per request or chunk.
  */
 
 export interface Expiring {
