@@ -11,6 +11,7 @@ for pkg in "$@"; do
     busybox-static) [ -x /bin/busybox ] || need+=("$pkg") ;;
     dnsutils) command -v dig >/dev/null 2>&1 || need+=("$pkg") ;;
     iproute2) command -v ip >/dev/null 2>&1 || need+=("$pkg") ;;
+    etcd-server) command -v etcd >/dev/null 2>&1 || need+=("$pkg") ;;
     *) command -v "$pkg" >/dev/null 2>&1 || need+=("$pkg") ;;
   esac
 done
