@@ -1,0 +1,91 @@
+/**
+ * The one module that builds the `etcd3` client and maps its failures: every other file here gets
+ * a connected `Etcd3` and `call()`, which turns any error into a `CatalogError` with a stable code.
+ *
+ * Fault handling is the package's own (its cockatiel policies, which we do not import): a failed
+ * call is retried up to three times, each time on the next endpoint — that is how a member being
+ * down or a leader change inside etcd ("leader changed", UNAVAILABLE) stays invisible — and an
+ * endpoint failing three calls in a row is skipped for 5 s (circuit breaker). Every unary attempt has
+ * a deadline, so a partitioned or silent etcd is an `unavailable` error, never a hang. Watch streams
+ * reconnect with our back-off (100 ms doubling to 2 s: the package's default grows to 30 s, which
+ * would delay convergence after an outage by as much).
+ */
+import {
+  ClientClosedError, Etcd3, EtcdAuthenticationFailedError, EtcdInvalidAuthTokenError, EtcdLeaseInvalidError,
+  EtcdPermissionDeniedError, GRPCInvalidArgumentError, type IOptions,
+} from 'etcd3';
+import { CatalogError } from '../types.js';
+
+export interface EtcdConnectOptions {
+  /** Client URLs, `http://host:2379` or `https://…`; calls rotate between them. */
+  endpoints: string[];
+  /** PEM contents (not paths): CA to verify the members, and a client certificate + key. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** etcd user/password auth (etcd hands out a token per connection). */
+  auth?: { user: string; password: string };
+  /** Deadline of one attempt of a unary call (default 2 s; up to four attempts on a dead member). */
+  callTimeoutMs?: number;
+}
+
+export function connect(opts: EtcdConnectOptions): Etcd3 {
+  const callTimeoutMs = opts.callTimeoutMs ?? 2_000;
+  const options: IOptions = {
+    hosts: opts.endpoints,
+    dialTimeout: callTimeoutMs,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+    faultHandling: { watchBackoff: backoff(100, 2_000) },
+  };
+  if (opts.tls && (opts.tls.ca || opts.tls.cert || opts.tls.key)) {
+    // grpc's createSsl takes null for "the system's roots"; the package's type insists on a Buffer.
+    options.credentials = {
+      rootCertificate: opts.tls.ca as Buffer,
+      ...(opts.tls.key ? { privateKey: opts.tls.key } : {}),
+      ...(opts.tls.cert ? { certChain: opts.tls.cert } : {}),
+    };
+  }
+  if (opts.auth) options.auth = { username: opts.auth.user, password: opts.auth.password };
+  return new Etcd3(options);
+}
+
+type Backoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+
+/** Exponential back-off in cockatiel's IBackoff shape: `duration`, then `next()` doubles it up to `max`. */
+function backoff(ms: number, max: number): Backoff {
+  return { duration: ms, next: () => backoff(Math.min(max, ms * 2), max) };
+}
+
+/** Maps anything the package or grpc throws onto the port's error codes. */
+export function toCatalogError(err: unknown, what: string): CatalogError {
+  if (err instanceof CatalogError) return err;
+  const e = err as Error;
+  const msg = `etcd ${what}: ${e?.message ?? String(err)}`;
+  if (e instanceof ClientClosedError) return new CatalogError('closed', 'catalog closed', { cause: err });
+  if (e instanceof EtcdLeaseInvalidError) return new CatalogError('session_invalid', msg, { cause: err });
+  if (
+    e instanceof EtcdPermissionDeniedError ||
+    e instanceof EtcdAuthenticationFailedError ||
+    e instanceof EtcdInvalidAuthTokenError ||
+    e instanceof GRPCInvalidArgumentError
+  ) {
+    return new CatalogError('bad_request', msg, { cause: err });
+  }
+  // Connection refused, deadline exceeded, an open circuit, no leader: the store is not there now.
+  return new CatalogError('unavailable', msg, { cause: err });
+}
+
+/** Runs one etcd operation, mapping its failure; `closed` short-circuits once the catalog closed. */
+export async function call<T>(closed: () => boolean, what: string, fn: () => Promise<T>): Promise<T> {
+  if (closed()) throw new CatalogError('closed', 'catalog closed');
+  try {
+    return await fn();
+  } catch (err) {
+    if (closed()) throw new CatalogError('closed', 'catalog closed');
+    throw toCatalogError(err, what);
+  }
+}
+
+export function abortError(): Error {
+  const err = new Error('The operation was aborted');
+  err.name = 'AbortError';
+  return err;
+}
