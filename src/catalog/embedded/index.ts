@@ -13,8 +13,9 @@ import {
   type ServiceInstance,
   type SessionOptions,
 } from '../types.js';
+import { silentLogger, type Logger } from '../../log/index.js';
 import { Persistence } from './persistence.js';
-import { CatalogState, type Change, type HostState, type Table } from './state.js';
+import { CatalogState, type Change, type LogRecord, type Table } from './state.js';
 import { Waiters } from './waiters.js';
 
 export interface EmbeddedOptions {
@@ -22,14 +23,20 @@ export interface EmbeddedOptions {
   dataDir?: string;
   /** How often session TTLs are checked. */
   reapIntervalMs?: number;
-  /** Log lines before the snapshot is rewritten. */
+  /** Records in a log before the state is snapshotted and a new log started. */
   compactAfter?: number;
+  /** Told about recovery at open (an unfinished write cut, orphaned locks released) and disk failures. */
+  logger?: Logger;
 }
 
 /**
  * The embedded catalog: Consul's semantics (monotonic index, blocking reads, CAS, TTL sessions that
  * release their locks and mark their hosts down) in-process, for one host. Sessions reloaded from disk
  * get a fresh TTL from the moment of loading, as a restarted Consul leader does.
+ *
+ * With a data directory, every operation — read or write — resolves only once every change it may
+ * have seen or made is durable on disk (see README.md, "fsync policy"): an acknowledged write survives
+ * SIGKILL and power loss, and no reader acts on a change a crash could still take back.
  */
 export function createEmbeddedCatalog(opts: EmbeddedOptions = {}): Catalog {
   return new EmbeddedCatalog(opts);
@@ -45,8 +52,9 @@ class EmbeddedCatalog implements Catalog {
   private closed = false;
 
   constructor(opts: EmbeddedOptions) {
+    const logger = opts.logger ?? silentLogger;
     if (opts.dataDir) {
-      const opened = Persistence.open(opts.dataDir, opts.compactAfter);
+      const opened = Persistence.open(opts.dataDir, { compactAfter: opts.compactAfter ?? 10_000, logger });
       this.state = opened.state;
       this.persistence = opened.persistence;
     } else {
@@ -54,6 +62,12 @@ class EmbeddedCatalog implements Catalog {
     }
     const now = Date.now();
     for (const s of this.state.sessions.values()) this.expiry.set(s.id, now + s.ttlMs);
+    const index = this.next();
+    const repairs = this.state.orphanRepairs(index);
+    if (repairs.length) {
+      logger.warn({ changes: repairs.length }, 'catalog: released locks and marked hosts down whose session no longer exists');
+      this.commit({ index, changes: repairs });
+    }
     this.reaper = setInterval(() => this.reap(), opts.reapIntervalMs ?? 100);
     this.reaper.unref();
   }
@@ -64,22 +78,24 @@ class EmbeddedCatalog implements Catalog {
     this.assertOpen();
     if (!(opts.ttlMs > 0)) throw new CatalogError('bad_request', 'session TTL must be positive');
     const id = randomUUID();
-    this.commit({ t: 'session', index: this.next(), session: { id, name: opts.name, ttlMs: opts.ttlMs } });
+    this.write({ t: 'session', session: { id, name: opts.name, ttlMs: opts.ttlMs } });
     this.expiry.set(id, Date.now() + opts.ttlMs);
+    await this.durable();
     return id;
   }
 
   async renewSession(id: string): Promise<boolean> {
     this.assertOpen();
     const session = this.state.sessions.get(id);
-    if (!session) return false;
-    this.expiry.set(id, Date.now() + session.ttlMs);
-    return true;
+    if (session) this.expiry.set(id, Date.now() + session.ttlMs);
+    await this.durable();
+    return session !== undefined;
   }
 
   async destroySession(id: string): Promise<void> {
     this.assertOpen();
     this.invalidate(id);
+    await this.durable();
   }
 
   // --- hosts ---
@@ -87,7 +103,8 @@ class EmbeddedCatalog implements Catalog {
   async registerHost(host: HostRecord, sessionId: string): Promise<void> {
     this.assertOpen();
     this.requireSession(sessionId);
-    this.commit({ t: 'host', index: this.next(), host: { record: structuredClone(host), session: sessionId } });
+    this.write({ t: 'host', host: { record: structuredClone(host), session: sessionId } });
+    await this.durable();
   }
 
   async listHosts(opts?: BlockingOptions): Promise<Indexed<HostStatus[]>> {
@@ -100,7 +117,8 @@ class EmbeddedCatalog implements Catalog {
 
   async removeHost(name: string): Promise<void> {
     this.assertOpen();
-    if (this.state.hosts.has(name)) this.commit({ t: 'host-del', index: this.next(), name });
+    if (this.state.hosts.has(name)) this.write({ t: 'host-del', name });
+    await this.durable();
   }
 
   // --- instances ---
@@ -109,21 +127,23 @@ class EmbeddedCatalog implements Catalog {
     this.assertOpen();
     validateInstance(instance);
     const current = this.state.instances.get(instance.id);
-    if (current && sameJson(current, instance)) return; // idempotent: no index bump, no wake-ups
-    this.commit({ t: 'instance', index: this.next(), instance: structuredClone(instance) });
+    // Idempotent: no index bump, no wake-ups (but still only answered once what it saw is durable).
+    if (!current || !sameJson(current, instance)) this.write({ t: 'instance', instance: structuredClone(instance) });
+    await this.durable();
   }
 
   async deregisterInstance(id: string): Promise<void> {
     this.assertOpen();
-    if (this.state.instances.has(id)) this.commit({ t: 'instance-del', index: this.next(), id });
+    if (this.state.instances.has(id)) this.write({ t: 'instance-del', id });
+    await this.durable();
   }
 
   async setHealth(id: string, health: Health): Promise<void> {
     this.assertOpen();
     const current = this.state.instances.get(id);
     if (!current) throw new CatalogError('not_found', `no instance ${id}`);
-    if (current.health === health) return;
-    this.commit({ t: 'instance', index: this.next(), instance: { ...current, health } });
+    if (current.health !== health) this.write({ t: 'instance', instance: { ...current, health } });
+    await this.durable();
   }
 
   async listInstances(opts?: BlockingOptions & { host?: string }): Promise<Indexed<ServiceInstance[]>> {
@@ -169,6 +189,12 @@ class EmbeddedCatalog implements Catalog {
 
   async kvPut(key: string, value: string, opts: PutOptions = {}): Promise<boolean> {
     this.assertOpen();
+    const written = this.tryPut(key, value, opts);
+    await this.durable();
+    return written;
+  }
+
+  private tryPut(key: string, value: string, opts: PutOptions): boolean {
     const current = this.state.kv.get(key);
     if (opts.cas !== undefined && (current?.modifyIndex ?? 0) !== opts.cas) return false;
     let session = current?.session;
@@ -183,21 +209,24 @@ class EmbeddedCatalog implements Catalog {
     const index = this.next();
     const entry: KVEntry = { key, value, createIndex: current?.createIndex ?? index, modifyIndex: index };
     if (session !== undefined) entry.session = session;
-    this.commit({ t: 'kv', index, entry });
+    this.commit({ index, changes: [{ t: 'kv', entry }] });
     return true;
   }
 
   async kvDelete(key: string, opts: DeleteOptions = {}): Promise<boolean> {
     this.assertOpen();
+    let deleted = true;
     if (opts.recurse) {
-      const keys = [...this.state.kv.keys()].filter((k) => k.startsWith(key));
-      for (const k of keys) this.commit({ t: 'kv-del', index: this.next(), key: k });
-      return true;
+      // One record for the whole prefix: a crash never leaves half of it deleted.
+      const changes: Change[] = [...this.state.kv.keys()].filter((k) => k.startsWith(key)).map((k) => ({ t: 'kv-del', key: k }));
+      if (changes.length) this.commit({ index: this.next(), changes });
+    } else {
+      const current = this.state.kv.get(key);
+      if (opts.cas !== undefined && (current?.modifyIndex ?? 0) !== opts.cas) deleted = false;
+      else if (current) this.write({ t: 'kv-del', key });
     }
-    const current = this.state.kv.get(key);
-    if (opts.cas !== undefined && (current?.modifyIndex ?? 0) !== opts.cas) return false;
-    if (current) this.commit({ t: 'kv-del', index: this.next(), key });
-    return true;
+    await this.durable();
+    return deleted;
   }
 
   async close(): Promise<void> {
@@ -205,7 +234,7 @@ class EmbeddedCatalog implements Catalog {
     this.closed = true;
     clearInterval(this.reaper);
     this.waiters.closeAll(new CatalogError('closed', 'catalog closed'));
-    this.persistence?.close(this.state);
+    await this.persistence?.close();
   }
 
   // --- internals ---
@@ -218,12 +247,23 @@ class EmbeddedCatalog implements Catalog {
     return Math.max(this.state.index, 1) + 1;
   }
 
-  /** Persists first, then applies and wakes blocking readers: an acknowledged change is on disk. */
-  private commit(change: Change): void {
-    this.persistence?.append(change);
-    const table: Table = this.state.apply(change);
-    this.persistence?.maybeCompact(this.state);
-    this.waiters.wake(table, this.state.tableIndex[table]);
+  /** One change as one record at the next index. */
+  private write(change: Change): void {
+    this.commit({ index: this.next(), changes: [change] });
+  }
+
+  /**
+   * Queues the record for the disk first (refused once the disk failed: then nothing is applied),
+   * then applies it and wakes blocking readers, who answer only once it is durable (`durable`).
+   */
+  private commit(record: LogRecord): void {
+    this.persistence?.append(record);
+    for (const table of this.state.apply(record)) this.waiters.wake(table, this.state.tableIndex[table]);
+  }
+
+  /** Resolves once every change applied so far is durable: every operation's answer waits for it. */
+  private durable(): Promise<void> {
+    return this.persistence ? this.persistence.settled() : Promise.resolve();
   }
 
   private async blocking<T>(table: Table, opts: BlockingOptions | undefined, read: () => T): Promise<Indexed<T>> {
@@ -233,7 +273,9 @@ class EmbeddedCatalog implements Catalog {
       await this.waiters.wait(table, wanted, opts?.waitMs ?? 30_000, opts?.signal);
     }
     // Index 0 would make a follow-up blocking read return at once forever; Consul never returns 0 either.
-    return { index: Math.max(1, this.state.tableIndex[table]), value: read() };
+    const answer = { index: Math.max(1, this.state.tableIndex[table]), value: read() };
+    await this.durable();
+    return answer;
   }
 
   private sortedInstances(): ServiceInstance[] {
@@ -244,27 +286,34 @@ class EmbeddedCatalog implements Catalog {
     if (!this.state.sessions.has(id)) throw new CatalogError('session_invalid', `session ${id} does not exist`);
   }
 
-  /** Session death: its locks are released and its hosts marked down (Consul's `release` behaviour). */
+  /**
+   * Session death: its locks are released and its hosts marked down (Consul's `release` behaviour),
+   * all in one record, so no crash can leave a lock held by a session that is gone.
+   */
   private invalidate(id: string): void {
     if (!this.state.sessions.has(id)) return;
-    this.expiry.delete(id);
-    this.commit({ t: 'session-del', index: this.next(), id });
-    for (const entry of [...this.state.kv.values()]) {
+    const index = this.next();
+    const changes: Change[] = [{ t: 'session-del', id }];
+    for (const entry of this.state.kv.values()) {
       if (entry.session !== id) continue;
       const { session: _released, ...rest } = entry;
-      this.commit({ t: 'kv', index: this.next(), entry: { ...rest, modifyIndex: this.next() } });
+      changes.push({ t: 'kv', entry: { ...rest, modifyIndex: index } });
     }
-    for (const host of [...this.state.hosts.values()]) {
-      if (host.session !== id) continue;
-      const down: HostState = { record: host.record };
-      this.commit({ t: 'host', index: this.next(), host: down });
+    for (const host of this.state.hosts.values()) {
+      if (host.session === id) changes.push({ t: 'host', host: { record: host.record } });
     }
+    this.commit({ index, changes });
+    this.expiry.delete(id);
   }
 
   private reap(): void {
     if (this.closed) return;
     const now = Date.now();
-    for (const [id, deadline] of this.expiry) if (deadline <= now) this.invalidate(id);
+    try {
+      for (const [id, deadline] of this.expiry) if (deadline <= now) this.invalidate(id);
+    } catch {
+      // The disk failed: the journal refuses every write and every operation reports it.
+    }
   }
 
   private assertOpen(): void {

@@ -1,82 +1,50 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from 'node:fs';
-import { join } from 'node:path';
-import { CatalogState, type Change, type Snapshot } from './state.js';
+import fs from 'node:fs';
+import type { Logger } from '../../log/index.js';
+import { Journal } from './journal.js';
+import { loadStore } from './load.js';
+import { lockDirectory, type DirLock } from './lock.js';
+import type { CatalogState, LogRecord } from './state.js';
 
 /**
- * Crash-safe persistence for the embedded catalog: a snapshot file plus an append-only change log.
- *
- * Every change is appended with a synchronous write *before* the operation is acknowledged, so a
- * process killed at any point (SIGKILL) loses nothing it acknowledged: the bytes are in the kernel.
- * When the log grows past `compactAfter` lines, the state is written to a temp file, fsynced and
- * renamed over the snapshot (atomic), then the log is truncated. Replay is idempotent (changes carry
- * absolute state), so a crash between the rename and the truncation is harmless; a torn last line
- * (killed mid-write) is ignored.
+ * The embedded catalog's disk: an exclusive lock on the directory, the state rebuilt from the
+ * snapshot and logs, and the journal every change is appended to. The file format, the fsync policy
+ * and recovery are described in this folder's README.
  */
 export class Persistence {
-  private fd: number;
-  private lines = 0;
-  private readonly snapshotPath: string;
-  private readonly logPath: string;
-
   private constructor(
-    dir: string,
-    private readonly compactAfter: number,
-  ) {
-    this.snapshotPath = join(dir, 'catalog.snapshot.json');
-    this.logPath = join(dir, 'catalog.log');
-    this.fd = openSync(this.logPath, 'a');
-  }
+    private readonly journal: Journal,
+    private readonly lock: DirLock,
+  ) {}
 
-  /** Opens (creating) the data directory and returns the persisted state with its writer. */
-  static open(dir: string, compactAfter = 10_000): { state: CatalogState; persistence: Persistence } {
-    mkdirSync(dir, { recursive: true });
-    const p = new Persistence(dir, compactAfter);
-    const state = existsSync(p.snapshotPath)
-      ? CatalogState.fromSnapshot(JSON.parse(readFileSync(p.snapshotPath, 'utf8')) as Snapshot)
-      : new CatalogState();
-    if (existsSync(p.logPath)) {
-      for (const line of readFileSync(p.logPath, 'utf8').split('\n')) {
-        if (!line) continue;
-        let change: Change;
-        try {
-          change = JSON.parse(line) as Change;
-        } catch {
-          continue; // torn write of a change that was never acknowledged
-        }
-        state.apply(change);
-        p.lines++;
-      }
-    }
-    return { state, persistence: p };
-  }
-
-  /** Appends one change; the caller applies it to the state afterwards, then calls `maybeCompact`. */
-  append(change: Change): void {
-    writeSync(this.fd, JSON.stringify(change) + '\n');
-    this.lines++;
-  }
-
-  /** Rewrites the snapshot once the log is long; must see the state with every logged change applied. */
-  maybeCompact(state: CatalogState): void {
-    if (this.lines >= this.compactAfter) this.compact(state);
-  }
-
-  compact(state: CatalogState): void {
-    const tmp = `${this.snapshotPath}.tmp`;
-    const fd = openSync(tmp, 'w');
+  /** Locks and loads `dir` (creating it); throws a CatalogError naming what to do when it cannot. */
+  static open(dir: string, opts: { compactAfter: number; logger: Logger }): { state: CatalogState; persistence: Persistence } {
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = lockDirectory(dir);
     try {
-      writeSync(fd, JSON.stringify(state.snapshot()));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const loaded = loadStore(dir, opts.logger);
+      const journal = new Journal({ dir, ...loaded, compactAfter: opts.compactAfter, snapshot: () => loaded.state.snapshot(), logger: opts.logger });
+      return { state: loaded.state, persistence: new Persistence(journal, lock) };
+    } catch (err) {
+      lock.release();
+      throw err;
     }
-    renameSync(tmp, this.snapshotPath);
-    ftruncateSync(this.fd, 0);
-    this.lines = 0;
   }
 
-  close(state: CatalogState): void {
-    this.compact(state);
-    closeSync(this.fd);
+  /** Queues a record; throws when the store has failed (then the change must not be applied). */
+  append(record: LogRecord): void {
+    this.journal.append(record);
+  }
+
+  /** Resolves once everything appended so far is durable. */
+  settled(): Promise<void> {
+    return this.journal.settled();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.journal.close();
+    } finally {
+      this.lock.release();
+    }
   }
 }

@@ -1,11 +1,12 @@
 import type { HostRecord, KVEntry, ServiceInstance } from '../types.js';
 
 /**
- * The embedded catalog's whole state as plain data, and the mutations that change it.
+ * The embedded catalog's whole state as plain data, and the records that change it.
  *
- * Every mutation is described by a `Change` that carries the absolute new state of one record (never
- * a delta), so replaying a change twice is harmless: that is what lets the append log be replayed over
- * a snapshot that may already contain some of it (a crash between snapshot rename and log truncation).
+ * One catalog operation is one `LogRecord`: an index and every change the operation makes (a session
+ * invalidation releases its locks and marks its hosts down in the same record). A record is written to
+ * disk as one checksummed frame, so after a crash it is either wholly there or wholly absent — never
+ * half an operation. Changes carry the absolute new state of one entry (never a delta).
  */
 
 export interface SessionState {
@@ -20,18 +21,24 @@ export interface HostState {
   session?: string;
 }
 
-/** The tables blocking reads can wait on; a change bumps the global index and its table's. */
+/** The tables blocking reads can wait on; a record bumps the global index and those of its tables. */
 export type Table = 'instances' | 'hosts' | 'kv' | 'sessions';
 
 export type Change =
-  | { t: 'instance'; index: number; instance: ServiceInstance }
-  | { t: 'instance-del'; index: number; id: string }
-  | { t: 'host'; index: number; host: HostState }
-  | { t: 'host-del'; index: number; name: string }
-  | { t: 'kv'; index: number; entry: KVEntry }
-  | { t: 'kv-del'; index: number; key: string }
-  | { t: 'session'; index: number; session: SessionState }
-  | { t: 'session-del'; index: number; id: string };
+  | { t: 'instance'; instance: ServiceInstance }
+  | { t: 'instance-del'; id: string }
+  | { t: 'host'; host: HostState }
+  | { t: 'host-del'; name: string }
+  | { t: 'kv'; entry: KVEntry }
+  | { t: 'kv-del'; key: string }
+  | { t: 'session'; session: SessionState }
+  | { t: 'session-del'; id: string };
+
+/** What one operation wrote: applied and persisted as a unit. */
+export interface LogRecord {
+  index: number;
+  changes: Change[];
+}
 
 export interface Snapshot {
   index: number;
@@ -50,11 +57,61 @@ export class CatalogState {
   readonly kv = new Map<string, KVEntry>();
   readonly sessions = new Map<string, SessionState>();
 
-  /** Applies one change (live or replayed); returns the table it touched. */
-  apply(change: Change): Table {
-    this.index = Math.max(this.index, change.index);
-    const table = tableOf(change);
-    this.tableIndex[table] = Math.max(this.tableIndex[table], change.index);
+  /** Applies one record (live or replayed); returns the tables it touched. */
+  apply(record: LogRecord): Set<Table> {
+    this.index = Math.max(this.index, record.index);
+    const tables = new Set<Table>();
+    for (const change of record.changes) {
+      const table = tableOf(change);
+      tables.add(table);
+      this.tableIndex[table] = Math.max(this.tableIndex[table], record.index);
+      this.applyChange(change);
+    }
+    return tables;
+  }
+
+  /**
+   * The changes that make the state consistent: locks and hosts bound to a session that does not
+   * exist are released / marked down. Live operations never leave such state; this is the defence
+   * for a data directory written by an older version (whose invalidation was several records).
+   */
+  orphanRepairs(index: number): Change[] {
+    const changes: Change[] = [];
+    for (const entry of this.kv.values()) {
+      if (entry.session === undefined || this.sessions.has(entry.session)) continue;
+      const { session: _dead, ...released } = entry;
+      changes.push({ t: 'kv', entry: { ...released, modifyIndex: index } });
+    }
+    for (const host of this.hosts.values()) {
+      if (host.session === undefined || this.sessions.has(host.session)) continue;
+      changes.push({ t: 'host', host: { record: host.record } });
+    }
+    return changes;
+  }
+
+  snapshot(): Snapshot {
+    return {
+      index: this.index,
+      tableIndex: { ...this.tableIndex },
+      instances: [...this.instances.values()],
+      hosts: [...this.hosts.values()],
+      kv: [...this.kv.values()],
+      sessions: [...this.sessions.values()],
+    };
+  }
+
+  static fromSnapshot(s: Snapshot): CatalogState {
+    const state = new CatalogState();
+    state.index = s.index;
+    Object.assign(state.tableIndex, s.tableIndex);
+    for (const i of s.instances) state.instances.set(i.id, i);
+    for (const h of s.hosts) state.hosts.set(h.record.name, h);
+    for (const e of s.kv) state.kv.set(e.key, e);
+    for (const x of s.sessions) state.sessions.set(x.id, x);
+    return state;
+  }
+
+  private applyChange(change: Change): void {
     switch (change.t) {
       case 'instance':
         this.instances.set(change.instance.id, change.instance);
@@ -81,29 +138,6 @@ export class CatalogState {
         this.sessions.delete(change.id);
         break;
     }
-    return table;
-  }
-
-  snapshot(): Snapshot {
-    return {
-      index: this.index,
-      tableIndex: { ...this.tableIndex },
-      instances: [...this.instances.values()],
-      hosts: [...this.hosts.values()],
-      kv: [...this.kv.values()],
-      sessions: [...this.sessions.values()],
-    };
-  }
-
-  static fromSnapshot(s: Snapshot): CatalogState {
-    const state = new CatalogState();
-    state.index = s.index;
-    Object.assign(state.tableIndex, s.tableIndex);
-    for (const i of s.instances) state.instances.set(i.id, i);
-    for (const h of s.hosts) state.hosts.set(h.record.name, h);
-    for (const e of s.kv) state.kv.set(e.key, e);
-    for (const x of s.sessions) state.sessions.set(x.id, x);
-    return state;
   }
 }
 
