@@ -13,7 +13,7 @@ import {
   type JobRecord,
 } from '../scheduler/types.js';
 import { getJob, jobHistory, scaleJob, stopJob, submitJob } from '../scheduler/jobs.js';
-import { jobChangesWhatRuns, parseJobSpec } from '../scheduler/spec/index.js';
+import { jobChangesWhatRuns } from '../scheduler/spec/index.js';
 
 export interface SubmitResult {
   record: JobRecord;
@@ -32,8 +32,6 @@ export interface ClusterState {
 }
 
 export interface Cluster {
-  /** Parses and validates a YAML/JSON spec; throws an error with code `invalid_spec` and `problems`. */
-  parseSpec(text: string): Job;
   submit(job: Job): Promise<SubmitResult>;
   /** Throws code `not_found` for an unknown job. */
   stop(name: string): Promise<JobRecord>;
@@ -83,7 +81,6 @@ export function catalogCluster(catalog: Catalog): Cluster {
   const statuses = cachedList<AllocStatus>(catalog, keys.allocStatusesPrefix);
   const evals = cachedList<Evaluation>(catalog, keys.evaluationPrefix);
   return {
-    parseSpec: parseJobSpec,
     async submit(job) {
       const prev = await getJob(catalog, job.name);
       // An identical resubmit writes nothing, so it wakes no watcher.

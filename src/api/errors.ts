@@ -10,6 +10,9 @@ export type ApiErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unauthorized'
+  | 'forbidden'
+  | 'unsupported_media_type'
+  | 'busy'
   | 'unavailable'
   | 'internal';
 
@@ -21,6 +24,9 @@ const STATUS: Record<ApiErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   unauthorized: 401,
+  forbidden: 403,
+  unsupported_media_type: 415,
+  busy: 503,
   unavailable: 503,
   internal: 500,
 };
@@ -87,5 +93,6 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   const body: ErrorBody = { error: { code: err.code, message: err.message } };
   if (err.details !== undefined) body.error.details = err.details;
   if (err.code === 'unauthorized') res.setHeader('www-authenticate', 'Bearer realm="maestro"');
+  if (err.code === 'busy') res.setHeader('retry-after', '1');
   sendJson(res, err.status, body);
 }

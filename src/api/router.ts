@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from './errors.js';
+import type { BodyKind } from './guard.js';
 
 export interface Request {
   method: string;
@@ -7,8 +8,15 @@ export interface Request {
   /** Decoded `:name` path parameters. */
   params: Record<string, string>;
   headers: IncomingMessage['headers'];
+  /** What the body declared itself as (routes that read a body only; checked before reading it). */
+  kind?: BodyKind;
   /** The body as text, read once, capped by the server's limit. */
   text(): Promise<string>;
+}
+
+export interface RouteOptions {
+  /** The route reads a body of these kinds; any other Content-Type is refused with 415. */
+  accepts?: readonly BodyKind[];
 }
 
 /** A JSON body, or raw text (e.g. /metrics) with its content type. */
@@ -22,12 +30,14 @@ interface Route {
   pattern: string;
   parts: string[];
   handler: Handler;
+  accepts?: readonly BodyKind[];
 }
 
 export interface Match {
   route: string;
   handler: Handler;
   params: Record<string, string>;
+  accepts?: readonly BodyKind[];
 }
 
 /**
@@ -37,8 +47,8 @@ export interface Match {
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, pattern, parts: split(pattern), handler });
+  add(method: string, pattern: string, handler: Handler, opts: RouteOptions = {}): this {
+    this.routes.push({ method, pattern, parts: split(pattern), handler, accepts: opts.accepts });
     return this;
   }
 
@@ -50,7 +60,7 @@ export class Router {
       const params = matchParts(route.parts, parts);
       if (!params) continue;
       if (route.method === method || (method === 'HEAD' && route.method === 'GET')) {
-        return { route: route.pattern, handler: route.handler, params };
+        return { route: route.pattern, handler: route.handler, params, accepts: route.accepts };
       }
       allowed = [...allowed, route.method];
     }

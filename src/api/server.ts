@@ -5,11 +5,14 @@ import type { HostPort } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { authorizer, checkBindPolicy } from './auth.js';
 import { catalogCluster, type Cluster } from './cluster.js';
+import { SPEC_LIMITS } from '../scheduler/spec/index.js';
 import { ApiError, sendError, sendJson, toApiError } from './errors.js';
+import { bodyKind, checkLoopbackHost, checkOrigin } from './guard.js';
 import { ApiMetrics, type MetricsSources } from './metrics.js';
 import { Router, type Reply } from './router.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { jobRoutes } from './routes/jobs.js';
+import { SpecParser } from './spec-parser.js';
 
 export interface ApiOptions {
   catalog: Catalog;
@@ -20,8 +23,10 @@ export interface ApiOptions {
   logger: Logger;
   /** Components' `metrics()` functions, read at every scrape of /metrics. */
   metricsSources?: MetricsSources;
-  /** Largest accepted request body (default 1 MiB: job specs are a few KB). */
+  /** Largest accepted request body (default 64 KiB, the job spec limit: specs are a few KB). */
   maxBodyBytes?: number;
+  /** Deadline of one job spec parse on the parser thread (default 5 s). */
+  specParseTimeoutMs?: number;
   /** Register process metrics (cpu, memory, event loop) too (default true). */
   processMetrics?: boolean;
   /** Replaces the catalog-backed cluster seam (tests, other stores). */
@@ -39,12 +44,16 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   checkBindPolicy(opts.addr.host, opts.token);
   const log = opts.logger;
   const cluster = opts.cluster ?? catalogCluster(opts.catalog);
-  const metrics = new ApiMetrics(opts.metricsSources ?? {}, log, { processMetrics: opts.processMetrics });
+  const specs = new SpecParser({ logger: log, timeoutMs: opts.specParseTimeoutMs });
+  const sources: MetricsSources = { ...opts.metricsSources, api: () => ({ specParserRestartsTotal: specs.restarts }) };
+  const metrics = new ApiMetrics(sources, log, { processMetrics: opts.processMetrics });
   const authorize = authorizer(opts.token);
-  const maxBody = opts.maxBodyBytes ?? 1 << 20;
+  const maxBody = opts.maxBodyBytes ?? SPEC_LIMITS.maxBytes;
+  // Set once listening: a token-less API answers only to Host values naming this port.
+  let port = 0;
 
   const router = new Router();
-  jobRoutes(router, cluster);
+  jobRoutes(router, cluster, specs);
   clusterRoutes(router, cluster);
   router.add('GET', '/metrics', async () => ({ ...(await metrics.scrape()) }));
   // Ready when the catalog answers: a load balancer then skips servers cut off from it.
@@ -60,14 +69,19 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
     let status: number;
     try {
       const url = new URL(req.url ?? '/', 'http://api');
+      // Web pages first (guard.ts): a refused page learns nothing, not even whether a token would do.
+      if (!opts.token) checkLoopbackHost(req.headers.host, port);
+      checkOrigin(req.headers.origin, req.headers.host);
       authorize(url.pathname, req.headers.authorization);
       const match = router.match(method, url.pathname);
       route = match.route;
+      const kind = match.accepts ? bodyKind(req.headers['content-type'], match.accepts) : undefined;
       const reply = await match.handler({
         method,
         url,
         params: match.params,
         headers: req.headers,
+        kind,
         text: () => readBody(req, maxBody),
       });
       status = send(res, reply);
@@ -86,7 +100,8 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
     log.debug({ method, url: req.url, status, ms: Math.round(seconds * 1000) }, 'request');
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  // Deadlines for what a client sends: the whole request (a 64 KiB body at a trickle) and its head.
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void handle(req, res));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
@@ -98,6 +113,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
     });
   });
   const bound = server.address() as AddressInfo;
+  port = bound.port;
   log.info({ addr: `${bound.address}:${bound.port}`, auth: opts.token ? 'bearer' : 'none' }, 'API listening');
 
   return {
@@ -108,6 +124,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      await specs.stop();
     },
   };
 }

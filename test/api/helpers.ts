@@ -103,6 +103,9 @@ export async function call(
   body?: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+  // A body is YAML unless the test says otherwise (fetch alone would send text/plain, as a web page does).
+  const type = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
+  if (body !== undefined && !type) headers = { ...headers, 'content-type': 'application/yaml' };
   const res = await fetch(base + path, { method, body, headers });
   const text = await res.text();
   let json: any;

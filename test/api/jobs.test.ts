@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { keys } from '../../src/scheduler/types.js';
 import { REDIS_YAML, call, registerHost, seedRun, startHarness, type Harness } from './helpers.js';
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+
 describe('API jobs', () => {
   let h: Harness;
   before(async () => {
@@ -74,7 +76,7 @@ describe('API jobs', () => {
   });
 
   it('scales, keeps history across versions, and stops', async () => {
-    const scaled = await call(h.base, 'POST', '/v1/jobs/redis/scale', JSON.stringify({ count: 5 }));
+    const scaled = await call(h.base, 'POST', '/v1/jobs/redis/scale', JSON.stringify({ count: 5 }), JSON_TYPE);
     assert.equal(scaled.status, 200);
     assert.equal(scaled.json.job.wanted, 5);
     assert.equal(scaled.json.job.version, 1, 'scaling is not a new version');
@@ -109,10 +111,11 @@ describe('API jobs', () => {
     const cases: [string, string, string | undefined, Record<string, string>, number, string][] = [
       ['POST', '/v1/jobs', '{"name": "x",', { 'content-type': 'application/json' }, 400, 'bad_request'],
       ['POST', '/v1/jobs', '', {}, 400, 'bad_request'],
-      ['POST', '/v1/jobs/redis/scale', 'not json', {}, 400, 'bad_request'],
-      ['POST', '/v1/jobs/redis/scale', '{"count": "3"}', {}, 400, 'bad_request'],
-      ['POST', '/v1/jobs/redis/scale', '[1]', {}, 400, 'bad_request'],
-      ['POST', '/v1/jobs/nope/scale', '{"count": 1}', {}, 404, 'not_found'],
+      ['POST', '/v1/jobs/redis/scale', 'not json', JSON_TYPE, 400, 'bad_request'],
+      ['POST', '/v1/jobs/redis/scale', '{"count": "3"}', JSON_TYPE, 400, 'bad_request'],
+      ['POST', '/v1/jobs/redis/scale', '[1]', JSON_TYPE, 400, 'bad_request'],
+      ['POST', '/v1/jobs/redis/scale', '{"count": 1}', {}, 415, 'unsupported_media_type'],
+      ['POST', '/v1/jobs/nope/scale', '{"count": 1}', JSON_TYPE, 404, 'not_found'],
       ['GET', '/v1/jobs/nope', undefined, {}, 404, 'not_found'],
       ['DELETE', '/v1/jobs/nope', undefined, {}, 404, 'not_found'],
       ['GET', '/v1/jobs/nope/history', undefined, {}, 404, 'not_found'],

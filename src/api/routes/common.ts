@@ -24,7 +24,3 @@ export function jsonObject(text: string): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
-
-export function isJson(req: Request): boolean {
-  return /\bjson\b/i.test(String(req.headers['content-type'] ?? ''));
-}

@@ -1,26 +1,50 @@
-import { parse as parseYaml } from 'yaml';
+import { Composer, LineCounter, Parser, type CST, type YAMLError } from 'yaml';
 import type { ZodIssue } from 'zod';
 import type { Job, JobConstraints, JobContainer, JobHealth } from '../types.js';
 import { JOB_DEFAULTS } from './defaults.js';
 import { SpecError, type SpecProblem } from './errors.js';
+import { cstProblems, textProblems, valueProblems } from './limits.js';
 import { crossFieldProblems } from './rules.js';
 import { jobSchema, type RawContainer, type RawJob } from './schema.js';
 
 export { JOB_DEFAULTS };
 
-/** Parses a YAML or JSON job spec (JSON is YAML) into a validated, normalised Job. */
+/**
+ * Parses a YAML or JSON job spec (JSON is YAML) into a validated, normalised Job. The size and shape
+ * limits (`SPEC_LIMITS`) are checked on the text and on the syntax tree before the document is
+ * composed, so a hostile spec costs one linear pass: composing is where yaml's costs grow faster
+ * than the input (aliases, duplicate-key checks).
+ */
 export function parseJobSpec(text: string): Job {
-  let doc: unknown;
+  const tooBig = textProblems(text);
+  if (tooBig.length) throw new SpecError(tooBig);
+  const lines = new LineCounter();
+  const tokens: CST.Token[] = [...new Parser(lines.addNewLine).parse(text)];
+  const shape = cstProblems(tokens);
+  if (shape.length) throw new SpecError(shape);
+  const docs = [...new Composer({ uniqueKeys: true }).compose(tokens, true, text.length)];
+  const doc = docs[0]!;
+  const error: YAMLError | undefined = doc.errors[0] ?? (docs.length > 1 ? docs[1]!.errors[0] : undefined);
+  if (error || docs.length > 1) {
+    const at = error ? lines.linePos(error.pos[0]) : undefined;
+    const what = error ? error.message.split('\n')[0] : 'more than one document (---)';
+    throw new SpecError([{ path: '', message: `not valid YAML or JSON: ${what}${at ? ` at line ${at.line}, column ${at.col}` : ''}` }]);
+  }
+  let value: unknown;
   try {
-    doc = parseYaml(text, { prettyErrors: true });
+    // yaml's own guard against "billion laughs" (alias uses × aliases inside the anchored node),
+    // at its default, stated here so it never silently changes.
+    value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     throw new SpecError([{ path: '', message: `not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}` }]);
   }
-  return validateJob(doc);
+  return validateJob(value);
 }
 
 /** Validates an already-parsed document (e.g. a JSON request body); throws SpecError listing every problem. */
 export function validateJob(doc: unknown): Job {
+  const shape = valueProblems(doc);
+  if (shape.length) throw new SpecError(shape);
   const result = jobSchema.safeParse(doc);
   const problems = dedupe([...(result.success ? [] : result.error.issues.flatMap(toProblems)), ...crossFieldProblems(doc)]);
   if (problems.length > 0 || !result.success) throw new SpecError(problems);
