@@ -43,7 +43,8 @@ export class Encoder {
   private readonly hostmasterKey: string;
   // Many names share an address (service, tag, instance, SRV target): parse each once.
   private readonly rdataCache = new Map<string, number[] | undefined>();
-  private readonly nodataByOffset = new Map<number, Prepared>();
+  /** NODATA answers by zone and by where that zone sits in the question. */
+  private readonly nodataByZoneAt = new Map<string, Prepared>();
 
   constructor(
     zone: string,
@@ -63,8 +64,9 @@ export class Encoder {
     w.setU16(at, w.length - at - 2);
   }
 
-  soa(w: Writer, dict: Dictionary | undefined): void {
-    this.rr(w, this.zoneKey, dict, TYPE.SOA, (d) => {
+  /** The SOA of the zone `apexKey` (`<zone>` or a reverse zone); every zone has the same primary and timers. */
+  soa(w: Writer, apexKey: string, dict: Dictionary | undefined): void {
+    this.rr(w, apexKey, dict, TYPE.SOA, (d) => {
       d.name(this.nsKey, dict).name(this.hostmasterKey, dict);
       d.u32(this.serial >>> 0).u32(3600).u32(600).u32(86_400).u32(this.ttl);
     });
@@ -99,18 +101,19 @@ export class Encoder {
     return { rcode: RCODE.NOERROR, count: parts.length, answers: answersW.buffer(), ansOff, extras, extOff, extCount, authority: EMPTY, authCount: 0, shuffle };
   }
 
-  /** No records, the SOA in authority; `zoneAt` is where the zone name sits in the question, if it does. */
-  negative(rcode: number, zoneAt: number | undefined): Prepared {
+  /** No records, the SOA of `apexKey` in authority; `zoneAt` is where that name sits in the question, if it does. */
+  negative(rcode: number, apexKey: string, zoneAt: number | undefined): Prepared {
     const w = new Writer();
-    this.soa(w, zoneAt === undefined ? undefined : new Map([[this.zoneKey, zoneAt]]));
+    this.soa(w, apexKey, zoneAt === undefined ? undefined : new Map([[apexKey, zoneAt]]));
     return { rcode, count: 0, answers: EMPTY, ansOff: NO_OFFSETS, extras: EMPTY, extOff: NO_OFFSETS, extCount: NO_COUNTS, authority: w.buffer(), authCount: 1, shuffle: false };
   }
 
-  /** NODATA for the name `q`: shared by every name whose zone suffix sits at the same offset. */
-  nodataFor(q: string): Prepared {
-    const at = q.endsWith(this.zoneKey) ? QNAME_OFFSET + q.length - this.zoneKey.length : -1;
-    let p = this.nodataByOffset.get(at);
-    if (!p) this.nodataByOffset.set(at, (p = this.negative(RCODE.NOERROR, at < 0 ? undefined : at)));
+  /** NODATA for the name `q` of zone `apexKey`: shared by the names whose zone suffix sits at the same offset. */
+  nodataFor(q: string, apexKey: string): Prepared {
+    const at = q.endsWith(apexKey) ? QNAME_OFFSET + q.length - apexKey.length : -1;
+    const memo = `${at} ${apexKey}`;
+    let p = this.nodataByZoneAt.get(memo);
+    if (!p) this.nodataByZoneAt.set(memo, (p = this.negative(RCODE.NOERROR, apexKey, at < 0 ? undefined : at)));
     return p;
   }
 

@@ -7,17 +7,17 @@ import { watch } from '../catalog/watch.js';
 import type { HostPort } from '../config/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { nativeStatus } from '../native/index.js';
-import { answer, FORWARD, servfail, type AnswerContext } from './answer.js';
+import { answer, fitForwarded, FORWARD, servfail, type AnswerContext } from './answer.js';
 import { forward } from './forward.js';
 import { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
 import { buildTable, type ZoneTable } from './table.js';
-import { listen, type UdpIo } from './transport.js';
+import { listen, type TcpLimits, type UdpIo } from './transport.js';
 import { wireKey } from './wire.js';
 
 export { answer, FORWARD, type AnswerContext } from './answer.js';
 export { buildTable, describeTable, type ZoneTable, type TableOptions } from './table.js';
 export { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
-export { DnsError, type UdpIo } from './transport.js';
+export { DnsError, DEFAULT_TCP_LIMITS, type TcpLimits, type UdpIo } from './transport.js';
 
 const REBUILD_MIN_MS = 50;
 const MAX_FORWARDS_IN_FLIGHT = 512;
@@ -41,6 +41,8 @@ export interface DnsServerOptions {
    * Node's dgram; `node` forces dgram.
    */
   udpIo?: 'auto' | 'node';
+  /** DNS over TCP limits; each field defaults to DEFAULT_TCP_LIMITS (100 connections, 10 s idle, …). */
+  tcp?: Partial<TcpLimits>;
   logger?: Logger;
 }
 
@@ -83,12 +85,12 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const own = Buffer.from(msg);
     const done = forward(own, !udp, { upstreams, timeoutMs: forwardTimeoutMs }).finally(() => inFlight--);
     return done.then((up) => {
-      if (up) return up;
+      if (up) return udp ? fitForwarded(up, own) : up;
       metrics.forwardFailures++;
       return servfail(ctx, own);
     });
   };
-  const listeners = await listen(addr, handle, log, { udpIo: opts.udpIo ?? 'auto' });
+  const listeners = await listen(addr, handle, log, { udpIo: opts.udpIo ?? 'auto', tcp: opts.tcp });
   const nsAddress = opts.nsAddress ?? (['0.0.0.0', '::'].includes(listeners.address.host) ? '127.0.0.1' : listeners.address.host);
 
   // Both reads feed one rebuild; a burst of changes costs one build.
@@ -152,7 +154,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     udpIo: listeners.udpIo,
     synced: () => syncedP,
     table: () => ctx.table,
-    metrics: () => metrics.snapshot(listeners.udpStats()),
+    metrics: () => metrics.snapshot(listeners.udpStats(), listeners.tcpStats()),
     stop: async () => {
       abort.abort();
       await listeners.close();

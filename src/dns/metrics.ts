@@ -19,6 +19,10 @@ export interface DnsMetricsSnapshot {
   /** UDP replies dropped because the socket's send buffer was full (or the send failed): clients retry. */
   sendDropped: number;
   forwarded: number;
+  /** TCP connections open now. */
+  tcpConnections: number;
+  /** TCP connections closed at accept because the connection cap was reached. */
+  tcpRejected: number;
   /** Forwarded queries no upstream answered (SERVFAIL sent). */
   forwardFailures: number;
   /** Names and resource records in the current table. */
@@ -49,7 +53,10 @@ export class DnsMetrics {
   }
 
   /** `io`: the UDP socket's own counters (the transport keeps them, see udp.ts). */
-  snapshot(io: { sendDropped: number; oversize: number } = { sendDropped: 0, oversize: 0 }): DnsMetricsSnapshot {
+  snapshot(
+    io: { sendDropped: number; oversize: number } = { sendDropped: 0, oversize: 0 },
+    tcp: { connections: number; rejected: number } = { connections: 0, rejected: 0 },
+  ): DnsMetricsSnapshot {
     const responses: Record<string, number> = {};
     this.rcodes.forEach((n, rcode) => {
       if (n > 0) responses[RCODE_NAMES[rcode] ?? (rcode === 16 ? 'BADVERS' : `RCODE${rcode}`)] = n;
@@ -65,6 +72,8 @@ export class DnsMetrics {
       dropped: this.dropped + io.oversize,
       sendDropped: io.sendDropped,
       forwarded: this.forwarded,
+      tcpConnections: tcp.connections,
+      tcpRejected: tcp.rejected,
       forwardFailures: this.forwardFailures,
       tableNames: this.tableNames,
       tableRecords: this.tableRecords,

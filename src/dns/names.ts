@@ -1,9 +1,14 @@
 /**
  * The pure first half of the zone table: which names exist and what each one answers, worked out
- * from one catalog snapshot (DESIGN.md, "DNS names"). No wire format here; `table.ts` encodes it.
+ * from one catalog snapshot. No wire format here; `table.ts` encodes it.
+ *
+ * Zones served: `<zone>` itself, and the reverse zone `c.b.a.in-addr.arpa` (a /24) of every IPv4
+ * address the catalog knows (every instance, whatever its health, and every host). Inside a reverse
+ * zone a PTR for an address nobody holds is NXDOMAIN with that zone's SOA; outside them we are not
+ * authoritative (REFUSED, or forwarded).
  */
 import type { HostStatus, ServiceInstance } from '../catalog/types.js';
-import { reverseName, validName, wireKey } from './wire.js';
+import { reverseName, reverseZoneName, validName, wireKey } from './wire.js';
 
 export interface SrvTarget {
   port: number;
@@ -20,8 +25,10 @@ export interface NameRecords {
   srv: SrvTarget[];
   /** PTR targets (wire keys). */
   ptr: string[];
-  /** The zone apex: SOA and NS. */
+  /** A zone apex (`<zone>` or a reverse zone): SOA and NS. */
   apex: boolean;
+  /** Wire key of the apex of the zone the name is in (whose SOA its negative answers carry). */
+  zone: string;
 }
 
 export interface ZoneSnapshot {
@@ -37,15 +44,27 @@ export type NameMap = Map<string, NameRecords>;
 /** Builds the name → records map. Names that are not valid DNS labels are skipped, never fatal. */
 export function zoneNames(snap: ZoneSnapshot): NameMap {
   const zone = snap.zone.replace(/\.+$/, '').toLowerCase();
+  const zoneKey = wireKey(zone);
   const names: NameMap = new Map();
-  const at = (dotted: string): NameRecords => {
+  /** `dotted` is in `<zone>` unless its reverse zone is given. */
+  const at = (dotted: string, reverseZone?: string): NameRecords => {
     const key = wireKey(dotted);
     let rec = names.get(key);
-    if (!rec) names.set(key, (rec = { addresses: [], srv: [], ptr: [], apex: false }));
+    if (!rec) names.set(key, (rec = { addresses: [], srv: [], ptr: [], apex: false, zone: reverseZone === undefined ? zoneKey : wireKey(reverseZone) }));
     return rec;
+  };
+  const ptr = (address: string, target: string) => {
+    const rev = reverseName(address);
+    if (rev) at(rev, reverseZoneName(address)).ptr.push(target);
   };
 
   at(zone).apex = true;
+  // Every IPv4 address the catalog knows claims its /24, so a PTR for a neighbouring address that
+  // nobody holds (or an instance that is down) is a proper NXDOMAIN, not REFUSED.
+  for (const a of [...snap.instances.map((i) => i.address), ...snap.hosts.map((h) => h.address)]) {
+    const rz = reverseZoneName(a);
+    if (rz !== undefined) at(rz, rz).apex = true;
+  }
   at(`ns.${zone}`).addresses.push(snap.nsAddress);
 
   const byService = new Map<string, ServiceInstance[]>();
@@ -90,9 +109,8 @@ export function zoneNames(snap: ZoneSnapshot): NameMap {
     }
 
     for (const i of all) {
-      const rev = i.health === 'passing' ? reverseName(i.address) : undefined;
       const t = target(i);
-      if (rev && t !== undefined) at(rev).ptr.push(t);
+      if (i.health === 'passing' && t !== undefined) ptr(i.address, t);
     }
   }
 
@@ -101,8 +119,7 @@ export function zoneNames(snap: ZoneSnapshot): NameMap {
     if (!validName(name)) continue;
     const dotted = `${name}.node.${zone}`;
     at(dotted).addresses.push(host.address);
-    const rev = reverseName(host.address);
-    if (rev) at(rev).ptr.push(wireKey(dotted));
+    ptr(host.address, wireKey(dotted));
   }
 
   for (const rec of names.values()) {
@@ -110,7 +127,7 @@ export function zoneNames(snap: ZoneSnapshot): NameMap {
     rec.ptr = [...new Set(rec.ptr)];
     rec.srv = uniqueBy(rec.srv, (s) => `${s.port} ${s.target} ${s.address}`);
   }
-  addEmptyNonTerminals(names, wireKey(zone));
+  addEmptyNonTerminals(names, zoneKey);
   return names;
 }
 
@@ -120,7 +137,7 @@ function addEmptyNonTerminals(names: NameMap, zoneKey: string): void {
     if (!key.endsWith(zoneKey)) continue;
     for (let i = key.charCodeAt(0) + 1; key.length - i > zoneKey.length; i += key.charCodeAt(i) + 1) {
       const parent = key.slice(i);
-      if (!names.has(parent)) names.set(parent, { addresses: [], srv: [], ptr: [], apex: false });
+      if (!names.has(parent)) names.set(parent, { addresses: [], srv: [], ptr: [], apex: false, zone: zoneKey });
     }
   }
 }

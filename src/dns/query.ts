@@ -12,12 +12,17 @@ export interface ParsedQuery {
   qclass: number;
   /** EDNS0 UDP payload size, or -1 without an OPT record. */
   edns: number;
+  /** The OPT record's DO bit (RFC 3225): copied into the response's OPT. */
+  dnssecOk: boolean;
   /** Offsets of the question's labels (first `labels` entries). */
   readonly labelStarts: Int32Array;
   labels: number;
 }
 
-export const query: ParsedQuery = { qend: 0, qtype: 0, qclass: 0, edns: -1, labelStarts: new Int32Array(128), labels: 0 };
+export const query: ParsedQuery = { qend: 0, qtype: 0, qclass: 0, edns: -1, dnssecOk: false, labelStarts: new Int32Array(128), labels: 0 };
+
+/** Incremental zone transfer: the one query type that carries a record (an SOA) in authority. */
+export const IXFR = 251;
 
 /** Parsed and answerable. */
 export const OK = -1;
@@ -34,8 +39,11 @@ export function parseQuery(msg: Buffer): number {
   if (len < 12 || (msg[2]! & 0x80) !== 0) return DROP;
   query.qend = 0;
   query.edns = -1;
+  query.dnssecOk = false;
   if ((msg[2]! & 0x78) !== 0) return RCODE.NOTIMP;
-  if (msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] !== 0 || msg[8] !== 0 || msg[9] !== 0) return RCODE.FORMERR;
+  // An authority section only belongs to IXFR (its SOA, RFC 1995); checked once QTYPE is known.
+  if (msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] !== 0) return RCODE.FORMERR;
+  const nscount = (msg[8]! << 8) | msg[9]!;
   const starts = query.labelStarts;
   let i = QNAME_OFFSET;
   let labels = 0;
@@ -51,25 +59,31 @@ export function parseQuery(msg: Buffer): number {
   }
   const qend = i + 1;
   if (qend + 4 > len) return RCODE.FORMERR;
+  const qtype = (msg[qend]! << 8) | msg[qend + 1]!;
+  if (nscount > (qtype === IXFR ? 1 : 0)) return RCODE.FORMERR;
   let edns = -1;
   let version = 0;
+  let dnssecOk = false;
   let pos = qend + 4;
-  for (let r = (msg[10]! << 8) | msg[11]!; r > 0; r--) {
+  for (let r = nscount + ((msg[10]! << 8) | msg[11]!); r > 0; r--) {
     const start = pos;
     pos = skipName(msg, pos);
     if (pos < 0 || pos + 10 > len) return RCODE.FORMERR;
     if (((msg[pos]! << 8) | msg[pos + 1]!) === TYPE.OPT) {
-      if (edns >= 0 || msg[start] !== 0) return RCODE.FORMERR;
+      // Only one, owned by the root, and only in the additional section (RFC 6891 §6.1.1).
+      if (edns >= 0 || msg[start] !== 0 || r > ((msg[10]! << 8) | msg[11]!)) return RCODE.FORMERR;
       edns = (msg[pos + 2]! << 8) | msg[pos + 3]!;
       version = msg[pos + 5]!;
+      dnssecOk = (msg[pos + 6]! & 0x80) !== 0;
     }
     pos += 10 + ((msg[pos + 8]! << 8) | msg[pos + 9]!);
     if (pos > len) return RCODE.FORMERR;
   }
   query.qend = qend;
-  query.qtype = (msg[qend]! << 8) | msg[qend + 1]!;
+  query.qtype = qtype;
   query.qclass = (msg[qend + 2]! << 8) | msg[qend + 3]!;
   query.edns = edns;
+  query.dnssecOk = dnssecOk;
   query.labels = labels;
   return version !== 0 ? BADVERS : OK;
 }

@@ -9,8 +9,11 @@ import { BADVERS, OUR_UDP_SIZE, QNAME_OFFSET, TYPE } from './wire.js';
 
 let perm = new Int32Array(256);
 
-/** The prepared answer `p` for the question of `msg` (ending at `qend`), within `limit` bytes. */
-export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepared, limit: number, edns: number, qtype: number): Buffer {
+/**
+ * The prepared answer `p` for the question of `msg` (ending at `qend`), within `limit` bytes; with an
+ * OPT record when the query had one (`edns` >= 0), its DO bit copied from the query (RFC 3225).
+ */
+export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepared, limit: number, edns: number, dnssecOk: boolean, qtype: number): Buffer {
   const qlen = qend + 4 - QNAME_OFFSET;
   let size = QNAME_OFFSET + qlen + p.authority.length + (edns >= 0 ? 11 : 0);
   const n = p.count;
@@ -67,7 +70,7 @@ export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepare
   }
   if (edns >= 0) {
     extras++;
-    writeOpt(out, pos, 0);
+    writeOpt(out, pos, 0, dnssecOk);
   }
   out[10] = extras >>> 8;
   out[11] = extras;
@@ -86,11 +89,12 @@ function copy(src: Buffer, start: number, end: number, dst: Buffer, at: number):
   return end - start;
 }
 
-function writeOpt(out: Buffer, pos: number, extRcode: number): void {
+/** Our OPT record: the UDP size we accept, the upper rcode bits, version 0, the query's DO bit. */
+function writeOpt(out: Buffer, pos: number, extRcode: number, dnssecOk: boolean): void {
   out[pos] = 0;
   out.writeUInt16BE(TYPE.OPT, pos + 1);
   out.writeUInt16BE(OUR_UDP_SIZE, pos + 3);
-  out.writeUInt32BE((extRcode << 24) >>> 0, pos + 5);
+  out.writeUInt32BE(((extRcode << 24) | (dnssecOk ? 0x8000 : 0)) >>> 0, pos + 5);
   out.writeUInt16BE(0, pos + 9);
 }
 
@@ -98,7 +102,7 @@ function writeOpt(out: Buffer, pos: number, extRcode: number): void {
  * A response without records: the question echoed when it was parsed (`qend` > 0), an OPT record
  * when the query had one (BADVERS needs it for its upper rcode bits).
  */
-export function reply(metrics: DnsMetrics, msg: Buffer, rcode: number, qend: number, edns: number, qtype: number): Buffer {
+export function reply(metrics: DnsMetrics, msg: Buffer, rcode: number, qend: number, edns: number, dnssecOk: boolean, qtype: number): Buffer {
   const qlen = qend > 0 ? qend + 4 - QNAME_OFFSET : 0;
   const opt = edns >= 0 || rcode === BADVERS;
   const out = Buffer.alloc(QNAME_OFFSET + qlen + (opt ? 11 : 0));
@@ -109,7 +113,7 @@ export function reply(metrics: DnsMetrics, msg: Buffer, rcode: number, qend: num
   out[5] = qlen > 0 ? 1 : 0;
   out[11] = opt ? 1 : 0;
   if (qlen > 0) msg.copy(out, QNAME_OFFSET, QNAME_OFFSET, qend + 4);
-  if (opt) writeOpt(out, QNAME_OFFSET + qlen, rcode >> 4);
+  if (opt) writeOpt(out, QNAME_OFFSET + qlen, rcode >> 4, dnssecOk);
   metrics.count(rcode, qtype);
   return out;
 }

@@ -35,6 +35,8 @@ export interface ZoneTable {
   readonly index: NameIndex<HotEntry>;
   /** NXDOMAIN with the SOA in authority, uncompressed (the question is not known in advance). */
   readonly nxdomain: Prepared;
+  /** Reverse zones served (`c.b.a.in-addr.arpa`, looked up on the query's last five labels) → their NXDOMAIN. */
+  readonly reverseNxdomain: NameIndex<Prepared>;
   readonly ttl: number;
   /** Resource records held across all answers. */
   readonly records: number;
@@ -75,13 +77,15 @@ export function buildTable(opts: TableOptions): ZoneTable {
     }
     for (const s of rec.srv) {
       add(TYPE.SRV, {
-        answer: (w) => enc.rr(w, q, dict, TYPE.SRV, (d) => d.u16(1).u16(1).u16(s.port).name(s.target, dict)),
+        // RFC 2782: the target is never compressed — so it is also written as registered, never in
+        // the case of the question it would otherwise point into.
+        answer: (w) => enc.rr(w, q, dict, TYPE.SRV, (d) => d.u16(1).u16(1).u16(s.port).name(s.target)),
         extra: (w) => (enc.address(w, s.target, dict, s.address, TYPE.A) || enc.address(w, s.target, dict, s.address, TYPE.AAAA) ? 1 : 0),
       });
     }
     for (const t of rec.ptr) add(TYPE.PTR, { answer: (w) => enc.rr(w, q, dict, TYPE.PTR, (d) => d.name(t, dict)) });
     if (rec.apex) {
-      add(TYPE.SOA, { answer: (w: Writer) => enc.soa(w, dict) });
+      add(TYPE.SOA, { answer: (w: Writer) => enc.soa(w, q, dict) });
       add(TYPE.NS, {
         answer: (w) => enc.rr(w, q, dict, TYPE.NS, (d) => d.name(enc.nsKey, dict)),
         extra: (w) => [TYPE.A, TYPE.AAAA].filter((t) => enc.address(w, enc.nsKey, dict, opts.nsAddress, t)).length,
@@ -89,7 +93,7 @@ export function buildTable(opts: TableOptions): ZoneTable {
     }
     const types = new Map<number, Prepared>();
     for (const [type, parts] of byType) types.set(type, enc.prepare(parts, type !== TYPE.SOA));
-    return { types, nodata: enc.nodataFor(q), any: enc.anyOf([...types.values()]) };
+    return { types, nodata: enc.nodataFor(q, rec.zone), any: enc.anyOf([...types.values()]) };
   };
 
   const settings = `${zone} ${ttl} ${opts.nsAddress}`;
@@ -97,20 +101,23 @@ export function buildTable(opts: TableOptions): ZoneTable {
   const reuse = old?.settings === settings ? old.byName : undefined;
   const memo: Memo = { settings, byName: new Map() };
   const names = new Map<string, NameEntry>();
+  const reverse: [string, Prepared][] = [];
   let records = 0;
   for (const [key, rec] of zoneNames(opts)) {
     // The apex carries the serial, so it is always rebuilt; other names only when their records changed.
     const sig = rec.apex ? '' : signature(rec);
     const cached = rec.apex ? undefined : reuse?.get(key);
     const e: NameEntry =
-      cached && cached.sig === sig ? { types: cached.types, any: cached.any, nodata: enc.nodataFor(key) } : entry(key, rec);
+      cached && cached.sig === sig ? { types: cached.types, any: cached.any, nodata: enc.nodataFor(key, rec.zone) } : entry(key, rec);
     if (!rec.apex) memo.byName.set(key, { sig, types: e.types, any: e.any });
     names.set(key, Object.freeze(e));
     for (const p of e.types.values()) records += recordCount(p);
+    if (rec.apex && rec.zone !== enc.zoneKey) reverse.push([key, enc.negative(RCODE.NXDOMAIN, key, undefined)]);
   }
-  const nxdomain = enc.negative(RCODE.NXDOMAIN, undefined);
+  const nxdomain = enc.negative(RCODE.NXDOMAIN, enc.zoneKey, undefined);
   const index = new NameIndex([...names].map(([key, e]) => [key, hot(e)] as const));
-  const table: ZoneTable = Object.freeze({ zone, zoneKey: enc.zoneKey, names, index, nxdomain, ttl, records });
+  const reverseNxdomain = new NameIndex(reverse);
+  const table: ZoneTable = Object.freeze({ zone, zoneKey: enc.zoneKey, names, index, nxdomain, reverseNxdomain, ttl, records });
   memos.set(table, memo);
   return table;
 }

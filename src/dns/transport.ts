@@ -12,8 +12,10 @@ import { loadNative } from '../native/index.js';
 import type { Handler, UdpIo, UdpServing, UdpStats } from './udp.js';
 import { serveUdpNative, type UdpBatchAddon } from './udp-native.js';
 import { serveUdpNode } from './udp-node.js';
+import { DEFAULT_TCP_LIMITS, serveTcp, type TcpLimits } from './tcp.js';
 
 export type { Handler, UdpIo, UdpStats } from './udp.js';
+export { DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp.js';
 
 /** Stable codes of the DNS component's errors; the CLI decides what to print. */
 export class DnsError extends Error {
@@ -30,21 +32,24 @@ export interface Listeners {
   /** Which UDP path serves. */
   readonly udpIo: UdpIo;
   udpStats(): UdpStats;
+  /** TCP connections open now, and those closed at accept because `maxConnections` were open. */
+  tcpStats(): { connections: number; rejected: number };
   close(): Promise<void>;
 }
 
 export interface ListenOptions {
   /** `auto` (default): the native UDP path when the addon loads; `node`: always Node's dgram. */
   udpIo?: 'auto' | 'node';
+  /** Overrides of DEFAULT_TCP_LIMITS (see tcp.ts). */
+  tcp?: Partial<TcpLimits>;
 }
-
-/** TCP connections idle this long are closed (RFC 7766 suggests seconds, not minutes). */
-const TCP_IDLE_MS = 10_000;
 
 /** Binds UDP then TCP on the same port; with port 0, retries until one ephemeral port is free for both. */
 export async function listen(addr: HostPort, handle: Handler, log: Logger, opts: ListenOptions = {}): Promise<Listeners> {
   // Throws under MAESTRO_REQUIRE_NATIVE=1 when the addon is missing: CI must test the fast path.
   const addon = opts.udpIo === 'node' ? undefined : loadNative<UdpBatchAddon>('udp-batch');
+  const limits: TcpLimits = { ...DEFAULT_TCP_LIMITS, ...opts.tcp };
+  let rejected = 0;
   for (let attempt = 0; ; attempt++) {
     let udp: UdpServing;
     try {
@@ -53,11 +58,16 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger, opts:
       throw new DnsError('bind_failed', `cannot bind UDP ${addr.host}:${addr.port}: ${(err as Error).message}`, { cause: err });
     }
     const conns = new Set<Socket>();
-    const tcp = createServer((conn) => {
+    // allowHalfOpen: a client may half-close after its queries and still get every answer.
+    const tcp = createServer({ allowHalfOpen: true }, (conn) => {
       conns.add(conn);
       conn.on('close', () => conns.delete(conn));
-      serveTcp(conn, handle, log);
+      serveTcp(conn, handle, log, limits);
     });
+    // Past the cap Node accepts and closes at once (NSD's tcp-reject-overflow): the client learns
+    // now instead of waiting in the backlog, and no slot is held.
+    tcp.maxConnections = limits.maxConnections;
+    tcp.on('drop', () => rejected++);
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
@@ -77,47 +87,11 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger, opts:
       address: { host: (tcp.address() as AddressInfo).address, port: udp.port },
       udpIo: udp.io,
       udpStats: () => udp.stats(),
+      tcpStats: () => ({ connections: conns.size, rejected }),
       // Idempotent: a handler may close the listeners from inside a batch, once per message.
       close: () => (closing ??= closeBoth(udp, tcp, conns)),
     };
   }
-}
-
-function serveTcp(conn: Socket, handle: Handler, log: Logger): void {
-  let pending = Buffer.alloc(0);
-  conn.setNoDelay(true);
-  conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
-  conn.on('error', () => conn.destroy());
-  const send = (res: Buffer | null) => {
-    if (res === null || conn.destroyed) return;
-    const frame = Buffer.allocUnsafe(res.length + 2);
-    frame.writeUInt16BE(res.length, 0);
-    res.copy(frame, 2);
-    // A client that sends without reading gets no more reading from us until it catches up.
-    if (!conn.write(frame) && !conn.isPaused()) {
-      conn.pause();
-      conn.once('drain', () => conn.resume());
-    }
-  };
-  conn.on('data', (chunk) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 2) {
-      const len = pending.readUInt16BE(0);
-      if (pending.length < 2 + len) break;
-      const msg = pending.subarray(2, 2 + len);
-      pending = pending.subarray(2 + len);
-      let res: ReturnType<Handler>;
-      try {
-        res = handle(msg, false);
-      } catch (err) {
-        log.error({ err }, 'dns handler threw; connection closed');
-        conn.destroy();
-        return;
-      }
-      if (res instanceof Promise) res.then(send, (err) => log.error({ err }, 'dns forward failed'));
-      else send(res);
-    }
-  });
 }
 
 function closeBoth(udp: UdpServing, tcp: Server, conns: Set<Socket>): Promise<void> {

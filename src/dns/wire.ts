@@ -136,6 +136,11 @@ function ipv6Bytes(address: string): number[] {
   return all.flatMap((g) => [g >>> 8, g & 0xff]);
 }
 
+/** The reverse zone (a /24) an IPv4 address's PTR lives in: 3.2.1.in-addr.arpa. */
+export function reverseZoneName(address: string): string | undefined {
+  return isIPv4(address) ? `${address.split('.').slice(0, 3).reverse().join('.')}.in-addr.arpa` : undefined;
+}
+
 /** The PTR owner name of an IPv4 address: 4.3.2.1.in-addr.arpa. */
 export function reverseName(address: string): string | undefined {
   return isIPv4(address) ? `${address.split('.').reverse().join('.')}.in-addr.arpa` : undefined;

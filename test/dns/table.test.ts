@@ -111,15 +111,22 @@ test('answers are shuffled per response', () => {
   assert.ok(firsts.size >= 6, `only ${firsts.size} distinct first records`);
 });
 
-test('300 instances: 512 bytes without EDNS → TC and what fits; EDNS 4096 more; TCP all', () => {
+test('300 instances: 512 bytes without EDNS → TC and what fits; EDNS more, never past 1232 bytes; TCP all', () => {
   const big = buildTable({ zone: 'cluster', ttl: 5, serial: 1, instances: manyInstances('big', 300), hosts: [], nsAddress: '127.0.0.1' });
   const c = ctx({ table: big });
   const raw = answer(c, buildQuery('big.service.cluster', A), true)!;
   const plain = decode(raw);
   assert.ok(plain.tc && raw.length <= 512 && plain.answer.length >= 25, `${plain.answer.length} records`);
   assert.equal(new Set(datas(plain.answer)).size, plain.answer.length);
-  const edns = answer(c, buildQuery('big.service.cluster', A, { edns: 4096 }), true)!;
-  assert.ok(decode(edns).tc && edns.length <= 4096 && decode(edns).answer.length > 200);
+  // The client's EDNS size counts up to the 1232 bytes we advertise (DNS Flag Day 2020), not beyond.
+  for (const size of [4096, 65_535]) {
+    const edns = answer(c, buildQuery('big.service.cluster', A, { edns: size }), true)!;
+    const d = decode(edns);
+    assert.ok(d.tc && edns.length <= 1232 && edns.length > 1232 - 16, `EDNS ${size}: ${edns.length} bytes`);
+    assert.ok(d.answer.length > plain.answer.length, `EDNS ${size}: ${d.answer.length} records`);
+  }
+  const small = answer(c, buildQuery('big.service.cluster', A, { edns: 700 }), true)!;
+  assert.ok(decode(small).tc && small.length <= 700 && small.length > 700 - 16, `EDNS 700: ${small.length} bytes`);
   const tcp = decode(answer(c, buildQuery('big.service.cluster', A), false)!);
   assert.ok(!tcp.tc);
   assert.equal(new Set(datas(tcp.answer)).size, 300);
