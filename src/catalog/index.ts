@@ -1,4 +1,5 @@
 export * from './types.js';
 export { watch, sleep, type WatchOptions } from './watch.js';
 export { createEmbeddedCatalog, type EmbeddedOptions } from './embedded/index.js';
-export { openCatalog, type OpenCatalogOptions } from './open.js';
+export { createEtcdCatalog, type EtcdCatalogOptions } from './etcd/index.js';
+export { checkCatalogReachable, openCatalog, type OpenCatalogOptions } from './open.js';

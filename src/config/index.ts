@@ -1,5 +1,10 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
+import { ConfigError } from './errors.js';
+import { parseEtcd, type EtcdConfig } from './etcd.js';
+
+export { ConfigError } from './errors.js';
+export { DEFAULT_ETCD_PREFIX, type EtcdConfig } from './etcd.js';
 
 /** Everything the long-running roles (`up`, `agent`, `server`, `registrar`) are configured by. */
 export interface MaestroConfig {
@@ -19,6 +24,8 @@ export interface MaestroConfig {
   apiAddr: HostPort;
   apiToken?: string;
   consul?: string;
+  /** The etcd cluster holding the catalog; never set together with `consul`. */
+  etcd?: EtcdConfig;
   dockerHost?: string;
   /** Register container IP + container port instead of advertise address + host port. */
   internal: boolean;
@@ -52,14 +59,6 @@ export const DEFAULTS = {
   logLevel: 'info',
 } as const;
 
-export class ConfigError extends Error {
-  readonly code = 'usage';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 /** The flags `load` understands, shared with the CLI's `--help`. */
 export const FLAG_OPTIONS = {
   'data-dir': { type: 'string' },
@@ -75,6 +74,12 @@ export const FLAG_OPTIONS = {
   'api-addr': { type: 'string' },
   'api-token': { type: 'string' },
   consul: { type: 'string' },
+  etcd: { type: 'string' },
+  'etcd-prefix': { type: 'string' },
+  'etcd-cacert': { type: 'string' },
+  'etcd-cert': { type: 'string' },
+  'etcd-key': { type: 'string' },
+  'etcd-user': { type: 'string' },
   'docker-host': { type: 'string' },
   internal: { type: 'boolean' },
   resync: { type: 'string' },
@@ -100,6 +105,7 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(zone)) {
     throw new ConfigError(`--zone: "${zone}" is not a valid DNS name`);
   }
+  const catalogs = chooseCatalog(str('consul'), str('etcd'), env);
   const dnsForwardText = str('dns-forward') ?? env.MAESTRO_DNS_FORWARD ?? '';
   const config: MaestroConfig = {
     dataDir: str('data-dir') ?? env.MAESTRO_DATA_DIR ?? DEFAULTS.dataDir,
@@ -116,7 +122,12 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
     proxyBind: str('proxy-bind') ?? DEFAULTS.proxyBind,
     apiAddr: parseHostPort('--api-addr', str('api-addr') ?? DEFAULTS.apiAddr),
     apiToken: str('api-token') ?? env.MAESTRO_API_TOKEN,
-    consul: str('consul') ?? env.CONSUL_HTTP_ADDR,
+    consul: catalogs.consul,
+    etcd: parseEtcd(
+      { prefix: str('etcd-prefix'), cacert: str('etcd-cacert'), cert: str('etcd-cert'), key: str('etcd-key'), user: str('etcd-user') },
+      env,
+      catalogs.etcd,
+    ),
     dockerHost: str('docker-host') ?? env.DOCKER_HOST,
     internal: values.internal === true,
     resyncMs: parseDuration('--resync', str('resync') ?? `${DEFAULTS.resyncMs}ms`),
@@ -127,6 +138,25 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
   };
   if (config.consul && !/^https?:\/\//.test(config.consul)) config.consul = `http://${config.consul}`;
   return config;
+}
+
+/**
+ * One cluster, one catalog: --consul and --etcd together are a usage error. A flag beats the other
+ * store's environment variable (a CONSUL_HTTP_ADDR left in the shell does not veto --etcd); both
+ * environment variables and no flag is ambiguous, hence an error too.
+ */
+function chooseCatalog(consulFlag: string | undefined, etcdFlag: string | undefined, env: Record<string, string | undefined>): { consul?: string; etcd?: string } {
+  if (consulFlag !== undefined && etcdFlag !== undefined) {
+    throw new ConfigError('--consul and --etcd both given: a cluster keeps its catalog in one store; choose one');
+  }
+  if (consulFlag !== undefined) return { consul: consulFlag };
+  if (etcdFlag !== undefined) return { etcd: etcdFlag };
+  const consul = env.CONSUL_HTTP_ADDR || undefined;
+  const etcd = env.MAESTRO_ETCD_ENDPOINTS || undefined;
+  if (consul && etcd) {
+    throw new ConfigError('CONSUL_HTTP_ADDR and MAESTRO_ETCD_ENDPOINTS are both set: unset one, or choose with --consul / --etcd');
+  }
+  return { consul, etcd };
 }
 
 export function parseHostPort(flag: string, text: string, defaultPort?: number): HostPort {

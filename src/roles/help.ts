@@ -1,4 +1,4 @@
-import { DEFAULTS } from '../config/index.js';
+import { DEFAULT_ETCD_PREFIX, DEFAULTS } from '../config/index.js';
 
 /** The flags shared by the process roles, as `--help` shows them; kept next to config's DEFAULTS. */
 export const COMMON_FLAGS = `Flags:
@@ -14,7 +14,12 @@ export const COMMON_FLAGS = `Flags:
   --proxy-bind ADDR       address of the L4 proxy listeners (default ${DEFAULTS.proxyBind})
   --api-addr HOST:PORT    HTTP API (default ${DEFAULTS.apiAddr}); off loopback it needs --api-token
   --api-token TOKEN       bearer token for the API (or MAESTRO_API_TOKEN)
-  --consul URL            Consul agent (or CONSUL_HTTP_ADDR); absent: the embedded catalog
+  --etcd URL[,URL]        etcd client URLs (or MAESTRO_ETCD_ENDPOINTS); absent: --consul, else embedded
+  --etcd-prefix PREFIX    key prefix of this cluster in etcd (default ${DEFAULT_ETCD_PREFIX}; or MAESTRO_ETCD_PREFIX)
+  --etcd-cacert FILE      CA certificate of the etcd members (https:// endpoints)
+  --etcd-cert FILE        client certificate for etcd, with --etcd-key FILE
+  --etcd-user NAME[:PW]   etcd user; the password after ':' or in MAESTRO_ETCD_PASSWORD
+  --consul URL            Consul agent (or CONSUL_HTTP_ADDR); not together with --etcd
   --docker-host URL       Docker daemon (or DOCKER_HOST; default unix:///var/run/docker.sock)
   --internal              register container IP + container port instead of advertise + host port
   --resync DURATION       registrar anti-entropy period (default ${DEFAULTS.resyncMs / 1000}s)

@@ -12,12 +12,12 @@ export const registrarRole: Role = {
   help: roleHelp(
     'maestro registrar [flags]',
     'Watches Docker and keeps the catalog equal to the containers running here: one instance per\n' +
-      'published port (or per exposed port with --internal). Use --consul for a shared catalog.',
+      'published port (or per exposed port with --internal). Use --etcd or --consul for a shared catalog.',
     'maestro registrar --consul http://127.0.0.1:8500 --advertise 10.0.0.5',
   ),
   run: (argv) => runRole(argv, async (rt) => {
     const { docker } = await connectDocker(rt.config, rt.log);
-    const catalog = openRuntimeCatalog(rt);
+    const catalog = await openRuntimeCatalog(rt);
     const registrar = startRegistrar({
       docker,
       catalog,

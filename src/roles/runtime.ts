@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCatalog, type Catalog } from '../catalog/index.js';
+import { checkCatalogReachable, openCatalog, type Catalog } from '../catalog/index.js';
 import { ConfigError, formatHostPort, load, type HostPort, type MaestroConfig } from '../config/index.js';
 import { DockerodeAdapter, type DockerPort, type EngineInfo } from '../docker/index.js';
 import { createLogger, type Logger } from '../log/index.js';
@@ -65,12 +65,15 @@ export function createRuntime(argv: string[], env: NodeJS.ProcessEnv): Runtime {
 }
 
 /**
- * Opens the catalog the configuration names (Consul with --consul, the embedded store under
- * --data-dir otherwise) and closes it as the very last shutdown step, after everything using it.
+ * Opens the catalog the configuration names (Consul with --consul, etcd with --etcd, the embedded
+ * store under --data-dir otherwise) and closes it as the very last shutdown step, after everything
+ * using it. A networked store that does not answer within seconds is a startup error, not a hang.
  */
-export function openRuntimeCatalog(rt: Runtime): Catalog {
+export async function openRuntimeCatalog(rt: Runtime): Promise<Catalog> {
   const { config, log } = rt;
-  const catalog = openCatalog({ consul: config.consul, dataDir: config.dataDir, host: config.host, logger: log });
+  const opts = { consul: config.consul, etcd: config.etcd, dataDir: config.dataDir, host: config.host, logger: log };
+  await checkCatalogReachable(opts);
+  const catalog = openCatalog(opts);
   rt.onShutdown('catalog', () => catalog.close());
   return catalog;
 }

@@ -6,7 +6,7 @@ import { startNodeServices } from './node-services.js';
 import { runRole } from './run-role.js';
 import { connectDocker, openRuntimeCatalog } from './runtime.js';
 
-/** `maestro up`: everything for one host in one process, on the embedded catalog (or Consul if given). */
+/** `maestro up`: everything for one host in one process, on the embedded catalog (or etcd / Consul if given). */
 export const upRole: Role = {
   name: 'up',
   summary: 'run everything on this host: registrar, DNS, proxies, scheduler, agent, API',
@@ -18,7 +18,7 @@ export const upRole: Role = {
   ),
   run: (argv) => runRole(argv, async (rt) => {
     const { docker, info } = await connectDocker(rt.config, rt.log);
-    const catalog = openRuntimeCatalog(rt);
+    const catalog = await openRuntimeCatalog(rt);
     const node = await startNodeServices(rt, catalog, docker, info);
     const control = await startControlPlane(rt, catalog, nodeMetricsSources(node));
     return { ...node.addresses, ...control.addresses };
