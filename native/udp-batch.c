@@ -10,6 +10,12 @@
 //   counters (Float64Array: see enum), peer(slot) → Buffer, sendTo(buf, peer), close() }
 // Queries and peer slots are only valid during the synchronous onBatch call; a deferred reply keeps
 // peer(slot) (a copy of the sockaddr) and answers later with sendTo.
+//
+// Lifetime: the state is freed once both the JS handle was finalized and libuv ran the poll handle's
+// close callback, whichever comes last. That callback is our code, so it must run before Node
+// unloads the addon: each socket holds an async cleanup hook from open until its close callback ran;
+// at environment teardown (worker exit, process exit) the hook closes a socket still open, and Node
+// keeps running the loop until every such hook was removed.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -38,6 +44,7 @@ typedef struct {
   bool released;
   bool finalized;
   bool poll_live;
+  napi_async_cleanup_hook_handle cleanup;  // held until on_close: keeps the addon loaded
   napi_ref self, cb, arena_ref, lens_ref, counters_ref;
   napi_async_context actx;
   uint8_t *arena;
@@ -71,6 +78,12 @@ static void maybe_free(udp_t *s) {
 static void on_close(uv_handle_t *h) {
   udp_t *s = h->data;
   s->poll_live = false;
+  if (s->cleanup != NULL) {
+    // Unregisters it, or, when the environment is being torn down, tells Node this socket is done.
+    napi_async_cleanup_hook_handle hook = s->cleanup;
+    s->cleanup = NULL;
+    napi_remove_async_cleanup_hook(hook);
+  }
   maybe_free(s);
 }
 
@@ -97,16 +110,17 @@ static void stop_io(udp_t *s) {
   s->fd = -1;
 }
 
-// The environment is going away with the socket still open (worker exit, process teardown).
-static void env_cleanup(void *arg) {
+// The environment is going away (worker exit, process teardown): no JS from here. A socket still
+// open is closed; either way on_close finishes the hook.
+static void on_env_teardown(napi_async_cleanup_hook_handle hook, void *arg) {
   udp_t *s = arg;
+  (void)hook;
   if (!s->closed) stop_io(s);
 }
 
 static void do_close(udp_t *s) {
   if (s->closed) return;
   stop_io(s);
-  napi_remove_env_cleanup_hook(s->env, env_cleanup, s);
   if (!s->in_cb) release(s);
 }
 
@@ -403,6 +417,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   s->poll.data = s;
   s->poll_live = true;
+  if (napi_add_async_cleanup_hook(env, on_env_teardown, s, &s->cleanup) != napi_ok) {
+    s->finalized = true;  // nothing JS holds it: on_close frees
+    stop_io(s);
+    napi_throw_error(env, NULL, "udp-batch: cannot register the teardown hook");
+    return NULL;
+  }
   // From here on s is freed by finalize + on_close, whatever fails.
   if (napi_wrap(env, handle, s, finalize, NULL, NULL) != napi_ok) {
     s->finalized = true;
@@ -412,8 +432,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   if (napi_create_reference(env, handle, 1, &s->self) != napi_ok || napi_create_reference(env, argv[2], 1, &s->cb) != napi_ok ||
       napi_create_reference(env, arena, 1, &s->arena_ref) != napi_ok || napi_create_reference(env, lens, 1, &s->lens_ref) != napi_ok ||
-      napi_create_reference(env, counters, 1, &s->counters_ref) != napi_ok || napi_async_init(env, handle, name, &s->actx) != napi_ok ||
-      napi_add_env_cleanup_hook(env, env_cleanup, s) != napi_ok) {
+      napi_create_reference(env, counters, 1, &s->counters_ref) != napi_ok || napi_async_init(env, handle, name, &s->actx) != napi_ok) {
     stop_io(s);
     napi_throw_error(env, NULL, "udp-batch: cannot reference the socket's state");
     return NULL;

@@ -4,11 +4,18 @@
 // the headers Node ships (<prefix>/include/node), so no node-gyp and no download. Maestro runs without
 // them (each user falls back to Node's sockets), so a missing compiler is a warning — unless
 // MAESTRO_REQUIRE_NATIVE=1 (CI), where it is an error.
+//
+//   --out <dir>   write the .node files there instead of build/native/ (a private or temporary tree)
+//   --sanitize    ASAN + UBSAN build for the sanitizer test (test/native/sanitizer.test.ts): run it
+//                 under a node with LD_PRELOAD=$(cc -print-file-name=libasan.so); any report aborts
+//                 (-fno-sanitize-recover), so a finding is a non-zero exit, never a line to miss.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, sanitize: { type: 'boolean', default: false } } });
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const required = process.env.MAESTRO_REQUIRE_NATIVE === '1';
 const candidates = [
@@ -16,21 +23,24 @@ const candidates = [
   process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include/node'),
 ].filter(Boolean);
 const include = candidates.find((d) => existsSync(join(d, 'node_api.h')));
-const out = join(root, 'build/native');
+const out = args.out ? resolve(args.out) : join(root, 'build/native');
 mkdirSync(out, { recursive: true });
+const flags = args.sanitize
+  ? ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer']
+  : ['-O2'];
 
 let failed = 0;
 for (const file of readdirSync(join(root, 'native')).filter((f) => f.endsWith('.c'))) {
   const target = join(out, file.replace(/\.c$/, '.node'));
   try {
     if (!include) throw new Error(`Node's headers (node_api.h) not found in ${candidates.join(', ')}`);
-    execFileSync(process.env.CC ?? 'cc', ['-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', `-I${include}`, '-o', target, join(root, 'native', file)], { stdio: 'inherit' });
+    execFileSync(process.env.CC ?? 'cc', [...flags, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', `-I${include}`, '-o', target, join(root, 'native', file)], { stdio: 'inherit' });
   } catch (err) {
     failed++;
     console.error(`maestro: native/${file} not built (${err.message.split('\n')[0]}); Node's sockets serve instead`);
   }
 }
-if (failed && required) {
-  console.error('maestro: MAESTRO_REQUIRE_NATIVE=1 and a native addon failed to build');
+if (failed && (required || args.sanitize)) {
+  console.error('maestro: a native addon failed to build and it is required (MAESTRO_REQUIRE_NATIVE=1 or --sanitize)');
   process.exit(1);
 }

@@ -4,6 +4,7 @@
  * `loadNative` returns undefined and says why once in `nativeStatus()`.
  *   MAESTRO_NATIVE=0          never load them (the fallbacks serve; also how tests cover them)
  *   MAESTRO_REQUIRE_NATIVE=1  a missing addon is an error (CI: the fast paths must be what is tested)
+ *   MAESTRO_NATIVE_DIR=<dir>  load them from there instead (the sanitizer build of test/native/)
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 /** build/native/ of the package this module was compiled into (dist/ or a private .build/<x>/ tree). */
-const DIR = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'build/native');
+const DIR = process.env.MAESTRO_NATIVE_DIR || join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'build/native');
 
 function packageRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {

@@ -6,7 +6,8 @@
 import type { Socket } from 'node:net';
 import { loadNative } from '../native/index.js';
 
-/** Why a tunnel closed: `eof` (both directions finished), `idle`, `closed` (close()), or an errno name. */
+/** Why a tunnel closed: `eof` (both directions finished), `idle`, `stalled` (a destination took
+ *  nothing for stallMs), `closed` (close()), or an errno name. */
 export type CloseReason = string;
 
 /** Bytes client→instance, bytes instance→client, reason. Called once, from the event loop. */
@@ -18,7 +19,13 @@ export interface Tunnel {
 }
 
 interface TcpRelayAddon {
-  relay(fdA: number, fdB: number, idleMs: number, onClose: OnTunnelClose): Tunnel;
+  /**
+   * Takes (dups) both fds and relays them. Throws an Error whose `code` says why it could not take
+   * them — an errno name (`EBADF`, `EMFILE`, `ENOTSOCK`, `EPROTOTYPE`: not a stream socket, …),
+   * `ERR_INVALID_ARG_TYPE`, `ERR_RELAY_CLOSED` (the environment is shutting down), `ERR_RELAY_NAPI` —
+   * and then holds nothing: the caller's sockets are untouched and no dup is left open.
+   */
+  relay(fdA: number, fdB: number, idleMs: number, stallMs: number, onClose: OnTunnelClose): Tunnel;
   /** Open native tunnels in this process. */
   active(): number;
 }
@@ -39,19 +46,14 @@ function socketFd(socket: Socket): number {
 /**
  * Hands `client` ↔ `up` to the addon and destroys both JS sockets (the addon holds dups, so only
  * the originals close). Returns undefined, leaving the sockets untouched, when a socket has no fd
- * or JavaScript already read bytes from one (they would be lost) or the addon refused (EMFILE on
- * dup): the caller relays in JavaScript then.
+ * or JavaScript already read bytes from one (they would be lost): the caller relays in JavaScript
+ * then. When the addon cannot take the pair it throws (see `relay`), the sockets still untouched.
  */
-export function handOff(addon: TcpRelay, client: Socket, up: Socket, idleMs: number, onClose: OnTunnelClose): Tunnel | undefined {
+export function handOff(addon: TcpRelay, client: Socket, up: Socket, timeouts: { idleMs: number; stallMs: number }, onClose: OnTunnelClose): Tunnel | undefined {
   const a = socketFd(client);
   const b = socketFd(up);
   if (a < 0 || b < 0 || client.readableLength > 0 || up.readableLength > 0) return undefined;
-  let tunnel: Tunnel;
-  try {
-    tunnel = addon.relay(a, b, idleMs, onClose);
-  } catch {
-    return undefined;
-  }
+  const tunnel = addon.relay(a, b, timeouts.idleMs, timeouts.stallMs, onClose);
   client.destroy();
   up.destroy();
   return tunnel;

@@ -3,8 +3,9 @@
  * set after every table swap (a port that failed to bind is retried at the next one). A connection
  * is held paused until an instance accepted (the next one is tried when a connect fails); neither
  * socket has read a byte then, so both file descriptors go to the native relay (l4-native.ts:
- * bytes move in C, half-close kept, idle sweep) or, without the addon, to the JS relay
- * (l4-relay.ts). Counts, in-flight, the access log and stop() work the same on both.
+ * bytes move in C, half-close kept, idle and stall sweep) or, without the addon, to the JS relay
+ * (l4-relay.ts). Counts, in-flight, the access log and stop() work the same on both; a pair the
+ * addon refuses (it throws with a code) is closed and logged.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -22,6 +23,8 @@ export interface L4Options {
   ctx: ForwardContext;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Bytes waiting for a side that takes none of them for this long close the pair (0: never). */
+  stallTimeoutMs: number;
   /** The proxy's coarse clock: idle timeouts of the JS relay. */
   sweeper: Sweeper;
   /** Per listener, dialling and relayed together; further connections are closed at once. */
@@ -164,8 +167,9 @@ export class L4Listeners {
     u.inFlight++;
     u.stats.connections++;
     route.stats.activeConnections++;
+    let tunnel: Tunnel | undefined;
     const onClose = (bytesIn: number, bytesOut: number, reason: string) => {
-      this.#done(tunnel);
+      if (tunnel) this.#done(tunnel);
       l.active--;
       u.inFlight--;
       route.stats.activeConnections--;
@@ -173,8 +177,21 @@ export class L4Listeners {
       const line = { service: route.service, instance: u.id, client: remote, bytesIn, bytesOut, reason };
       this.o.ctx.log.info({ ...line, ms: Date.now() - started }, 'L4 connection closed');
     };
-    const native = this.#native && handOff(this.#native, client, up, this.o.idleTimeoutMs, onClose);
-    const tunnel = native || relayJs(client, up, this.o.sweeper, this.o.idleTimeoutMs, onClose);
+    const timeouts = { idleMs: this.o.idleTimeoutMs, stallMs: this.o.stallTimeoutMs };
+    let native: Tunnel | undefined;
+    try {
+      native = this.#native && handOff(this.#native, client, up, timeouts, onClose);
+    } catch (err) {
+      // The addon took nothing (out of descriptors, shutting down, …): this connection is dropped
+      // and said so, rather than relayed by a second path that hides the fault.
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      this.o.log.warn({ service: route.service, instance: u.id, code, err: (err as Error).message }, 'L4 native relay refused a connection; closed');
+      route.stats.failedConnections++;
+      client.destroy();
+      up.destroy();
+      return onClose(0, 0, code);
+    }
+    tunnel = native || relayJs(client, up, this.o.sweeper, timeouts, onClose);
     this.#live.add(tunnel);
   }
 

@@ -36,6 +36,8 @@ export interface ProxyOptions {
   connectionsPerInstance?: number;
   ejection?: Partial<EjectionOptions>;
   l4IdleTimeoutMs?: number;
+  /** L4: bytes waiting for a side that takes none of them for this long close the pair; default 30 s. */
+  l4StallTimeoutMs?: number;
   l4MaxConnections?: number;
 }
 
@@ -58,7 +60,8 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
   const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
   const keepAliveMs = opts.keepAliveMs ?? 30_000;
   const l4IdleTimeoutMs = opts.l4IdleTimeoutMs ?? 300_000;
-  const sweeper = new Sweeper(Math.min(connectTimeoutMs, headersTimeoutMs, idleTimeoutMs, keepAliveMs, l4IdleTimeoutMs));
+  const l4StallTimeoutMs = opts.l4StallTimeoutMs ?? 30_000;
+  const sweeper = new Sweeper(Math.min(connectTimeoutMs, headersTimeoutMs, idleTimeoutMs, keepAliveMs, l4IdleTimeoutMs, l4StallTimeoutMs || Infinity));
   const registry = new RouteRegistry(zone, {
     connections: opts.connectionsPerInstance ?? 256,
     connectTimeoutMs,
@@ -87,6 +90,7 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
     ctx,
     connectTimeoutMs,
     idleTimeoutMs: l4IdleTimeoutMs,
+    stallTimeoutMs: l4StallTimeoutMs,
     sweeper,
     maxConnections: opts.l4MaxConnections ?? 10_000,
     log,
