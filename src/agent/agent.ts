@@ -5,6 +5,7 @@
  * Outages of either side never end the agent: it backs off, keeps the last known allocations (so
  * containers keep running while the catalog is away) and reconciles again once reads succeed.
  */
+import { isIP } from 'node:net';
 import type { Catalog, Capacity, KVEntry } from '../catalog/types.js';
 import { sleep, watch } from '../catalog/watch.js';
 import type { DockerPort } from '../docker/types.js';
@@ -142,7 +143,8 @@ export function startAgent(opts: AgentOptions): Agent {
       m.catalogErrors++;
       logger.warn({ err }, 'cannot list instances; service environment from job specs only');
     }
-    return { host, proxyHost: opts.proxyHost, proxied: proxiedServices(specs.currentJobs(), instances), dns: opts.dns };
+    const publishIp = isIP(opts.advertise) ? opts.advertise : undefined;
+    return { host, proxyHost: opts.proxyHost, proxied: proxiedServices(specs.currentJobs(), instances), dns: opts.dns, publishIp };
   }
 
   const onWatchError = (what: string) => (err: unknown, attempt: number) => {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ServiceInstance } from '../catalog/types.js';
 import type { ContainerSpec } from '../docker/types.js';
 import { instanceName, type Allocation, type Job, type JobHealth, type JobPort } from '../scheduler/types.js';
+import { JOB_MAESTRO_LABELS } from '../scheduler/spec/labels.js';
 import { AGENT_LABELS, portNameLabel, portProxyLabel } from './labels.js';
 
 export interface PodContext {
@@ -18,6 +19,11 @@ export interface PodContext {
   proxied: ReadonlyMap<string, number>;
   /** Resolvers for the pod (the cluster DNS server), when configured. */
   dns?: string[];
+  /**
+   * Where ports are published unless a job port names its `hostIp`: the host's advertise address,
+   * where they are registered, rather than every interface. Undefined: every interface.
+   */
+  publishIp?: string;
 }
 
 export interface PodPort {
@@ -102,7 +108,7 @@ export function podSpecs(job: Job, alloc: Allocation, ctx: PodContext): Containe
   const isPod = job.containers.length > 1;
   const instance = instanceName(job.name, alloc.ordinal);
   const common: Record<string, string> = {
-    ...job.labels,
+    ...ownLabels(job.labels),
     [AGENT_LABELS.job]: job.name,
     [AGENT_LABELS.alloc]: alloc.id,
     [AGENT_LABELS.host]: ctx.host,
@@ -142,10 +148,21 @@ export function podSpecs(job: Job, alloc: Allocation, ctx: PodContext): Containe
       restartPolicy: 'no',
     };
     if (i === 0) {
-      spec.ports = ports.map(({ port }) => ({ containerPort: port.container, protocol: port.protocol, hostPort: port.host }));
+      spec.ports = ports.map(({ port }) => {
+        const hostIp = port.hostIp ?? ctx.publishIp;
+        return { containerPort: port.container, protocol: port.protocol, hostPort: port.host, ...(hostIp ? { hostIp } : {}) };
+      });
       spec.healthcheck = healthcheckFor(job.health, ports);
       if (ctx.dns?.length) spec.dns = ctx.dns;
     }
     return spec;
   });
+}
+
+/**
+ * The job's labels without the `maestro.*` keys a job may not set: the spec refuses them, and jobs
+ * stored before it did must not name another service or instance either.
+ */
+function ownLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => !k.toLowerCase().startsWith('maestro.') || JOB_MAESTRO_LABELS.has(k)));
 }

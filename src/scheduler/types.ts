@@ -21,6 +21,8 @@ export interface JobPort {
   protocol: 'tcp' | 'udp';
   /** Fixed host port; absent means Docker picks a dynamic one. */
   host?: number;
+  /** Host address the port is published on; absent means the host's advertise address. */
+  hostIp?: string;
   /** Ask every host's L4 proxy to listen on this port for the service. */
   proxy?: number;
 }

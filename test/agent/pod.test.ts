@@ -50,6 +50,40 @@ test('pod: first publishes every port and owns the labels; others are ignored me
   assert.equal(data!.labels!['maestro.alloc'], 'shard-0-abc0');
 });
 
+test('ports are published on the advertise address unless a port names its hostIp', () => {
+  const j = job('web', {}, [
+    { ports: [
+      { name: 'http', container: 80, protocol: 'tcp', host: 8080 },
+      { name: 'all', container: 81, protocol: 'tcp', host: 8081, hostIp: '0.0.0.0' },
+      { name: 'dyn', container: 82, protocol: 'udp' },
+    ] },
+  ]);
+  const [spec] = podSpecs(j, alloc('web', 0), { ...ctx, publishIp: '10.0.0.5' });
+  assert.deepEqual(spec!.ports, [
+    { containerPort: 80, protocol: 'tcp', hostPort: 8080, hostIp: '10.0.0.5' },
+    { containerPort: 81, protocol: 'tcp', hostPort: 8081, hostIp: '0.0.0.0' },
+    { containerPort: 82, protocol: 'udp', hostPort: undefined, hostIp: '10.0.0.5' },
+  ]);
+});
+
+test('a job\'s maestro.* labels never reach its containers, but for the registrar options it may set', () => {
+  const labels = { tier: 'db', 'maestro.service': 'payments', 'maestro.instance': 'payments-0', 'Maestro.Host': 'h9', 'maestro.port.5432.name': 'payments', 'maestro.address': 'internal' };
+  const j = job('shard', { labels }, [
+    { name: 'front', ports: [{ name: 'http', container: 8080, protocol: 'tcp' }] },
+    { name: 'data', ports: [{ name: 'db', container: 5432, protocol: 'tcp' }] },
+  ]);
+  const [front, data] = podSpecs(j, alloc('shard', 0), ctx);
+  for (const spec of [front!, data!]) {
+    assert.equal(spec.labels!.tier, 'db');
+    assert.equal(spec.labels!['maestro.address'], 'internal');
+    assert.equal(spec.labels!['Maestro.Host'], undefined);
+  }
+  assert.equal(front!.labels!['maestro.port.5432.name'], 'shard-db');
+  assert.equal(data!.labels!['maestro.service'], undefined, 'a member must not claim a service');
+  assert.equal(data!.labels!['maestro.instance'], undefined);
+  assert.equal(data!.labels!['maestro.port.5432.name'], undefined);
+});
+
 test('names differ per host for the same allocation and stay valid Docker names', () => {
   assert.notEqual(containerName('web', 0, 'a1', 'h1'), containerName('web', 0, 'a1', 'h2'));
   assert.equal(containerName('web', 0, 'a1', 'h1'), containerName('web', 0, 'a1', 'h1'));

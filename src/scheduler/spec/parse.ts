@@ -89,6 +89,7 @@ function container(raw: RawContainer): JobContainer {
       container: p.container,
       protocol: p.protocol ?? 'tcp',
       ...(p.host !== undefined ? { host: p.host } : {}),
+      ...(p.hostIp !== undefined ? { hostIp: p.hostIp } : {}),
       ...(p.proxy !== undefined ? { proxy: p.proxy } : {}),
     })),
     resources: {

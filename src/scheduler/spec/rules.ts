@@ -1,6 +1,7 @@
 import type { SpecProblem } from './errors.js';
 import { JOB_DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
+import { ADDRESS_MODES } from './labels.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -35,6 +36,11 @@ export function crossFieldProblems(doc: unknown): SpecProblem[] {
   }
 
   if (doc.global === true && doc.count !== undefined) bad('count', 'not allowed with global: true');
+
+  const address = isObj(doc.labels) ? doc.labels['maestro.address'] : undefined;
+  if (address !== undefined && !(ADDRESS_MODES as readonly unknown[]).includes(String(address).trim().toLowerCase())) {
+    bad('labels.maestro.address', `expected ${ADDRESS_MODES.join(', ')}`);
+  }
 
   portProblems(doc, pod, bad);
 

@@ -1,5 +1,8 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { imageProblem } from './image.js';
+import { reservedLabelProblem } from './labels.js';
 
 /**
  * The job spec as users write it (DESIGN.md, "Jobs"), before normalisation. Objects are strict so a
@@ -12,6 +15,16 @@ const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$/;
 
 const LABEL_MSG = 'expected a DNS label (a-z, 0-9, "-"; at most 63; no leading or trailing "-")';
 const PORT_MSG = 'expected integer 1..65535';
+const IP_MSG = 'expected an IPv4 or IPv6 address (0.0.0.0 publishes on every IPv4 interface)';
+
+/** A job label key: Docker's label syntax, outside the `maestro.*` namespace but for two options (labels.ts). */
+const labelKey = z
+  .string()
+  .regex(LABEL_KEY, 'expected a label key')
+  .superRefine((key, ctx) => {
+    const problem = reservedLabelProblem(key);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  });
 
 export const dnsLabel = z.string({ invalid_type_error: LABEL_MSG }).regex(DNS_LABEL, LABEL_MSG);
 
@@ -43,6 +56,11 @@ export const portSchema = z
     name: dnsLabel.optional(),
     container: port,
     host: port.optional(),
+    /** Where the port is published; absent: the host's advertise address (see README). */
+    hostIp: z
+      .string({ invalid_type_error: IP_MSG })
+      .refine((ip) => isIP(ip) !== 0, IP_MSG)
+      .optional(),
     proxy: port.optional(),
     protocol: z.enum(['tcp', 'udp'], { errorMap: () => ({ message: 'expected tcp or udp' }) }).optional(),
   })
@@ -51,13 +69,17 @@ export const portSchema = z
 export const resourcesSchema = z
   .object({
     cpu: intIn(0, 1_000_000, 'expected millicores: integer 0..1000000').optional(),
-    memory: intIn(0, 16_777_216, 'expected MiB: integer 0..16777216').optional(),
+    // Docker refuses limits under 6 MiB, and 0 would silently mean "no limit": leave it out for the default.
+    memory: intIn(6, 16_777_216, 'expected MiB: integer 6..16777216 (Docker needs at least 6; leave it out for the default)').optional(),
   })
   .strict();
 
 /** The fields one container has, whether it is the whole job or one member of a pod. */
 const containerFields = {
-  image: z.string({ invalid_type_error: 'expected an image reference' }).min(1, 'expected an image reference'),
+  image: z.string({ invalid_type_error: 'expected an image reference' }).superRefine((ref, ctx) => {
+    const problem = imageProblem(ref);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  }),
   command: stringList(z.string()).optional(),
   env: z.record(z.string().regex(ENV_NAME, 'expected an environment variable name'), scalar).optional(),
   ports: z.array(portSchema, { invalid_type_error: 'expected a list of ports' }).optional(),
@@ -111,7 +133,7 @@ export const jobSchema = z
       count: intIn(0, 1_000_000, 'expected integer 0..1000000').optional(),
       global: z.boolean().optional(),
       tags: stringList(dnsLabel).optional(),
-      labels: z.record(z.string().regex(LABEL_KEY, 'expected a label key'), scalar).optional(),
+      labels: z.record(labelKey, scalar).optional(),
       constraints: constraintsSchema.optional(),
       health: healthSchema.optional(),
       update: updateSchema.optional(),
