@@ -56,8 +56,13 @@ export function lockDirectory(dir: string): DirLock {
         if (!held) return;
         held = false;
         const tmp = join(dir, `lock.tmp.${randomUUID()}`);
-        fs.writeFileSync(tmp, JSON.stringify({ ...me, released: true }));
-        fs.renameSync(tmp, path);
+        try {
+          fs.writeFileSync(tmp, JSON.stringify({ ...me, released: true }));
+          fs.renameSync(tmp, path);
+        } catch (err) {
+          // The directory is gone: nothing left to lock. Otherwise the lock would read as held.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
       },
     };
   }
