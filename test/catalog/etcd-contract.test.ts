@@ -1,8 +1,8 @@
-import { describe, it } from 'node:test';
+import { test } from 'node:test';
 import { createEtcdCatalog } from '../../src/catalog/etcd/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { catalogContract } from './contract.js';
-import { etcdBinary, EtcdServer } from './support/etcd.js';
+import { EtcdServer, etcdSkipReason, requireEtcdBinary } from './support/etcd.js';
 
 /**
  * The shared catalog contract, every case, against a real single-member etcd started here on free
@@ -12,13 +12,11 @@ import { etcdBinary, EtcdServer } from './support/etcd.js';
  * TTLs: etcd leases are whole seconds (the member's minimum is 1 s with the test's raft timings), so
  * the contract's 600 ms base TTL is scaled to 1.2 s, granted as 2 s.
  */
-const bin = etcdBinary();
-
-if (bin) {
+if (etcdSkipReason() === false) {
   catalogContract(
     'etcd (real member on loopback)',
     async () => {
-      const server = await EtcdServer.start(bin);
+      const server = await EtcdServer.start(requireEtcdBinary());
       const catalog = createEtcdCatalog({ endpoints: [server.endpoint], prefix: '/contract/', hostName: 'contract', logger: silentLogger });
       return {
         catalog,
@@ -31,12 +29,5 @@ if (bin) {
     { ttlScale: 2 },
   );
 } else {
-  describe('catalog contract: etcd', () => {
-    it('needs a real etcd', (t) => {
-      if (process.env.MAESTRO_REQUIRE_ETCD === '1') {
-        throw new Error('etcd is required (MAESTRO_REQUIRE_ETCD=1) but no etcd binary was found (apt-get install etcd-server)');
-      }
-      t.skip('no etcd binary (apt-get install etcd-server, or set MAESTRO_ETCD_BIN; MAESTRO_REQUIRE_ETCD=1 fails instead)');
-    });
-  });
+  test('catalog contract: etcd', { skip: etcdSkipReason() }, () => undefined);
 }

@@ -15,8 +15,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
+const MISSING = 'no etcd binary (apt-get install etcd-server, or set MAESTRO_ETCD_BIN; MAESTRO_REQUIRE_ETCD=1 fails instead)';
+
+/**
+ * For `describe(…, { skip: etcdSkipReason() })`: the reason to skip without etcd, or false — also
+ * false under MAESTRO_REQUIRE_ETCD=1, so the suite runs and `requireEtcdBinary()` fails it.
+ */
+export function etcdSkipReason(): string | false {
+  return etcdBinary() || process.env.MAESTRO_REQUIRE_ETCD === '1' ? false : MISSING;
+}
+
+export function requireEtcdBinary(): string {
+  const bin = etcdBinary();
+  if (!bin) throw new Error('etcd is required (MAESTRO_REQUIRE_ETCD=1) but no etcd binary was found (apt-get install etcd-server)');
+  return bin;
+}
+
+/** MAESTRO_ETCD_BIN when set (only it), else /usr/bin/etcd, /usr/local/bin/etcd or etcd on PATH. */
 export function etcdBinary(): string | undefined {
-  const candidates = [process.env.MAESTRO_ETCD_BIN, '/usr/bin/etcd', '/usr/local/bin/etcd'];
+  const chosen = process.env.MAESTRO_ETCD_BIN;
+  if (chosen !== undefined) return existsSync(chosen) ? chosen : undefined;
+  const candidates = ['/usr/bin/etcd', '/usr/local/bin/etcd'];
   for (const dir of (process.env.PATH ?? '').split(':')) if (dir) candidates.push(join(dir, 'etcd'));
   return candidates.find((c): c is string => !!c && existsSync(c));
 }
@@ -25,10 +44,8 @@ export function etcdBinary(): string | undefined {
 export function etcdOrSkip(t: TestContext): string | undefined {
   const bin = etcdBinary();
   if (bin) return bin;
-  if (process.env.MAESTRO_REQUIRE_ETCD === '1') {
-    throw new Error('etcd is required (MAESTRO_REQUIRE_ETCD=1) but no etcd binary was found (apt-get install etcd-server)');
-  }
-  t.skip('no etcd binary (apt-get install etcd-server, or set MAESTRO_ETCD_BIN; MAESTRO_REQUIRE_ETCD=1 fails instead)');
+  if (process.env.MAESTRO_REQUIRE_ETCD === '1') requireEtcdBinary();
+  t.skip(MISSING);
   return undefined;
 }
 
