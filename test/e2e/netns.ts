@@ -144,38 +144,59 @@ export interface NsAgent {
   addresses: Addresses;
   proc: ChildProcess;
   logs(): string;
+  /** SIGKILL: the process dies as in a crash (no deregistration, no lock release). */
+  kill(): Promise<void>;
+  exited(): boolean;
 }
 
 /**
  * `maestro agent` inside a host's namespace (support.ts' startRole, behind nsenter): DNS, L7 and
- * L4 listeners on the host's own address, Docker through its own dockerd.
+ * L4 listeners on the host's own address, Docker through its own dockerd, on the fake Consul.
  */
-export async function startAgentIn(t: TestContext, h: NetHost, consul: string, extra: string[] = []): Promise<NsAgent> {
-  const dataDir = join(h.dir, 'maestro');
-  const args = [
-    ...inNs(h.ns), process.execPath, MAIN, 'agent',
-    '--data-dir', dataDir, '--host', h.ns, '--advertise', h.address, '--consul', consul,
-    '--docker-host', h.dockerHost,
-    '--dns-addr', `${h.address}:0`, '--http-addr', `${h.address}:0`, '--api-addr', '127.0.0.1:0',
-    '--proxy-bind', h.address, '--resync', '2s', '--log-level', 'info', ...extra,
+export function startAgentIn(t: TestContext, h: NetHost, consul: string, extra: string[] = []): Promise<NsAgent> {
+  return startRoleIn(t, h, 'agent', ['--consul', consul, ...extra]);
+}
+
+/**
+ * A Maestro role inside a host's namespace. `agent` listens for DNS, L7 and L4 on the host's own
+ * address and uses the host's dockerd; `server` gets its own data directory and whatever API address
+ * `args` gives it. `args` carries the catalog flags (`--consul URL` or `--etcd URLS`) and any others.
+ */
+export async function startRoleIn(t: TestContext, h: NetHost, role: 'agent' | 'server', args: string[]): Promise<NsAgent> {
+  const dataDir = join(h.dir, role === 'agent' ? 'maestro' : `maestro-${role}`);
+  const roleArgs = role === 'agent'
+    ? ['--docker-host', h.dockerHost, '--dns-addr', `${h.address}:0`, '--http-addr', `${h.address}:0`, '--proxy-bind', h.address]
+    : [];
+  const argv = [
+    ...inNs(h.ns), process.execPath, MAIN, role,
+    '--data-dir', dataDir, '--host', role === 'agent' ? h.ns : `${h.ns}-${role}`, '--advertise', h.address,
+    '--api-addr', '127.0.0.1:0', ...roleArgs, '--resync', '2s', '--log-level', 'info', ...args,
   ];
-  const proc = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  rmSync(join(dataDir, 'addresses.json'), { force: true });
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   proc.stdout!.resume();
   let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => proc.on('exit', (code) => { exited = code; resolve(); }));
+  const exit = new Promise<void>((resolve) => proc.on('exit', (code, signal) => { exited = code ?? (signal ? -1 : null); resolve(); }));
+  const kill = async () => {
+    if (exited === undefined) proc.kill('SIGKILL');
+    await exit;
+  };
   defer(t, async () => {
     if (exited === undefined) proc.kill('SIGTERM');
-    // Short: a partitioned agent may hang deregistering from a Consul it cannot reach.
+    // Short: a partitioned agent may hang deregistering from a catalog it cannot reach.
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
     await exit;
     clearTimeout(timer);
   });
   const file = join(dataDir, 'addresses.json');
   await eventually(() => {
-    if (exited !== undefined) throw new Error(`maestro agent in ${h.ns} exited with ${exited}:\n${stderr.slice(-3000)}`);
+    if (exited !== undefined) throw new Error(`maestro ${role} in ${h.ns} exited with ${exited}:\n${stderr.slice(-3000)}`);
     return existsSync(file);
-  }, 30_000, `maestro agent in ${h.ns} to write addresses.json`);
-  return { host: h.ns, addresses: JSON.parse(readFileSync(file, 'utf8')) as Addresses, proc, logs: () => stderr };
+  }, 30_000, `maestro ${role} in ${h.ns} to write addresses.json`);
+  return {
+    host: h.ns, addresses: JSON.parse(readFileSync(file, 'utf8')) as Addresses, proc,
+    logs: () => stderr, kill, exited: () => exited !== undefined,
+  };
 }
