@@ -67,7 +67,8 @@ export class Encoder {
   /** The SOA of the zone `apexKey` (`<zone>` or a reverse zone); every zone has the same primary and timers. */
   soa(w: Writer, apexKey: string, dict: Dictionary | undefined): void {
     this.rr(w, apexKey, dict, TYPE.SOA, (d) => {
-      d.name(this.nsKey, dict).name(this.hostmasterKey, dict);
+      // RDATA names as registered (uncompressed): compressed against the question they would take its case.
+      d.name(this.nsKey).name(this.hostmasterKey);
       d.u32(this.serial >>> 0).u32(3600).u32(600).u32(86_400).u32(this.ttl);
     });
   }

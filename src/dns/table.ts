@@ -77,17 +77,17 @@ export function buildTable(opts: TableOptions): ZoneTable {
     }
     for (const s of rec.srv) {
       add(TYPE.SRV, {
-        // RFC 2782: the target is never compressed — so it is also written as registered, never in
-        // the case of the question it would otherwise point into.
+        // RFC 2782: the target is never compressed. Like every RDATA name here it is written as
+        // registered, never in the case of the question it would otherwise point into.
         answer: (w) => enc.rr(w, q, dict, TYPE.SRV, (d) => d.u16(1).u16(1).u16(s.port).name(s.target)),
         extra: (w) => (enc.address(w, s.target, dict, s.address, TYPE.A) || enc.address(w, s.target, dict, s.address, TYPE.AAAA) ? 1 : 0),
       });
     }
-    for (const t of rec.ptr) add(TYPE.PTR, { answer: (w) => enc.rr(w, q, dict, TYPE.PTR, (d) => d.name(t, dict)) });
+    for (const t of rec.ptr) add(TYPE.PTR, { answer: (w) => enc.rr(w, q, dict, TYPE.PTR, (d) => d.name(t)) });
     if (rec.apex) {
       add(TYPE.SOA, { answer: (w: Writer) => enc.soa(w, q, dict) });
       add(TYPE.NS, {
-        answer: (w) => enc.rr(w, q, dict, TYPE.NS, (d) => d.name(enc.nsKey, dict)),
+        answer: (w) => enc.rr(w, q, dict, TYPE.NS, (d) => d.name(enc.nsKey)),
         extra: (w) => [TYPE.A, TYPE.AAAA].filter((t) => enc.address(w, enc.nsKey, dict, opts.nsAddress, t)).length,
       });
     }

@@ -6,6 +6,8 @@ export interface Query {
   id?: number;
   /** EDNS0 UDP payload size; absent → no OPT record. */
   edns?: number;
+  /** The OPT record's DO bit (with `edns` only). */
+  do?: boolean;
   rd?: boolean;
 }
 
@@ -17,7 +19,7 @@ export function buildQuery(name: string, type: number, q: Query = {}): Buffer {
     parts.push(label.length, ...Buffer.from(label, 'latin1'));
   }
   parts.push(0, type >> 8, type & 0xff, 0, 1);
-  if (q.edns !== undefined) parts.push(0, 0, 41, q.edns >> 8, q.edns & 0xff, 0, 0, 0, 0, 0, 0);
+  if (q.edns !== undefined) parts.push(0, 0, 41, q.edns >> 8, q.edns & 0xff, 0, 0, q.do ? 0x80 : 0, 0, 0, 0);
   return Buffer.from(parts);
 }
 
