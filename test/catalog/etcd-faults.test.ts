@@ -66,6 +66,24 @@ describe('etcd catalog under faults', { skip: etcdSkipReason() }, () => {
     assert.deepEqual(await ids(), [], 'destroying the session removes them at once');
   });
 
+  it('a registrar-only process binds its instances to its own lease: re-written when lost, gone when the process is', async () => {
+    const registrar = open('n6');
+    const observer = open('n6-observer');
+    const inst = instanceFixture({ id: 'n6:c1:80', host: 'n6', service: 'own-lease' });
+    await registrar.registerInstance(inst);
+    const key = `${PREFIX}instances/n6/${encodeURIComponent(inst.id)}`;
+    const first = (await raw.get(key).exec()).kvs[0]!.lease;
+    assert.notEqual(first, '0', 'bound to a lease');
+    await raw.leaseClient.leaseRevoke({ ID: first }); // what expiry during a partition does
+    const second = await eventually(async () => {
+      const kv = (await raw.get(key).exec()).kvs[0];
+      return kv && kv.lease !== first ? kv.lease : undefined;
+    }, 10_000, 'the instance written again on a new lease');
+    assert.notEqual(second, '0');
+    await registrar.close(); // the process is gone: nobody renews its lease
+    await eventually(async () => (await observer.listInstances({ host: 'n6' })).value.length === 0, 10_000, 'its instances expire');
+  });
+
   it('a blocking read from a compacted revision re-lists and returns the current state', { timeout: 60_000 }, async () => {
     const catalog = open('n3');
     const svc = 'compacted';

@@ -16,8 +16,9 @@ import { CatalogError, type BlockingOptions, type Health, type Indexed, type Ser
 import { blockingRead } from './blocking.js';
 import { decodeInstance, encodeInstance } from './codec.js';
 import type { EtcdContext } from './context.js';
-import { hostOfId, leaseOfSession, prefixEnd, sessionOfLease } from './keys.js';
+import { hostOfId, prefixEnd } from './keys.js';
 import type { Leases } from './leases.js';
+import { OwnLease } from './own-lease.js';
 
 /** Below etcd's default --max-txn-ops (128). */
 const TXN_OPS = 100;
@@ -25,19 +26,15 @@ const TXN_OPS = 100;
 export class Instances {
   private readonly owned = new Map<string, ServiceInstance>();
   private readonly hostLeases = new Map<string, string>();
-  private ownLease: Promise<string> | undefined;
-  /** The own lease once granted (decimal), to recognise it synchronously in `forget`. */
-  private ownLeaseId: string | undefined;
-  private readonly timer: NodeJS.Timeout;
+  private readonly own: OwnLease;
   malformed = 0;
 
   constructor(
     private readonly ctx: EtcdContext,
-    private readonly leases: Leases,
-    private readonly ownTtlMs: number,
+    leases: Leases,
+    ownTtlMs: number,
   ) {
-    this.timer = setInterval(() => void this.keepOwnLease(), Math.max(200, Math.floor(ownTtlMs / 3)));
-    this.timer.unref();
+    this.own = new OwnLease(ctx, leases, ownTtlMs, () => this.rewriteOrphans());
   }
 
   async register(instance: ServiceInstance): Promise<void> {
@@ -96,7 +93,7 @@ export class Instances {
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.own.close();
   }
 
   private async write(instances: ServiceInstance[]): Promise<void> {
@@ -131,37 +128,18 @@ export class Instances {
   }
 
   private leaseFor(host: string): Promise<string> {
-    const hostLease = this.hostLeases.get(host);
-    if (hostLease) return Promise.resolve(hostLease);
-    this.ownLease ??= this.leases.create(this.ownTtlMs).then(
-      (session) => (this.ownLeaseId = leaseOfSession(session)!),
-      (err) => {
-        this.ownLease = undefined;
-        throw err;
-      },
-    );
-    return this.ownLease;
+    return this.hostLeases.has(host) ? Promise.resolve(this.hostLeases.get(host)!) : this.own.get();
   }
 
   /** A lease etcd no longer knows: stop using it. */
   private forget(lease: string): void {
     for (const [host, l] of this.hostLeases) if (l === lease) this.hostLeases.delete(host);
-    if (this.ownLeaseId === lease) this.ownLease = this.ownLeaseId = undefined;
+    this.own.forget(lease);
   }
 
-  private async keepOwnLease(): Promise<void> {
-    const pending = this.ownLease;
-    if (!pending || this.ctx.isClosed()) return;
-    try {
-      const lease = await pending;
-      if (await this.leases.renew(sessionOfLease(lease))) return;
-      this.ctx.logger.warn('etcd: the lease of this process\'s instances expired; registering them again');
-      if (this.ownLease === pending) this.ownLease = this.ownLeaseId = undefined;
-      const orphans = [...this.owned.values()].filter((i) => !this.hostLeases.has(i.host));
-      for (const host of new Set(orphans.map((i) => i.host))) await this.write(orphans.filter((i) => i.host === host));
-    } catch (err) {
-      // An outage: the next tick tries again; the lease may well survive it.
-      this.ctx.logger.debug({ err }, 'etcd: renewing the instances lease failed');
-    }
+  /** The own lease was lost: write its instances again (on a new one). */
+  private async rewriteOrphans(): Promise<void> {
+    const orphans = [...this.owned.values()].filter((i) => !this.hostLeases.has(i.host));
+    for (const host of new Set(orphans.map((i) => i.host))) await this.write(orphans.filter((i) => i.host === host));
   }
 }
