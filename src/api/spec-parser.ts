@@ -33,6 +33,7 @@ export interface SpecParserOptions {
 }
 
 interface Pending extends ParseRequest {
+  timeoutMs: number;
   resolve(job: Job): void;
   reject(err: unknown): void;
 }
@@ -57,13 +58,14 @@ export class SpecParser {
     this.maxQueued = opts.maxQueued ?? 16;
   }
 
-  parse(text: string, format: SpecFormat): Promise<Job> {
+  /** `timeoutMs` overrides the parser's deadline for this one parse. */
+  parse(text: string, format: SpecFormat, timeoutMs = this.timeoutMs): Promise<Job> {
     if (this.stopped) return Promise.reject(new ApiError('unavailable', 'the API is shutting down'));
     if (this.queue.length >= this.maxQueued) {
       return Promise.reject(new ApiError('busy', `${this.queue.length} job specs are waiting to be parsed; retry in a moment`));
     }
     return new Promise<Job>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, text, format, resolve, reject });
+      this.queue.push({ id: this.nextId++, text, format, timeoutMs, resolve, reject });
       this.pump();
     });
   }
@@ -85,11 +87,11 @@ export class SpecParser {
     this.worker.postMessage({ id: next.id, text: next.text, format: next.format } satisfies ParseRequest);
     this.timer = setTimeout(() => {
       this.restarts++;
-      this.opts.logger.warn({ ms: this.timeoutMs }, 'job spec parse overran its deadline; restarting the parser');
-      this.finish(new SpecError([{ path: '', message: `took longer than ${this.timeoutMs} ms to parse: a job spec is small and simple` }]));
+      this.opts.logger.warn({ ms: next.timeoutMs }, 'job spec parse overran its deadline; restarting the parser');
+      this.finish(new SpecError([{ path: '', message: `took longer than ${next.timeoutMs} ms to parse: a job spec is small and simple` }]));
       void this.end();
       this.pump();
-    }, this.timeoutMs);
+    }, next.timeoutMs);
   }
 
   private spawn(): Worker {
@@ -99,7 +101,7 @@ export class SpecParser {
     worker.on('message', (reply: ParseReply) => {
       if (reply.id !== this.running?.id) return;
       if (reply.ok) this.finish(undefined, reply.job);
-      else if (reply.code === 'invalid_spec') this.finish(new SpecError(reply.problems));
+      else if (reply.code === 'invalid_spec') this.finish(new SpecError(reply.problems, true));
       else if (reply.code === 'bad_request') this.finish(new ApiError('bad_request', reply.message));
       else this.finish(new Error(`job spec parser: ${reply.message}`));
       this.pump();

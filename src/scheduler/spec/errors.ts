@@ -14,8 +14,9 @@ export interface SpecProblem {
 export class SpecError extends Error {
   readonly code = 'invalid_spec' as const;
   readonly problems: SpecProblem[];
-  constructor(problems: SpecProblem[]) {
-    const max = SPEC_LIMITS.maxProblems;
+  /** `capped`: the list comes from another SpecError (e.g. across a thread) and is capped already. */
+  constructor(problems: SpecProblem[], capped = false) {
+    const max = capped ? Infinity : SPEC_LIMITS.maxProblems;
     const shown = (problems.length > max ? [...problems.slice(0, max), { path: '', message: `and ${problems.length - max} more problems` }] : problems).map(
       (p) => ({ path: clip(p.path), message: clip(p.message) }),
     );

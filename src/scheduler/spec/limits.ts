@@ -1,4 +1,4 @@
-import type { CST } from 'yaml';
+import { CST, Lexer } from 'yaml';
 import type { SpecProblem } from './errors.js';
 
 /**
@@ -68,6 +68,53 @@ export function textProblems(text: string, limits: SpecLimits = SPEC_LIMITS): Sp
   // One UTF-8 byte per UTF-16 unit at least, up to 3: the cheap bound decides most cases.
   const bytes = text.length * 3 <= limits.maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
   return bytes > limits.maxBytes ? [{ path: '', message: `too large: ${bytes} bytes (at most ${limits.maxBytes})` }] : [];
+}
+
+/**
+ * Limit problems visible in yaml's token stream, which is cheap to make (a 64 KiB spec lexes in
+ * tens of milliseconds) where the syntax tree is not: deep flow nesting (`[[[[`), compact nested
+ * lists (`- - - -`), thousands of aliases or values each cost yaml's parser much more. Stops at the
+ * first limit passed; what tokens cannot tell (block nesting, entries of block collections) the
+ * tree walk below checks exactly.
+ */
+export function tokenProblems(text: string, limits: SpecLimits = SPEC_LIMITS): SpecProblem[] {
+  const counter = new ShapeCounter(limits);
+  let flow = 0;
+  let indicators = 0;
+  let documents = 0;
+  for (const token of new Lexer().lex(text)) {
+    switch (CST.tokenType(token)) {
+      case 'flow-map-start':
+      case 'flow-seq-start':
+        counter.enter(++flow + indicators);
+        break;
+      case 'flow-map-end':
+      case 'flow-seq-end':
+        flow = Math.max(0, flow - 1);
+        break;
+      case 'seq-item-ind':
+      case 'explicit-key-ind':
+        // `- - - x` nests one list per indicator on the line.
+        counter.enter(flow + ++indicators);
+        break;
+      case 'newline':
+        indicators = 0;
+        break;
+      case 'alias':
+        counter.alias();
+        break;
+      case 'scalar':
+        counter.enter(flow + indicators);
+        break;
+      case 'doc-start':
+        if (++documents > 1) counter.problems.push({ path: '', message: 'more than one document (---): send one job spec' });
+        break;
+      default:
+        break;
+    }
+    if (counter.stopped) break;
+  }
+  return counter.problems;
 }
 
 /** Limit problems of a YAML concrete syntax tree (linear to build), before it is composed. */

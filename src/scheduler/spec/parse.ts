@@ -3,7 +3,7 @@ import type { ZodIssue } from 'zod';
 import type { Job, JobConstraints, JobContainer, JobHealth } from '../types.js';
 import { JOB_DEFAULTS } from './defaults.js';
 import { SpecError, type SpecProblem } from './errors.js';
-import { cstProblems, textProblems, valueProblems } from './limits.js';
+import { cstProblems, textProblems, tokenProblems, valueProblems } from './limits.js';
 import { crossFieldProblems } from './rules.js';
 import { jobSchema, type RawContainer, type RawJob } from './schema.js';
 
@@ -11,18 +11,20 @@ export { JOB_DEFAULTS };
 
 /**
  * Parses a YAML or JSON job spec (JSON is YAML) into a validated, normalised Job. The size and shape
- * limits (`SPEC_LIMITS`) are checked on the text and on the syntax tree before the document is
- * composed, so a hostile spec costs one linear pass: composing is where yaml's costs grow faster
- * than the input (aliases, duplicate-key checks).
+ * limits (`SPEC_LIMITS`) are checked on the text, on yaml's tokens and on its syntax tree before the
+ * document is composed, each step only when the cheaper one before passed: yaml's costs grow faster
+ * than the input in its parser (deep nesting) and composer (aliases, duplicate-key checks).
  */
 export function parseJobSpec(text: string): Job {
   const tooBig = textProblems(text);
   if (tooBig.length) throw new SpecError(tooBig);
+  const tokens = tokenProblems(text);
+  if (tokens.length) throw new SpecError(tokens);
   const lines = new LineCounter();
-  const tokens: CST.Token[] = [...new Parser(lines.addNewLine).parse(text)];
-  const shape = cstProblems(tokens);
+  const tree: CST.Token[] = [...new Parser(lines.addNewLine).parse(text)];
+  const shape = cstProblems(tree);
   if (shape.length) throw new SpecError(shape);
-  const docs = [...new Composer({ uniqueKeys: true }).compose(tokens, true, text.length)];
+  const docs = [...new Composer({ uniqueKeys: true }).compose(tree, true, text.length)];
   const doc = docs[0]!;
   const error: YAMLError | undefined = doc.errors[0] ?? (docs.length > 1 ? docs[1]!.errors[0] : undefined);
   if (error || docs.length > 1) {
