@@ -10,6 +10,7 @@ import type { Catalog, Capacity, KVEntry } from '../catalog/types.js';
 import { sleep, watch } from '../catalog/watch.js';
 import type { DockerPort } from '../docker/types.js';
 import type { Logger } from '../log/index.js';
+import type { Vouch } from '../registrar/fence.js';
 import { keys, type Allocation } from '../scheduler/types.js';
 import { JobSpecs, parseAllocations, parseJobRecords } from './desired.js';
 import { execute } from './executor.js';
@@ -41,6 +42,8 @@ export interface AgentOptions {
   stopTimeoutSec?: number;
   /** Resolvers given to pods (the cluster DNS server), when set. */
   dns?: string[];
+  /** Called when the agent starts vouching for its containers again (see `vouch`): resync the registrar. */
+  onVouching?: () => void;
 }
 
 export interface AgentMetrics {
@@ -61,6 +64,13 @@ export interface AgentMetrics {
 export interface Agent {
   /** Stops watching and heartbeating (containers keep running) and ends the host's session. */
   stop(): Promise<void>;
+  /**
+   * Whether a container may be served (the registrar's fence, src/registrar/fence.ts): `yes` for
+   * containers of allocations this host runs, `no` for moved or stopped ones, `unsure` until the
+   * agent has read its allocations and reconciled once, and from any failed heartbeat until the
+   * session is confirmed alive or the host is registered again after fencing.
+   */
+  vouch(labels: Readonly<Record<string, string>>): Vouch;
   metrics(): AgentMetrics;
 }
 
@@ -76,6 +86,16 @@ export function startAgent(opts: AgentOptions): Agent {
   };
   let allocs: Allocation[] | undefined;
   let allocsText = '';
+  // Vouching (see Agent.vouch): both must hold. `reconciled` — a pass over read allocations has
+  // completed; `sessionSure` — the heartbeat has no doubt that this host was never declared down.
+  let reconciled = false;
+  let sessionSure = false;
+  const vouching = () => reconciled && sessionSure;
+  const setVouching = (update: () => void) => {
+    const before = vouching();
+    update();
+    if (!before && vouching()) opts.onVouching?.();
+  };
   let jobsText = '';
   const store = new StatusStore(catalog, host, () => m.statusWrites++);
 
@@ -93,6 +113,7 @@ export function startAgent(opts: AgentOptions): Agent {
       try {
         await pass();
         failures = 0;
+        if (allocs) setVouching(() => (reconciled = true));
       } catch (err) {
         failures++;
         m.reconcileErrors++;
@@ -174,7 +195,16 @@ export function startAgent(opts: AgentOptions): Agent {
       onAllocations((await catalog.kvList(keys.allocPrefix(host), { signal })).value);
     } catch (err) {
       if (!signal.aborted) onWatchError('allocation')(err, 1);
+      throw err;
     }
+  }
+
+  /** Before registering again after a lapse: fresh allocations, and one pass that acts on them. */
+  async function fence(): Promise<void> {
+    await rereadAllocations();
+    dirty = true;
+    trigger();
+    while (loop) await loop;
   }
 
   // Subscribe to Docker events first, then read the catalog and list (registrator's order).
@@ -203,10 +233,13 @@ export function startAgent(opts: AgentOptions): Agent {
     meta: opts.meta ?? {},
     capacity: opts.capacity,
     ttlMs: opts.heartbeatMs ?? 10_000,
-    onRegistered: (_session, again) => {
+    onRegistered: () => {
       m.registrations++;
-      if (again) void rereadAllocations();
+      setVouching(() => (sessionSure = true));
     },
+    onAlive: () => setVouching(() => (sessionSure = true)),
+    onDoubt: () => (sessionSure = false),
+    fence,
     onError: () => m.heartbeatErrors++,
   });
   const timer = setInterval(trigger, opts.reconcileMs ?? 10_000);
@@ -222,5 +255,12 @@ export function startAgent(opts: AgentOptions): Agent {
       if (session) await catalog.destroySession(session).catch(() => undefined);
     },
     metrics: () => ({ ...m }),
+    vouch(labels) {
+      const allocId = labels[AGENT_LABELS.alloc];
+      // Not started by this agent for an allocation: the registrar's usual rules apply.
+      if (!allocId || labels[AGENT_LABELS.host] !== host) return 'yes';
+      if (!vouching() || !allocs) return 'unsure';
+      return allocs.some((a) => a.id === allocId && a.desired === 'run') ? 'yes' : 'no';
+    },
   };
 }

@@ -27,6 +27,16 @@ export interface HeartbeatOptions {
    */
   onRegistered?: (sessionId: string, again: boolean) => void;
   onError?: () => void;
+  /** A renewal succeeded: the session never lapsed, so nothing of this host's was moved. */
+  onAlive?: () => void;
+  /** A renewal failed or found the session gone: this host may have been declared down. */
+  onDoubt?: () => void;
+  /**
+   * Runs before the host is registered again after its session lapsed, and must succeed first:
+   * the agent stops the replicas that were moved meanwhile, so that nothing stale is registered
+   * (instances are re-bound to the new session as soon as the host is registered).
+   */
+  fence?: () => Promise<void>;
 }
 
 export async function capacityOf(docker: DockerPort, override: Partial<Capacity> = {}): Promise<Capacity> {
@@ -50,12 +60,18 @@ export async function heartbeat(opts: HeartbeatOptions): Promise<string | undefi
       // A host whose Docker daemon is gone can run nothing: let its session lapse (the host goes
       // down and the scheduler moves its work) rather than keep it alive and attractive.
       await opts.docker.ping();
-      if (registered && !(await catalog.renewSession(session!))) {
-        logger.warn({ session }, 'host session expired; registering again');
-        session = undefined;
-        registered = false;
+      if (registered) {
+        if (await catalog.renewSession(session!)) {
+          opts.onAlive?.();
+        } else {
+          logger.warn({ session }, 'host session expired; fencing moved replicas, then registering again');
+          opts.onDoubt?.();
+          session = undefined;
+          registered = false;
+        }
       }
       if (!registered) {
+        if (registrations > 0) await opts.fence?.();
         const capacity = await capacityOf(opts.docker, opts.capacity);
         const record: HostRecord = { name: opts.host, address: opts.advertise, meta: opts.meta, capacity };
         session ??= await catalog.createSession({ name: `host:${opts.host}`, ttlMs: opts.ttlMs });
@@ -72,6 +88,7 @@ export async function heartbeat(opts: HeartbeatOptions): Promise<string | undefi
       if ((err as { code?: string }).code === 'session_invalid') session = undefined;
       failures++;
       opts.onError?.();
+      opts.onDoubt?.();
       logger.warn({ err, attempt: failures }, 'host heartbeat failed; retrying');
       await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 10)), signal);
     }

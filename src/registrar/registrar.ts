@@ -8,7 +8,8 @@ import type { Catalog, ServiceInstance } from '../catalog/types.js';
 import type { ContainerEvent, ContainerInfo, DockerPort } from '../docker/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { followEvents } from './events.js';
-import { containerToInstances, type MappingContext } from './mapping.js';
+import { vouchedInstances, type Voucher } from './fence.js';
+import type { MappingContext } from './mapping.js';
 import { CatalogWriter, nameClashes } from './writer.js';
 
 export interface RegistrarOptions {
@@ -25,6 +26,11 @@ export interface RegistrarOptions {
   /** Back-off for reconnects and retries: doubles from min up to max (default 100 ms .. 5 s). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * The host agent's word on containers it started for allocations (fence.ts): withholds stale
+   * replicas after a partition. Absent (a registrar-only process): every container is served.
+   */
+  vouch?: Voucher;
 }
 
 export interface RegistrarMetrics {
@@ -46,6 +52,8 @@ export interface Registrar {
   stop(): Promise<void>;
   /** Resolves after the first complete reconcile; rejects if stopped before. */
   synced(): Promise<void>;
+  /** Asks for a full reconcile now (the agent's vouching changed). */
+  resync(): void;
   metrics(): RegistrarMetrics;
 }
 
@@ -114,10 +122,11 @@ export function startRegistrar(opts: RegistrarOptions): Registrar {
 
   async function reconcile() {
     const containers = await opts.docker.listContainers({ labels: opts.labels });
-    const desired = containers.filter((c) => matches(c.labels)).flatMap((c) => containerToInstances(c, ctx));
     const all = (await opts.catalog.listInstances()).value;
     others = all.filter((i) => i.host !== ctx.host);
-    const d = await writer.reconcile(desired, all.filter((i) => i.host === ctx.host));
+    const mine = all.filter((i) => i.host === ctx.host);
+    const desired = vouchedInstances(containers.filter((c) => matches(c.labels)), ctx, mine, opts.vouch);
+    const d = await writer.reconcile(desired, mine);
     m.syncRuns++;
     m.lastSyncAt = Date.now();
     failures = 0;
@@ -128,7 +137,7 @@ export function startRegistrar(opts: RegistrarOptions): Registrar {
 
   async function rederive(id: string) {
     const c: ContainerInfo | undefined = await opts.docker.inspect(id);
-    const desired = c && matches(c.labels) ? containerToInstances(c, ctx) : [];
+    const desired = c && matches(c.labels) ? vouchedInstances([c], ctx, writer.owned(), opts.vouch) : [];
     await writer.update(`${ctx.host}:${id}:`, desired);
     if (desired.length) warnClashes();
   }
@@ -186,6 +195,7 @@ export function startRegistrar(opts: RegistrarOptions): Registrar {
       await done;
     },
     synced: () => firstSync,
+    resync: () => m.connected && requestFull(),
     metrics: () => ({ ...m, ...writer.counters, instances: writer.owned().length }),
   };
 }

@@ -42,6 +42,8 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
   });
   rt.onShutdown('proxy', () => proxy.stop());
 
+  // The registrar asks the agent (started next) whether a scheduled container may be served.
+  let agent: Agent | undefined;
   const registrar = startRegistrar({
     docker,
     catalog,
@@ -50,10 +52,12 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     internal: config.internal,
     resyncMs: config.resyncMs,
     logger: componentLogger(log, 'registrar'),
+    // The agent fences this host's scheduled containers (src/registrar/fence.ts).
+    vouch: (labels) => agent?.vouch(labels) ?? 'unsure',
   });
   rt.onShutdown('registrar', () => registrar.stop());
 
-  const agent = startAgent({
+  const hostAgent = startAgent({
     catalog,
     docker,
     host: config.host,
@@ -63,11 +67,13 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     logger: componentLogger(log, 'agent'),
     heartbeatMs: config.hostTtlMs,
     dns: containerResolvers(config.dnsAddr, containerFacing),
+    onVouching: () => registrar.resync(),
   });
   // Containers keep running when the agent stops: the next start adopts them.
-  rt.onShutdown('agent', () => agent.stop());
+  agent = hostAgent;
+  rt.onShutdown('agent', () => hostAgent.stop());
 
-  return { registrar, agent, dns, proxy, addresses: { dns: dns.address(), http: proxy.httpAddress() } };
+  return { registrar, agent: hostAgent, dns, proxy, addresses: { dns: dns.address(), http: proxy.httpAddress() } };
 }
 
 /**
