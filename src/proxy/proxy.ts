@@ -9,7 +9,7 @@ import { DEFAULT_EJECTION, type EjectionOptions } from './ejection.js';
 import type { EngineContext } from './http1/exchange.js';
 import { L4Listeners } from './l4.js';
 import { Sweeper } from './sweep.js';
-import { createL7Server } from './l7.js';
+import { createL7Server, HEAD_TIMEOUT_MS } from './l7.js';
 import { collectMetrics, type ProxyMetrics } from './metrics.js';
 import { policyByName } from './policy.js';
 import { buildRouteSpec } from './spec.js';
@@ -39,6 +39,10 @@ export interface ProxyOptions {
   /** L4: bytes waiting for a side that takes none of them for this long close the pair; default 30 s. */
   l4StallTimeoutMs?: number;
   l4MaxConnections?: number;
+  /** L7: from a request head's first byte to its end, else 408; default 10 s. */
+  l7HeadTimeoutMs?: number;
+  /** L7: client connections at once, further ones are closed when accepted; default 10,000. */
+  l7MaxConnections?: number;
 }
 
 export interface Proxy {
@@ -61,7 +65,8 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
   const keepAliveMs = opts.keepAliveMs ?? 30_000;
   const l4IdleTimeoutMs = opts.l4IdleTimeoutMs ?? 300_000;
   const l4StallTimeoutMs = opts.l4StallTimeoutMs ?? 30_000;
-  const sweeper = new Sweeper(Math.min(connectTimeoutMs, headersTimeoutMs, idleTimeoutMs, keepAliveMs, l4IdleTimeoutMs, l4StallTimeoutMs || Infinity));
+  const l7HeadTimeoutMs = opts.l7HeadTimeoutMs ?? HEAD_TIMEOUT_MS;
+  const sweeper = new Sweeper(Math.min(connectTimeoutMs, headersTimeoutMs, idleTimeoutMs, keepAliveMs, l4IdleTimeoutMs, l4StallTimeoutMs || Infinity, l7HeadTimeoutMs));
   const registry = new RouteRegistry(zone, {
     connections: opts.connectionsPerInstance ?? 256,
     connectTimeoutMs,
@@ -83,7 +88,7 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
   };
   const table = () => registry.table;
   let unrouted = 0;
-  const server = createL7Server({ table, ctx, onUnrouted: () => unrouted++ });
+  const server = createL7Server({ table, ctx, onUnrouted: () => unrouted++, headTimeoutMs: l7HeadTimeoutMs, maxConnections: opts.l7MaxConnections });
   const l4 = new L4Listeners({
     bind: opts.l4Bind ?? DEFAULTS.proxyBind,
     table,

@@ -64,46 +64,53 @@ test('request heads: framing, keep-alive, upgrade', () => {
   assert.equal(get.body, Body.None);
   assert.equal(get.keepAlive, true);
   assert.deepEqual(fieldsOf(get), ['Host', 'web.service.cluster', 'X-A', 'spaced']);
-  const post = req(['POST / HTTP/1.1', 'Content-Length: 12', 'Connection: close']);
+  const post = req(['POST / HTTP/1.1', 'Host: a', 'Content-Length: 12', 'Connection: close']);
   assert.equal(post.body, Body.Length);
   assert.equal(post.length, 12);
   assert.equal(post.keepAlive, false);
-  assert.equal(req(['POST / HTTP/1.1', 'Content-Length: 5, 5']).length, 5);
-  assert.equal(req(['PUT / HTTP/1.1', 'transfer-encoding: gzip, Chunked']).body, Body.Chunked);
+  assert.equal(req(['POST / HTTP/1.1', 'Host: a', 'Content-Length: 5, 5']).length, 5);
+  assert.equal(req(['PUT / HTTP/1.1', 'Host: a', 'transfer-encoding: gzip, Chunked']).body, Body.Chunked);
   assert.equal(req(['GET / HTTP/1.0']).keepAlive, false);
   assert.equal(req(['GET / HTTP/1.0', 'Connection: Keep-Alive']).keepAlive, true);
-  assert.equal(req(['GET / HTTP/1.1', 'Connection: keep-alive, Upgrade', 'Upgrade: websocket']).upgrade, true);
-  assert.equal(req(['GET / HTTP/1.1', 'Upgrade: websocket']).upgrade, false);
+  assert.equal(req(['GET / HTTP/1.1', 'Host: a', 'Connection: keep-alive, Upgrade', 'Upgrade: websocket']).upgrade, true);
+  assert.equal(req(['GET / HTTP/1.1', 'Host: a', 'Upgrade: websocket']).upgrade, false);
 });
 
 test('request heads: smuggling and malformed input → 400 (431, 505)', () => {
   const cases: [string[], number][] = [
-    [['POST / HTTP/1.1', 'Transfer-Encoding: chunked', 'Content-Length: 3'], 400],
-    [['POST / HTTP/1.1', 'Content-Length: 3', 'Transfer-Encoding: chunked'], 400],
-    [['POST / HTTP/1.1', 'Transfer-Encoding: chunked, gzip'], 400],
-    [['POST / HTTP/1.1', 'Transfer-Encoding: gzip'], 400],
-    [['POST / HTTP/1.1', 'Transfer-Encoding: chunked', 'Transfer-Encoding: identity'], 400],
-    [['POST / HTTP/1.1', 'Transfer-Encoding: chunked, chunked'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked', 'Content-Length: 3'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Content-Length: 3', 'Transfer-Encoding: chunked'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked, gzip'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Transfer-Encoding: gzip'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked', 'Transfer-Encoding: identity'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked, chunked'], 400],
     [['POST / HTTP/1.0', 'Transfer-Encoding: chunked'], 400],
-    [['POST / HTTP/1.1', 'Content-Length: 3', 'Content-Length: 4'], 400],
-    [['POST / HTTP/1.1', 'Content-Length: 3, 4'], 400],
-    [['POST / HTTP/1.1', 'Content-Length: -1'], 400],
-    [['POST / HTTP/1.1', 'Content-Length: 0x10'], 400],
-    [['POST / HTTP/1.1', 'Content-Length: 1 2'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Content-Length: 3', 'Content-Length: 4'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Content-Length: 3, 4'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Content-Length: -1'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Content-Length: 0x10'], 400],
+    [['POST / HTTP/1.1', 'Host: a', 'Content-Length: 1 2'], 400],
     [['GET / HTTP/1.1', 'Host: a', 'Host: b'], 400],
-    [['GET / HTTP/1.1', 'X-A: 1', ' folded'], 400],
-    [['GET / HTTP/1.1', 'X-A: 1\nTransfer-Encoding: chunked'], 400],
-    [['GET / HTTP/1.1', 'X-A: 1\rTransfer-Encoding: chunked'], 400],
-    [['GET / HTTP/1.1', 'Transfer-Encoding : chunked'], 400],
-    [['GET / HTTP/1.1', 'X[A]: 1'], 400],
-    [['GET / HTTP/1.1', 'X-A: a\x00b'], 400],
-    [['GET / HTTP/1.1', 'no colon'], 400],
+    [['GET / HTTP/1.1', 'Host: a', 'X-A: 1', ' folded'], 400],
+    [['GET / HTTP/1.1', 'Host: a', 'X-A: 1\nTransfer-Encoding: chunked'], 400],
+    [['GET / HTTP/1.1', 'Host: a', 'X-A: 1\rTransfer-Encoding: chunked'], 400],
+    [['GET / HTTP/1.1', 'Host: a', 'Transfer-Encoding : chunked'], 400],
+    [['GET / HTTP/1.1', 'Host: a', 'X[A]: 1'], 400],
+    [['GET / HTTP/1.1', 'Host: a', 'X-A: a\x00b'], 400],
+    [['GET / HTTP/1.1', 'Host: a', 'no colon'], 400],
     [['GET  / HTTP/1.1'], 400],
     [['GET / HTTP/1.1 extra'], 400],
     [['G@T / HTTP/1.1'], 400],
     [['GET / HTTP/2.0'], 505],
     [['GET / FTP/1.1'], 400],
-    [['GET / HTTP/1.1', ...Array.from({ length: 201 }, (_, i) => `X-${i}: 1`)], 431],
+    [['GET / HTTP/1.1'], 400],
+    [['GET / HTTP/1.1', 'X-A: 1'], 400],
+    [['GET example.com:80 HTTP/1.1', 'Host: a'], 400],
+    [['GET * HTTP/1.1', 'Host: a'], 400],
+    [['GET /', 'Host: a'], 400],
+    [['GET / HTTP/1.10', 'Host: a'], 400],
+    [[`GET /${'a'.repeat(8 * 1024)} HTTP/1.1`, 'Host: a'], 414],
+    [['GET / HTTP/1.1', 'Host: a', ...Array.from({ length: 201 }, (_, i) => `X-${i}: 1`)], 431],
   ];
   for (const [lines, expected] of cases) assert.equal(status(lines), expected, JSON.stringify(lines));
 });
@@ -173,8 +180,8 @@ test('plain heads (nothing hop-by-hop, HTTP/1.1) pass as received; any hop-by-ho
     'GET /x HTTP/1.1\r\nHost: a.service.cluster\r\nX-A:  spaced  \r\nAccept: */*\r\n' +
       'x-forwarded-for: 127.0.0.9\r\nx-forwarded-host: a.service.cluster\r\nx-forwarded-proto: http\r\n\r\n',
   );
-  assert.equal(upstreamRequestHead(req(['GET / HTTP/1.1']), '::1', 'http'), 'GET / HTTP/1.1\r\nx-forwarded-for: ::1\r\nx-forwarded-proto: http\r\n\r\n');
-  for (const line of ['Connection: keep-alive', 'keep-alive: 5', 'TE: trailers', 'Trailer: x', 'Upgrade: h2c', 'Proxy-Authorization: x', 'x-forwarded-for: 1.2.3.4', 'X-Forwarded-Proto: https']) {
+  assert.equal(upstreamRequestHead(req(['GET / HTTP/1.1', 'Host: ']), '::1', 'http'), 'GET / HTTP/1.1\r\nHost: \r\nx-forwarded-for: ::1\r\nx-forwarded-proto: http\r\n\r\n');
+  for (const line of ['Connection: keep-alive', 'keep-alive: 5', 'TE: trailers', 'Upgrade: h2c', 'Proxy-Authorization: x', 'x-forwarded-for: 1.2.3.4', 'X-Forwarded-Proto: https']) {
     assert.equal(req(['GET / HTTP/1.1', 'Host: a', line]).plain, false, line);
   }
   assert.equal(req(['GET / HTTP/1.0', 'Host: a']).plain, false, 'HTTP/1.0 gets an HTTP/1.1 request line');
@@ -206,11 +213,13 @@ test('hop-by-hop lines are cut from a head that needs nothing else; X-Forwarded-
     'GET /k HTTP/1.1\r\nHost: a\r\nAccept:  x \r\nx-forwarded-for: 10.1.1.1\r\nx-forwarded-host: a\r\nx-forwarded-proto: http\r\n\r\n',
   );
   for (const lines of [
-    ['GET / HTTP/1.1', 'Connection: keep-alive, X-Secret', 'X-Secret: 1'],
-    ['GET / HTTP/1.1', 'Connection: keep-alive', 'X-Forwarded-For: 1.1.1.1'],
-    ['POST / HTTP/1.1', 'Transfer-Encoding: chunked'],
-    ['GET / HTTP/1.1', 'Connection: upgrade', 'Upgrade: websocket'],
+    ['GET / HTTP/1.1', 'Host: a', 'Connection: keep-alive, X-Secret', 'X-Secret: 1'],
+    ['GET / HTTP/1.1', 'Host: a', 'Connection: keep-alive', 'X-Forwarded-For: 1.1.1.1'],
+    ['POST / HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked'],
+    ['GET / HTTP/1.1', 'Host: a', 'Connection: upgrade', 'Upgrade: websocket'],
     ['GET / HTTP/1.0', 'Connection: keep-alive'],
+    ['POST / HTTP/1.1', 'Host: a', 'Content-Length: 2, 2'],
+    ['GET / HTTP/1.2', 'Host: a'],
   ]) {
     assert.equal(req(lines).cuts, null, JSON.stringify(lines));
   }
@@ -218,4 +227,57 @@ test('hop-by-hop lines are cut from a head that needs nothing else; X-Forwarded-
   assert.equal(clientResponseHead(res, true, ''), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Forwarded-For: kept\r\n\r\n');
   assert.equal(clientResponseHead(res, true, 'keep-alive'), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Forwarded-For: kept\r\nconnection: keep-alive\r\n\r\n');
   assert.equal(parseResponseHead(['HTTP/1.1 200 OK', 'Connection: close, X-Internal', 'X-Internal: 1'].join('\r\n'), 'GET').cuts, null);
+});
+
+test('request-target forms, versions and Host as RFC 9112 §3 says', () => {
+  assert.equal(req(['OPTIONS * HTTP/1.1', 'Host: a']).target, '*');
+  assert.equal(req(['GET http://a.service.cluster/x HTTP/1.1', 'Host: a']).target, 'http://a.service.cluster/x');
+  assert.equal(req(['CONNECT a:443 HTTP/1.1', 'Host: a']).method, 'CONNECT', 'authority-form is for CONNECT (refused later with 405)');
+  assert.equal(req(['GET / HTTP/1.0']).host, '', 'HTTP/1.0 needs no Host');
+  assert.equal(req([`GET /${'a'.repeat(8 * 1024 - 2)} HTTP/1.1`, 'Host: a']).target.length, 8 * 1024 - 1);
+  // A higher minor version is served as HTTP/1.1 (RFC 9110 §6.2): the instance gets an HTTP/1.1 request line.
+  const newer = req(['GET /n HTTP/1.2', 'Host: a']);
+  assert.equal(newer.http10, false);
+  assert.equal(newer.keepAlive, true);
+  assert.match(upstreamRequestHead(newer, '1.1.1.1', 'http'), /^GET \/n HTTP\/1\.1\r\nHost: a\r\n/);
+  const res = parseResponseHead('HTTP/1.2 200 OK\r\nContent-Length: 1', 'GET');
+  assert.equal(res.status, 200);
+  assert.equal(clientResponseHead(res, true, ''), 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n');
+});
+
+test('Connection never removes framing or routing fields, in either direction (RFC 9110 §7.6.1)', () => {
+  const smuggle = req(['POST /p HTTP/1.1', 'Host: a', 'Connection: Content-Length, Host, Transfer-Encoding, X-Forwarded-For, X-Private', 'Content-Length: 53', 'X-Private: 1']);
+  const out = upstreamRequestHead(smuggle, '10.0.0.1', 'http');
+  assert.match(out, /\r\nContent-Length: 53\r\n/);
+  assert.match(out, /\r\nHost: a\r\n/);
+  assert.doesNotMatch(out, /X-Private/);
+  assert.match(out, /\r\nx-forwarded-for: 10\.0\.0\.1\r\n/);
+  // Only protected names listed: nothing to remove, the Connection line is simply cut.
+  const onlyProtected = req(['POST /p HTTP/1.1', 'Host: a', 'Connection: content-length, host', 'Content-Length: 2']);
+  assert.notEqual(onlyProtected.cuts, null);
+  assert.equal(
+    upstreamRequestHead(onlyProtected, '10.0.0.1', 'http'),
+    'POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nx-forwarded-for: 10.0.0.1\r\nx-forwarded-host: a\r\nx-forwarded-proto: http\r\n\r\n',
+  );
+  const res = parseResponseHead(['HTTP/1.1 200 OK', 'Connection: Content-Length, Transfer-Encoding, X-Internal', 'Content-Length: 5', 'X-Internal: 1'].join('\r\n'), 'GET');
+  assert.equal(res.body, Body.Length);
+  assert.equal(clientResponseHead(res, true, ''), 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');
+  const chunked = parseResponseHead(['HTTP/1.1 200 OK', 'Connection: transfer-encoding', 'Transfer-Encoding: chunked'].join('\r\n'), 'GET');
+  assert.equal(clientResponseHead(chunked, true, ''), 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n');
+});
+
+test('Content-Length: one value goes on (lists and repeats normalised); with Transfer-Encoding it is removed; Trailer is kept', () => {
+  const listed = req(['POST / HTTP/1.1', 'Host: a', 'Content-Length: 5, 5', 'Content-Length: 5']);
+  assert.equal(listed.cuts, null);
+  assert.equal(
+    upstreamRequestHead(listed, '1.2.3.4', 'http'),
+    'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nx-forwarded-for: 1.2.3.4\r\nx-forwarded-host: a\r\nx-forwarded-proto: http\r\n\r\n',
+  );
+  const res = (lines: string[]) => parseResponseHead(lines.join('\r\n'), 'GET');
+  assert.equal(clientResponseHead(res(['HTTP/1.1 200 OK', 'Content-Length: 3,3']), true, ''), 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n');
+  const both = res(['HTTP/1.1 200 OK', 'Content-Length: 5', 'Transfer-Encoding: chunked', 'Trailer: X-Sum']);
+  assert.equal(clientResponseHead(both, true, ''), 'HTTP/1.1 200 OK\r\nTrailer: X-Sum\r\ntransfer-encoding: chunked\r\n\r\n');
+  assert.equal(clientResponseHead(both, false, 'close'), 'HTTP/1.1 200 OK\r\nTrailer: X-Sum\r\nconnection: close\r\n\r\n');
+  const trailer = req(['POST / HTTP/1.1', 'Host: a', 'Trailer: X-Sum', 'Content-Length: 1']);
+  assert.equal(trailer.plain, true, 'Trailer is end to end (RFC 9110 §6.6.2)');
 });

@@ -1,21 +1,29 @@
 /**
  * One client connection: finds request heads in the bytes, frames request bodies (Content-Length or
  * chunked, forwarded unchanged), and runs exchanges one after the other. Pipelined requests are
- * read ahead but only started once the previous response is complete; at most MAX_BUFFERED bytes
- * wait, then reading pauses. A malformed head gets 400 (431 when too large) and the connection
- * closes: after a framing error nothing later on it can be trusted.
+ * read ahead but only started once the previous response is complete and the client took it; at
+ * most MAX_BUFFERED bytes wait, then reading pauses. A malformed head gets 400 (414, 431, 505) at
+ * once and the connection closes: after a framing error nothing later on it can be trusted.
+ *
+ * Every state has a deadline (the `deadline` field, checked by the sweeper): waiting for the next
+ * request (keep-alive idle), a head that started but did not end (→ 408), a client that does not
+ * take its answer before the next request starts, and a connection this proxy ended, whose client
+ * never closes its side (destroyed after CLOSE_LINGER_MS).
  */
 import type { Socket } from 'node:net';
 import type { Route } from '../table.js';
-import { ChunkedDecoder } from './chunked.js';
-import { Exchange, type ClientSide, type EngineContext } from './exchange.js';
-import { Body, HeadError, headText, parseRequestHead, type RequestHead } from './parse.js';
+import { BodyFraming } from './body-framing.js';
+import type { EngineContext } from './context.js';
+import { Exchange, type ClientSide } from './exchange.js';
+import { Body, earlyHeadError, HeadError, headText, parseRequestHead, type RequestHead } from './parse.js';
 import type { UpConn } from './pool.js';
 import { plainReply } from './reply.js';
 import { relay } from './tunnel.js';
 
 export const MAX_HEAD = 16 * 1024;
 const MAX_BUFFERED = 64 * 1024;
+/** How long a connection this proxy ended may wait for the client's FIN once our bytes went out. */
+export const CLOSE_LINGER_MS = 2_000;
 
 export interface ClientOptions {
   ctx: EngineContext;
@@ -26,6 +34,8 @@ export interface ClientOptions {
   notFound(host: string): string;
   /** Longest wait for the next request head on an idle connection. */
   keepAliveMs: number;
+  /** Longest time from a head's first byte to its end (HAProxy's `timeout http-request`); then 408. */
+  headTimeoutMs: number;
 }
 
 const enum C {
@@ -35,6 +45,8 @@ const enum C {
   Wait,
   /** Upgrade requested: bytes after the head are held for the tunnel. */
   Upgrade,
+  /** Response complete, but the client has not taken it yet: the next request waits. */
+  Drain,
   Closed,
 }
 
@@ -44,10 +56,11 @@ export class ClientConn implements ClientSide {
   deadline: number;
   #state = C.Head;
   #pending: Buffer | null = null;
+  /** The pending bytes started a head: its head deadline is armed. */
+  #headStarted = false;
   #ex: Exchange | null = null;
   #req: RequestHead | null = null;
-  #left = 0;
-  #chunks: ChunkedDecoder | null = null;
+  #framing: BodyFraming | null = null;
   #parsing = false;
   /** The last Host value resolved on this connection, the route found and the table it came from. */
   #host = '';
@@ -68,6 +81,8 @@ export class ClientConn implements ClientSide {
   }
 
   expire(): void {
+    // A head that started but never ended: say so (HAProxy answers 408 too), then close.
+    if (this.#state === C.Head && this.#headStarted) return this.#refuse(408, 'request head not received in time');
     this.socket.destroy();
   }
 
@@ -80,6 +95,7 @@ export class ClientConn implements ClientSide {
         return this.#body(chunk, 0);
       case C.Wait:
       case C.Upgrade:
+      case C.Drain:
         this.#pending = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
         if (this.#pending.length > MAX_BUFFERED) this.socket.pause();
         return;
@@ -115,10 +131,12 @@ export class ClientConn implements ClientSide {
       const head = headText(buf, 0);
       if (head === undefined || head.length > MAX_HEAD) {
         if (head !== undefined || buf.length > MAX_HEAD + 3) this.#refuse(431, 'request head too large');
+        else this.#incomplete(buf);
         break;
       }
       const idx = head.length;
       this.#pending = idx + 4 < buf.length ? buf.subarray(idx + 4) : null;
+      this.#headStarted = false;
       let req: RequestHead;
       try {
         req = parseRequestHead(head);
@@ -131,6 +149,15 @@ export class ClientConn implements ClientSide {
     }
     this.#parsing = false;
     if (this.halfClosed && this.#state === C.Head) this.#close();
+  }
+
+  /** Part of a head: refused now when it already cannot be valid, else its head deadline runs (never extended). */
+  #incomplete(buf: Buffer): void {
+    const err = earlyHeadError(buf);
+    if (err !== null) return this.#refuse(err.status, `malformed request (${err.message})`);
+    if (this.#headStarted) return;
+    this.#headStarted = true;
+    this.deadline = Math.min(this.deadline, this.o.ctx.sweeper.now + this.o.headTimeoutMs);
   }
 
   #dispatch(req: RequestHead): void {
@@ -154,8 +181,7 @@ export class ClientConn implements ClientSide {
     else if (req.body === Body.None) this.#state = C.Wait;
     else {
       this.#state = C.Body;
-      if (req.body === Body.Length) this.#left = req.length;
-      else this.#chunks = new ChunkedDecoder();
+      this.#framing = new BodyFraming(req.body, req.length);
     }
     const ex = (this.#ex = new Exchange(this.o.ctx, route, this, req));
     ex.start();
@@ -170,21 +196,15 @@ export class ClientConn implements ClientSide {
   #body(buf: Buffer, start: number): void {
     const ex = this.#ex!;
     let end: number;
-    if (this.#chunks === null) {
-      end = Math.min(buf.length, start + this.#left);
-      this.#left -= end - start;
-      if (this.#left > 0) end = -1;
-    } else {
-      try {
-        end = this.#chunks.feed(buf, start, buf.length);
-      } catch {
-        this.socket.destroy(); // framing lost mid-body: no status line can be trusted now
-        return;
-      }
+    try {
+      end = this.#framing!.feed(buf, start, buf.length);
+    } catch {
+      this.socket.destroy(); // framing lost mid-body: no status line can be trusted now
+      return;
     }
     if (end === -1) return ex.bodyChunk(start === 0 ? buf : buf.subarray(start));
     ex.bodyChunk(buf.subarray(start, end));
-    this.#chunks = null;
+    this.#framing = null;
     if (end < buf.length) this.#pending = buf.subarray(end);
     this.#state = C.Wait;
     ex.bodyEnd();
@@ -195,6 +215,22 @@ export class ClientConn implements ClientSide {
     this.#req = null;
     if (this.#state === C.Closed) return;
     if (close || this.#state === C.Body || this.#state === C.Upgrade) return this.#close();
+    // A client that does not read its answers gets no next one started: its unread bytes stay
+    // bounded by one response, and the wait has the body idle deadline.
+    if (this.socket.writableNeedDrain) {
+      this.#state = C.Drain;
+      this.deadline = this.o.ctx.sweeper.now + this.o.ctx.idleTimeoutMs;
+      this.socket.once('drain', this.#drained);
+      return;
+    }
+    this.#nextRequest();
+  }
+
+  #drained = (): void => {
+    if (this.#state === C.Drain) this.#nextRequest();
+  };
+
+  #nextRequest(): void {
     this.#state = C.Head;
     this.deadline = this.o.ctx.sweeper.now + this.o.keepAliveMs;
     if (this.socket.isPaused()) this.socket.resume();
@@ -227,10 +263,18 @@ export class ClientConn implements ClientSide {
     this.#close();
   }
 
+  /**
+   * Ends our side. The client should close its side in turn; one that does not is cut once our
+   * bytes went out and CLOSE_LINGER_MS passed (until they went out, the body idle deadline holds).
+   */
   #close(): void {
     this.#state = C.Closed;
     this.#pending = null;
-    this.socket.end();
+    const sweeper = this.o.ctx.sweeper;
+    this.deadline = sweeper.now + this.o.ctx.idleTimeoutMs;
+    this.socket.end(() => {
+      this.deadline = sweeper.now + CLOSE_LINGER_MS;
+    });
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * Field lines of an HTTP/1.1 head (RFC 9112 §5), checked strictly: one linear regex pass over all of
- * them, then only the names this engine acts on are sliced (framing, Host, hop-by-hop, X-Forwarded-*).
+ * them, then only the names this engine acts on (semantics.ts) are sliced.
  * The full list is split only for a head that must be rebuilt (`fieldsOf`).
  */
+
+import { firstMayHaveRole, lengthMayHaveRole, Role, roleOf } from './semantics.js';
 
 /** A head that must be refused: the client gets `status` and the connection closes. */
 export class HeadError extends Error {
@@ -41,6 +43,8 @@ export interface Fields {
   cuts: number[];
   /** X-Forwarded-For, -Host or -Proto is present. */
   forwarded: boolean;
+  /** Content-Length came as a list or more than once (all equal): the head is rebuilt with one value. */
+  lengthRewrite: boolean;
 }
 
 /**
@@ -60,6 +64,7 @@ export function parseFields(head: string, from: number, isRequest: boolean): Fie
     keepAliveHint: '',
     cuts: [],
     forwarded: false,
+    lengthRewrite: false,
   };
   let count = 0;
   let pos = from;
@@ -69,53 +74,48 @@ export function parseFields(head: string, from: number, isRequest: boolean): Fie
     if (end === -1) end = head.length;
     pos = end;
     if (++count > MAX_FIELDS) throw new HeadError(431, 'too many header fields');
-    // Every name acted on here starts with one of c h k p t u x and has one of the lengths below:
-    // the others are not even sliced.
-    const c = head.charCodeAt(start) | 0x20;
-    if (c !== 99 && c !== 104 && c !== 107 && c !== 112 && c !== 116 && c !== 117 && c !== 120) continue;
+    // Most names have no role: they are not even sliced.
+    if (!firstMayHaveRole(head.charCodeAt(start) | 0x20)) continue;
     const colon = head.indexOf(':', start);
-    const len = colon - start;
-    if (len !== 4 && len !== 14 && len !== 10 && len !== 17 && len !== 7 && len !== 2 && (len < 15 || len > 19)) continue;
-    switch (head.slice(start, colon).toLowerCase()) {
-      case 'host':
+    if (!lengthMayHaveRole(colon - start)) continue;
+    switch (roleOf(head.slice(start, colon).toLowerCase())) {
+      case Role.Host:
         if (!isRequest) break;
         if (f.host !== undefined) throw new HeadError(400, 'more than one Host header');
         f.host = head.slice(colon + 1, end).trim();
         break;
-      case 'content-length':
-        f.length = contentLength(head.slice(colon + 1, end).trim(), f.length);
+      case Role.Length: {
+        const value = head.slice(colon + 1, end).trim();
+        // A list (`5, 5`) or a repeated field is valid when all agree; it goes on as one value.
+        if (f.length !== -1 || !DIGITS.test(value)) f.lengthRewrite = true;
+        f.length = contentLength(value, f.length);
         break;
-      case 'transfer-encoding': {
+      }
+      case Role.TransferEncoding: {
         f.cuts.push(start - 2, end);
         const value = head.slice(colon + 1, end).trim();
         f.te = f.te ? `${f.te}, ${value}` : value;
         f.chunked = finalChunked(f.te);
         break;
       }
-      case 'connection': {
+      case Role.Connection: {
         f.cuts.push(start - 2, end);
         const value = head.slice(colon + 1, end).trim();
         f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
         break;
       }
-      case 'keep-alive':
+      case Role.KeepAlive:
         f.cuts.push(start - 2, end);
         f.keepAliveHint = head.slice(colon + 1, end).trim();
         break;
-      case 'upgrade':
+      case Role.Upgrade:
         f.cuts.push(start - 2, end);
         f.hasUpgrade = true;
         break;
-      case 'te':
-      case 'trailer':
-      case 'proxy-connection':
-      case 'proxy-authenticate':
-      case 'proxy-authorization':
+      case Role.HopByHop:
         f.cuts.push(start - 2, end);
         break;
-      case 'x-forwarded-for':
-      case 'x-forwarded-host':
-      case 'x-forwarded-proto':
+      case Role.Forwarded:
         f.forwarded = true;
         break;
     }

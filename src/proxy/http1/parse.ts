@@ -5,10 +5,12 @@
  * final `chunked`, Transfer-Encoding together with Content-Length, conflicting Content-Lengths.
  */
 
-import { connectionNames } from '../headers.js';
-import { CTL, HeadError, parseFields, TOKEN } from './fields.js';
+import { CTL, HeadError, parseFields } from './fields.js';
+import { parseRequestLine } from './request-line.js';
+import { connectionNames } from './semantics.js';
 
 export { fieldsOf, HeadError, MAX_FIELDS } from './fields.js';
+export { earlyHeadError, MAX_TARGET } from './request-line.js';
 
 /** How a message body is delimited. */
 export const enum Body {
@@ -31,14 +33,16 @@ interface MessageHead {
   connection: string | undefined;
   /** The Transfer-Encoding value (a final `chunked`), forwarded with the unchanged body. */
   transferEncoding: string;
+  /** Content-Length came as a list or repeated (all equal): it goes on as one value. */
+  lengthRewrite: boolean;
   /** The head as received (before the blank line); `fieldsOf` splits its fields. */
   raw: string;
   /** Where the field lines start in `raw` (the start line's CRLF). */
   fieldsFrom: number;
   /**
    * `[from, to)` ranges of `raw` to drop (hop-by-hop lines) so that the rest can go on as received;
-   * null when the head must be rebuilt field by field (HTTP/1.0, X-Forwarded-* to append to,
-   * chunked, upgrade, or fields named by `Connection`).
+   * null when the head must be rebuilt field by field (HTTP/1.0 or 1.2+, X-Forwarded-* to append
+   * to, chunked, upgrade, a Content-Length to normalise, or fields named by `Connection`).
    */
   cuts: number[] | null;
   /** HTTP/1.1 and no cut either: `raw` goes on as received (a request with X-Forwarded-* appended). */
@@ -92,35 +96,14 @@ export function hasToken(list: string | undefined, token: string): boolean {
   return false;
 }
 
-function checkStartLine(line: string): void {
-  if (CTL.test(line)) throw new HeadError(400, 'invalid character in start line');
-}
-
-/** A request-target: visible ASCII and obs-text, nothing else. */
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
-/** method SP request-target SP HTTP/1.0 or HTTP/1.1 (RFC 9112 §3), nothing else. */
-const REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e\x80-\xff]+ HTTP\/1\.[01]$/;
-
 /** `head`: the bytes before CRLFCRLF, as latin1. */
 export function parseRequestHead(head: string): RequestHead {
   let eol = head.indexOf('\r\n');
   if (eol === -1) eol = head.length;
-  const line = head.slice(0, eol);
-  // One test for the usual well-formed line; the separate checks only to find what is wrong.
-  const wellFormed = REQUEST_LINE.test(line);
-  if (!wellFormed) checkStartLine(line);
-  const sp1 = line.indexOf(' ');
-  const sp2 = line.indexOf(' ', sp1 + 1);
-  const method = line.slice(0, sp1);
-  const target = line.slice(sp1 + 1, sp2);
-  const version = line.slice(sp2 + 1);
-  const http10 = version === 'HTTP/1.0';
-  if (!wellFormed) {
-    if (sp1 <= 0 || sp2 === -1 || line.indexOf(' ', sp2 + 1) !== -1) throw new HeadError(400, 'malformed request line');
-    if (!TOKEN.test(method) || !TARGET.test(target)) throw new HeadError(400, 'malformed request line');
-    if (!http10 && version !== 'HTTP/1.1') throw new HeadError(version.startsWith('HTTP/') ? 505 : 400, 'unsupported HTTP version');
-  }
+  const { method, target, http10, newerMinor } = parseRequestLine(head.slice(0, eol));
   const f = parseFields(head, eol, true);
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host (or with two, see fields.ts) is refused.
+  if (!http10 && f.host === undefined) throw new HeadError(400, 'HTTP/1.1 request without Host');
   let body = Body.None;
   if (f.te !== '') {
     if (!f.chunked || http10) throw new HeadError(400, 'unsupported Transfer-Encoding');
@@ -128,7 +111,8 @@ export function parseRequestHead(head: string): RequestHead {
     body = Body.Chunked;
   } else if (f.length > 0) body = Body.Length;
   const close = hasToken(f.connection, 'close');
-  const requestCuts = !http10 && !f.forwarded && f.te === '' && !f.hasUpgrade && namesNoField(f.connection) ? f.cuts : null;
+  const requestCuts =
+    !http10 && !newerMinor && !f.forwarded && f.te === '' && !f.hasUpgrade && !f.lengthRewrite && namesNoField(f.connection) ? f.cuts : null;
   return {
     method,
     target,
@@ -140,6 +124,7 @@ export function parseRequestHead(head: string): RequestHead {
     upgrade: f.hasUpgrade && hasToken(f.connection, 'upgrade'),
     connection: f.connection,
     transferEncoding: f.te,
+    lengthRewrite: f.lengthRewrite,
     raw: head,
     fieldsFrom: eol,
     cuts: requestCuts,
@@ -155,9 +140,11 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
   let eol = head.indexOf('\r\n');
   if (eol === -1) eol = head.length;
   const line = head.slice(0, eol);
-  checkStartLine(line);
+  if (CTL.test(line)) throw new HeadError(502, 'invalid character in status line');
   const http10 = line.startsWith('HTTP/1.0 ');
-  if (!http10 && !line.startsWith('HTTP/1.1 ')) throw new HeadError(502, 'malformed status line');
+  // HTTP/1.2 and later minors are read as 1.1 (RFC 9110 §6.2); the client gets an HTTP/1.1 status line.
+  const newerMinor = !http10 && !line.startsWith('HTTP/1.1 ') && /^HTTP\/1\.[2-9] /.test(line);
+  if (!http10 && !newerMinor && !line.startsWith('HTTP/1.1 ')) throw new HeadError(502, 'malformed status line');
   const d0 = line.charCodeAt(9) - 48;
   const d1 = line.charCodeAt(10) - 48;
   const d2 = line.charCodeAt(11) - 48;
@@ -171,12 +158,13 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) body = Body.None;
   else if (f.te !== '') {
     body = f.chunked ? Body.Chunked : Body.UntilClose;
-    // TE overrides CL (RFC 9112 §6.3 point 3), but such a connection must not be reused.
+    // TE overrides CL (RFC 9112 §6.3 point 3): the Content-Length is removed before forwarding
+    // (reply.ts), and such a connection is not reused.
     if (f.length !== -1 || !f.chunked) keepAlive = false;
   } else if (f.length !== -1) body = f.length > 0 ? Body.Length : Body.None;
   else body = Body.UntilClose;
   if (body === Body.UntilClose) keepAlive = false;
-  const responseCuts = !http10 && f.te === '' && !f.hasUpgrade && namesNoField(f.connection) ? f.cuts : null;
+  const responseCuts = !http10 && !newerMinor && f.te === '' && !f.hasUpgrade && !f.lengthRewrite && namesNoField(f.connection) ? f.cuts : null;
   return {
     status,
     reason: line.length > 13 ? line.slice(13) : '',
@@ -187,6 +175,7 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
     keepAliveHintMs: keepAliveHint(f.keepAliveHint),
     connection: f.connection,
     transferEncoding: f.te,
+    lengthRewrite: f.lengthRewrite,
     raw: head,
     fieldsFrom: eol,
     cuts: responseCuts,

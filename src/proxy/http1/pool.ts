@@ -2,7 +2,15 @@
  * Keep-alive raw sockets to one instance. A connection serves one exchange at a time (no upstream
  * pipelining); idle ones are reused newest first (warm, and the oldest age out), and one that the
  * instance closed or reset while idle is dropped at once. At the connection limit, exchanges wait
- * in line for the next free one.
+ * in line for the next free one, at most `queueTimeoutMs` (then they answer 503).
+ *
+ * Out of sync: a correct instance sends nothing between a complete response and the next request.
+ * Bytes on an idle connection, or after a complete response, mean it answered one time too many
+ * (or sent a body after a HEAD answer): handed to the next exchange they would shift every later
+ * answer onto the wrong client. Such a connection is closed, never reused. A reused connection is
+ * therefore handed over only after the current poll phase (`setImmediate`), when every byte that
+ * had arrived with the event that freed it has been read; bytes read while the hand-over is
+ * pending close it and the exchange gets a fresh connection (nothing of its request was sent).
  */
 import { connect, type Socket } from 'node:net';
 import type { Sweeper } from '../sweep.js';
@@ -19,6 +27,8 @@ export interface PoolOptions {
   /** Upper bound of connections to one instance. */
   connections: number;
   connectTimeoutMs: number;
+  /** Longest wait for a connection slot; default `connectTimeoutMs` (as HAProxy's `timeout queue`). */
+  queueTimeoutMs?: number;
   headersTimeoutMs: number;
   /** Longest silence while a body streams. */
   idleTimeoutMs: number;
@@ -31,6 +41,8 @@ export interface ConnUser {
   /** The connection is attached (reused: it served a request before). */
   attach(conn: UpConn, reused: boolean): void;
   connected(): void;
+  /** No connection slot freed up within the queue timeout; the user is no longer waiting. */
+  queueTimedOut(): void;
   data(chunk: Buffer): void;
   /** The instance finished its side (FIN). */
   ended(): void;
@@ -48,6 +60,8 @@ export class UpConn {
   #buf = Buffer.allocUnsafe(READ_BUFFER);
   /** Once detached (a tunnel): where the bytes go. */
   #sink: ((chunk: Buffer) => void) | null = null;
+  /** Handed to `user`, who is told (attach) after the poll phase: see the module comment. */
+  handing = false;
 
   constructor(
     private readonly pool: Http1Pool,
@@ -60,10 +74,14 @@ export class UpConn {
       this.isConnected = true;
       this.user?.connected();
     });
-    s.on('end', () => this.user?.ended());
+    s.on('end', () => {
+      if (!this.handing) this.user?.ended();
+    });
     s.on('error', (err) => (this.#err = err));
     s.on('close', () => {
       this.deadline = Infinity;
+      // Closed by the instance while being handed over: the user never saw it, give it a fresh one.
+      if (this.handing) return pool.outOfSync(this);
       pool.forget(this);
       const user = this.user;
       this.user = null;
@@ -78,10 +96,19 @@ export class UpConn {
   #onRead = (n: number, buf: Uint8Array): boolean => {
     const chunk = (buf as Buffer).subarray(0, n);
     if (this.#sink !== null) this.#sink(chunk);
+    else if (this.handing) this.pool.outOfSync(this);
     else if (this.user !== null) this.user.data(chunk);
-    else this.socket.destroy(); // bytes nobody asked for: the connection's framing is lost
+    else this.socket.destroy(); // bytes nobody asked for: out of sync (see the module comment)
     return true;
   };
+
+  /** The deferred hand-over: the connection stayed quiet, the user may write its request now. */
+  handOver(): void {
+    if (!this.handing) return;
+    this.handing = false;
+    const user = this.user;
+    if (user !== null && !this.socket.destroyed) user.attach(this, true);
+  }
 
   /** After a write of a view of the last chunk: keeps that chunk when the write did not complete at once. */
   wrote(to: Socket): void {
@@ -114,10 +141,33 @@ export class UpConn {
   }
 }
 
+/** Connections whose hand-over waits for the end of the poll phase (all pools: one setImmediate). */
+let handing: UpConn[] = [];
+let spare: UpConn[] = [];
+
+function handLater(conn: UpConn): void {
+  conn.handing = true;
+  conn.deadline = Infinity;
+  if (handing.push(conn) === 1) setImmediate(handAll);
+}
+
+function handAll(): void {
+  const list = handing;
+  handing = spare;
+  for (const conn of list) conn.handOver();
+  list.length = 0;
+  spare = list;
+}
+
 export class Http1Pool {
   readonly #idle: UpConn[] = [];
   readonly #all = new Set<UpConn>();
+  /** Exchanges waiting for a slot, and when each started waiting (epoch ms, the sweeper's clock). */
   readonly #waiting: ConnUser[] = [];
+  readonly #since: number[] = [];
+  readonly #queueTimeoutMs: number;
+  /** The first waiter's queue deadline (the pool is in the sweeper while anyone waits). */
+  deadline = Infinity;
   #closing = false;
   #closed: (() => void) | undefined;
 
@@ -126,39 +176,100 @@ export class Http1Pool {
     private readonly port: number,
     readonly o: PoolOptions,
     readonly sweeper: Sweeper,
-  ) {}
+  ) {
+    this.#queueTimeoutMs = o.queueTimeoutMs ?? o.connectTimeoutMs;
+  }
 
-  /** Calls `user.attach` now, or when a connection frees up. `fresh`: never an idle one. */
+  /** Calls `user.attach` (after the poll phase for a reused connection), or when a slot frees up. `fresh`: never an idle one. */
   acquire(user: ConnUser, fresh = false): void {
     const idle = this.#idle;
     if (!fresh && idle.length > 0) {
       const conn = idle.pop()!;
       conn.user = user;
-      user.attach(conn, true);
+      handLater(conn);
       return;
     }
     if (this.#all.size >= this.o.connections) {
       if (fresh && idle.length > 0) idle.shift()!.socket.destroy();
-      else return void this.#waiting.push(user);
+      else return this.#wait(user);
     }
+    this.#open(user);
+  }
+
+  #open(user: ConnUser): void {
     const conn = new UpConn(this, this.host, this.port);
     this.#all.add(conn);
     conn.user = user;
     user.attach(conn, false);
   }
 
-  /** A waiting exchange gave up (its client left). */
+  #wait(user: ConnUser): void {
+    if (this.#waiting.length === 0) {
+      this.deadline = this.sweeper.now + this.#queueTimeoutMs;
+      this.sweeper.add(this);
+    }
+    this.#waiting.push(user);
+    this.#since.push(this.sweeper.now);
+  }
+
+  #nextWaiting(): ConnUser | undefined {
+    const user = this.#waiting.shift();
+    this.#since.shift();
+    this.#rearm();
+    return user;
+  }
+
+  #rearm(): void {
+    if (this.#waiting.length > 0) this.deadline = this.#since[0] + this.#queueTimeoutMs;
+    else {
+      this.deadline = Infinity;
+      this.sweeper.delete(this);
+    }
+  }
+
+  /** The queue deadline passed: every exchange waiting that long gives up (→ 503). */
+  expire(now: number): void {
+    const limit = now - this.#queueTimeoutMs - this.sweeper.tickMs;
+    while (this.#waiting.length > 0 && this.#since[0] <= limit) {
+      this.#since.shift();
+      this.#waiting.shift()!.queueTimedOut();
+    }
+    this.#rearm();
+  }
+
+  /** An exchange gave up (its client left): out of the queue, or its pending hand-over undone. */
   cancel(user: ConnUser): void {
     const i = this.#waiting.indexOf(user);
-    if (i !== -1) this.#waiting.splice(i, 1);
+    if (i !== -1) {
+      this.#waiting.splice(i, 1);
+      this.#since.splice(i, 1);
+      this.#rearm();
+      return;
+    }
+    for (const conn of handing) {
+      if (conn.user !== user || !conn.handing) continue;
+      conn.handing = false;
+      conn.user = null;
+      this.release(conn, true, 0);
+    }
+  }
+
+  /** Bytes arrived while `conn` was being handed over: it is closed and its user gets a fresh connection. */
+  outOfSync(conn: UpConn): void {
+    const user = conn.user;
+    conn.handing = false;
+    conn.user = null;
+    conn.socket.destroy();
+    this.#drop(conn);
+    if (user !== null) this.acquire(user, true);
   }
 
   release(conn: UpConn, reusable: boolean, keepAliveHintMs: number): void {
     if (!reusable || conn.socket.destroyed || !conn.socket.writable) return void conn.socket.destroy();
-    const next = this.#waiting.shift();
+    const next = this.#nextWaiting();
     if (next !== undefined) {
       conn.user = next;
-      next.attach(conn, true);
+      handLater(conn);
       return;
     }
     if (this.#closing) return void conn.socket.destroy();
@@ -169,13 +280,19 @@ export class Http1Pool {
     this.#idle.push(conn);
   }
 
-  forget(conn: UpConn): void {
-    if (!this.#all.delete(conn)) return;
+  /** Out of the pool's books; false when it was not in them any more. */
+  #drop(conn: UpConn): boolean {
+    if (!this.#all.delete(conn)) return false;
     this.sweeper.delete(conn);
     const i = this.#idle.indexOf(conn);
     if (i !== -1) this.#idle.splice(i, 1);
+    return true;
+  }
+
+  forget(conn: UpConn): void {
+    if (!this.#drop(conn)) return;
     // A freed slot lets the first waiting exchange connect.
-    const next = this.#closing ? undefined : this.#waiting.shift();
+    const next = this.#closing ? undefined : this.#nextWaiting();
     if (next !== undefined) this.acquire(next, true);
     if (this.#all.size === 0) this.#closed?.();
   }

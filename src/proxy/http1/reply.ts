@@ -2,11 +2,13 @@
  * Heads this proxy writes itself: its own complete answers (404, 502…) and the instance's response
  * head re-serialised for the client hop.
  */
-import { connectionNames, HOP_BY_HOP } from '../headers.js';
 import { Body, fieldsOf, type RequestHead, type ResponseHead } from './parse.js';
+import { connectionNames, isHopByHop } from './semantics.js';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
   404: 'Not Found',
   405: 'Method Not Allowed',
   431: 'Request Header Fields Too Large',
@@ -26,16 +28,25 @@ export function plainReply(status: number, message: string, close: boolean, req?
 
 /**
  * The instance's response head for the client: hop-by-hop fields and those its `Connection` names
- * dropped; `Transfer-Encoding` re-added when the chunked body passes through unchanged.
+ * dropped; `Transfer-Encoding` re-added when the chunked body passes through unchanged. With
+ * Transfer-Encoding, any Content-Length is removed (RFC 9112 §6.3: TE overrides it and an
+ * intermediary MUST remove it); a listed or repeated Content-Length goes on as one value.
  */
 export function clientResponseHead(r: ResponseHead, passChunked: boolean, connection: string): string {
   if (r.cuts !== null) return `${withoutCuts(r.raw, r.cuts)}${connection === '' ? '' : `\r\nconnection: ${connection}`}\r\n\r\n`;
   let out = `HTTP/1.1 ${r.status} ${r.reason}\r\n`;
   const f = fieldsOf(r);
   const named = r.connection === undefined ? null : namedTokens(r.connection);
+  let lengthOut = r.transferEncoding !== '';
   for (let i = 0; i < f.length; i += 2) {
     const lower = f[i].toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (named !== null && named.includes(lower))) continue;
+    if (isHopByHop(lower) || (named !== null && named.includes(lower))) continue;
+    if (lower === 'content-length') {
+      if (lengthOut) continue;
+      lengthOut = true;
+      out += `${f[i]}: ${r.length}\r\n`;
+      continue;
+    }
     out += `${f[i]}: ${f[i + 1]}\r\n`;
   }
   if (passChunked && r.body === Body.Chunked) out += `transfer-encoding: ${r.transferEncoding}\r\n`;
@@ -58,14 +69,22 @@ export function upstreamRequestHead(h: RequestHead, remote: string, proto: strin
   let xff = '';
   const f = fieldsOf(h);
   const named = h.connection === undefined || h.upgrade ? null : namedTokens(h.connection);
+  let lengthOut = false;
   for (let i = 0; i < f.length; i += 2) {
     const lower = f[i].toLowerCase();
     if (lower.startsWith('x-forwarded-')) {
       if (lower === 'x-forwarded-for') xff = xff ? `${xff}, ${f[i + 1]}` : f[i + 1];
       if (lower === 'x-forwarded-for' || lower === 'x-forwarded-host' || lower === 'x-forwarded-proto') continue;
     }
-    if (HOP_BY_HOP.has(lower) && !(h.upgrade && (lower === 'connection' || lower === 'upgrade'))) continue;
+    if (isHopByHop(lower) && !(h.upgrade && (lower === 'connection' || lower === 'upgrade'))) continue;
     if (named !== null && named.includes(lower)) continue;
+    if (lower === 'content-length') {
+      // One value, even when it came as a list or repeated (parse.ts checked they all agree).
+      if (lengthOut) continue;
+      lengthOut = true;
+      out += `${f[i]}: ${h.length}\r\n`;
+      continue;
+    }
     out += `${f[i]}: ${f[i + 1]}\r\n`;
   }
   if (h.body === Body.Chunked) out += `transfer-encoding: ${h.transferEncoding}\r\n`;

@@ -6,11 +6,20 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { ClientConn, type ClientOptions } from './client.js';
 
+export interface ServerOptions extends ClientOptions {
+  /**
+   * Most client connections at once; further ones are closed as they are accepted (Node's
+   * `server.maxConnections`). HAProxy's `maxconn` instead stops accepting and leaves them in the
+   * kernel's backlog; either way one listener cannot be made to hold unbounded sockets.
+   */
+  maxConnections: number;
+}
+
 export class Http1Server {
   readonly #server: Server;
   readonly #conns = new Set<ClientConn>();
 
-  constructor(o: ClientOptions) {
+  constructor(o: ServerOptions) {
     const sweeper = o.ctx.sweeper;
     const forget = (c: ClientConn) => {
       this.#conns.delete(c);
@@ -22,6 +31,12 @@ export class Http1Server {
       this.#conns.add(c);
       sweeper.add(c);
     });
+    this.#server.maxConnections = o.maxConnections;
+  }
+
+  /** Client connections open now. */
+  get connections(): number {
+    return this.#conns.size;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

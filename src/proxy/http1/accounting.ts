@@ -1,0 +1,53 @@
+/**
+ * What an exchange leaves behind: the status counters of its service and instance, the latency
+ * histogram, passive ejection, and the access line (built only when the log level keeps it).
+ */
+import { recordFailure } from '../ejection.js';
+import { countStatus } from '../stats.js';
+import type { Route } from '../table.js';
+import type { Upstream } from '../upstream.js';
+import type { EngineContext } from './context.js';
+import type { RequestHead } from './parse.js';
+
+export interface Outcome {
+  status: number;
+  /** performance.now() when the request head was read. */
+  started: number;
+  attempts: number;
+  client: string;
+  err?: Error;
+}
+
+export function recordExchange(ctx: EngineContext, route: Route, u: Upstream | undefined, req: RequestHead, o: Outcome): void {
+  const seconds = (performance.now() - o.started) / 1_000;
+  const stats = route.stats;
+  countStatus(stats.requests, o.status);
+  if (u) countStatus(u.stats.requests, o.status);
+  stats.latency.observe(seconds);
+  if (!ctx.accessLog) return;
+  ctx.log.info(
+    {
+      service: route.service,
+      instance: u?.id,
+      method: req.method,
+      url: req.target,
+      status: o.status,
+      ms: Math.round(seconds * 10_000) / 10,
+      attempts: o.attempts,
+      client: o.client,
+      err: o.err?.message,
+    },
+    'access',
+  );
+}
+
+/** Counts a failure (5xx, connect error) against the instance; logs when it gets ejected. */
+export function ejectIfFailing(ctx: EngineContext, route: Route, u: Upstream, now: number): void {
+  if (recordFailure(u, route.upstreams, now, ctx.ejection)) {
+    ctx.log.warn({ service: u.service, instance: u.id, untilMs: u.ejectedUntil - now }, 'instance ejected');
+  }
+}
+
+export function logUpgradeClosed(ctx: EngineContext, route: Route, u: Upstream, req: RequestHead): void {
+  if (ctx.accessLog) ctx.log.info({ service: route.service, instance: u.id, method: req.method, url: req.target, status: 101 }, 'upgrade closed');
+}
