@@ -14,6 +14,7 @@ import { buildTable } from '../../src/dns/table.js';
 import { TYPE, wireKey } from '../../src/dns/wire.js';
 import { manyInstances, sampleCluster, staticCatalog } from './fixtures.js';
 import { buildQuery, decode, tcpAsk, udpAsk } from './wire-helpers.js';
+import { auditPointers, viewOf } from './oracle.js';
 import { seededRng } from '../../src/scheduler/placement/rng.js';
 import { loadNative } from '../../src/native/index.js';
 
@@ -94,7 +95,17 @@ test(`answerer: ${COUNT} fuzzed packets never throw; every response is well-form
     const d = decode(res);
     assert.equal(d.id, pkt.readUInt16BE(0), `packet ${i}`);
     assert.ok(d.qr);
-    if (udp) assert.ok(res.length <= Math.max(512, ednsSizeOf(pkt)), `packet ${i}: ${res.length} bytes`);
+    if (udp) assert.ok(res.length <= Math.min(1232, Math.max(512, ednsSizeOf(pkt))), `packet ${i}: ${res.length} bytes`);
+    // Differential: dns2 (an independent decoder) reads the same bytes to the same header and records,
+    // and every compression pointer points back at a label written before it.
+    auditPointers(res);
+    const v = viewOf(res);
+    assert.deepEqual(
+      [v.id, v.qr, v.aa, v.tc, v.rcode & 15, v.question.length, v.answer.length, v.authority.length],
+      [d.id, d.qr, d.aa, d.tc, d.rcode, d.question.length, d.answer.length, d.authority.length],
+      `packet ${i}`,
+    );
+    if (v.opt) assert.equal(v.opt.udp, 1232, `packet ${i}`);
   }
   assert.ok(answered > COUNT / 4, `${answered} answered`);
   const m = ctx.metrics.snapshot();
