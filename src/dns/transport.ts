@@ -3,7 +3,8 @@
  * framing: every message goes to `handle`, which returns the response, null (drop) or a promise of
  * either (forwarded queries). A throwing handler is logged and the packet dropped — the listener
  * itself keeps serving. UDP goes through the udp-batch addon (recvmmsg/sendmmsg) when it is built,
- * else through Node's dgram; TCP always through `net`.
+ * else through Node's dgram; TCP always through `net`, each connection served by tcp.ts within its
+ * limits (connection cap here, back-pressure and deadlines there).
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
