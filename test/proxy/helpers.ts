@@ -1,6 +1,6 @@
 /** Shared fixtures of the proxy tests: instances, node backends on port 0, and a Host-routed client. */
 import { createServer, request, type Agent, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { ServiceInstance } from '../../src/catalog/types.js';
 
 export function inst(service: string, id: string, port: number, extra: Partial<ServiceInstance> = {}): ServiceInstance {
@@ -88,4 +88,55 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise((r) => s.close(r));
   return port;
+}
+
+/** A raw TCP backend on port 0: `onConn` gets every accepted socket; all are cut after the test. */
+export async function rawBackend(t: { after(fn: () => unknown): void }, onConn: (s: Socket) => void): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    onConn(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** Answers each request head (no request bodies) with `answer(head, n)`, n counting per connection; null cuts the connection. */
+export function answering(answer: (head: string, n: number) => string | Buffer | null): (s: Socket) => void {
+  return (s) => {
+    let buf = '';
+    let n = 0;
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      let i: number;
+      while ((i = buf.indexOf('\r\n\r\n')) !== -1) {
+        const head = buf.slice(0, i);
+        buf = buf.slice(i + 4);
+        const out = answer(head, n++);
+        if (out === null) return void s.destroy();
+        s.write(out);
+      }
+    });
+  };
+}
+
+/** Writes `raw` to `port` and collects everything until the other side closes (or `until` matches: then it closes). */
+export function rawExchange(port: number, raw: string | string[], until?: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = connect({ host: '127.0.0.1', port });
+    let got = '';
+    c.on('data', (d) => {
+      got += d.toString('latin1');
+      if (until?.test(got)) c.end();
+    });
+    c.on('close', () => resolve(got));
+    c.on('error', reject);
+    for (const part of Array.isArray(raw) ? raw : [raw]) c.write(part);
+  });
 }
