@@ -4,9 +4,11 @@
  * agent), otherwise this adapter's own lease (a registrar-only process, or the moments before the
  * agent's first heartbeat), which the adapter keeps alive itself.
  *
- * The adapter remembers what it registered. When a host is registered with a new session (its old
- * one expired during a partition, or the agent restarted), its instances are written again bound
- * to the new lease; when the own lease is lost, the instances on it are written again on a new one.
+ * The adapter remembers what it registered. When a host is first registered, the instances written
+ * before (on the own lease) move to its lease; when it is registered again with a new session (the
+ * old one expired during a partition), the instances of the old one are not resurrected — the
+ * registrar writes back what is still wanted (see `bindHost`). When the own lease is lost, the
+ * instances on it are written again on a new one.
  * A write that finds its lease gone (`lease not found`) falls back to the own lease rather than
  * fail the registrar. Unchanged instances are not rewritten (a txn comparing value and lease), so
  * re-registering does not wake every watcher.
@@ -26,6 +28,8 @@ const TXN_OPS = 100;
 export class Instances {
   private readonly owned = new Map<string, ServiceInstance>();
   private readonly hostLeases = new Map<string, string>();
+  /** Each host's last session as registered here; unlike `hostLeases`, kept when a lease is forgotten. */
+  private readonly boundBefore = new Map<string, string>();
   private readonly own: OwnLease;
   malformed = 0;
 
@@ -86,10 +90,24 @@ export class Instances {
     });
   }
 
-  /** The host's instances registered here now live and die with `lease` (its new session). */
+  /**
+   * The host was registered with the session `lease`: its instances live and die with it from now
+   * on. Instances written before the host's first registration (on the adapter's own lease) move to
+   * it. Instances bound to an earlier session of the host are not written again: they vanished with
+   * it (the host was declared down), and which of them are still wanted is the registrar's call once
+   * the agent has fenced the replicas that moved meanwhile (src/registrar/fence.ts). Rewriting them
+   * here would put a stale replica back into DNS after a partition heals.
+   */
   async bindHost(host: string, lease: string): Promise<void> {
+    const lapsed = this.boundBefore.has(host) && this.boundBefore.get(host) !== lease;
     this.hostLeases.set(host, lease);
-    await this.write([...this.owned.values()].filter((i) => i.host === host));
+    this.boundBefore.set(host, lease);
+    const mine = [...this.owned.values()].filter((i) => i.host === host);
+    if (lapsed) {
+      for (const i of mine) this.owned.delete(i.id);
+      return;
+    }
+    await this.write(mine);
   }
 
   close(): void {
