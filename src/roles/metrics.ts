@@ -10,7 +10,7 @@ export function nodeMetricsSources(node: NodeServices): MetricsSources {
     dns: {
       read: () => node.dns.metrics(),
       labels: { responses: 'rcode', queries: 'qtype' },
-      counters: ['responses', 'queries', 'truncated', 'dropped', 'forwarded', 'forwardFailures'],
+      counters: ['responses', 'queries', 'truncated', 'dropped', 'sendDropped', 'forwarded', 'forwardFailures', 'tcpRejected'],
     },
     proxy: {
       read: () => node.proxy.metrics(),
