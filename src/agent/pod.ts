@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ServiceInstance } from '../catalog/types.js';
 import type { ContainerSpec } from '../docker/types.js';
 import { instanceName, type Allocation, type Job, type JobHealth, type JobPort } from '../scheduler/types.js';
-import { JOB_MAESTRO_LABELS } from '../scheduler/spec/labels.js';
+import { isActingMaestroLabel } from '../scheduler/spec/labels.js';
 import { AGENT_LABELS, portNameLabel, portProxyLabel } from './labels.js';
 
 export interface PodContext {
@@ -160,9 +160,9 @@ export function podSpecs(job: Job, alloc: Allocation, ctx: PodContext): Containe
 }
 
 /**
- * The job's labels without the `maestro.*` keys a job may not set: the spec refuses them, and jobs
- * stored before it did must not name another service or instance either.
+ * The job's labels without the `maestro.*` keys the agent or registrar act on: the spec refuses
+ * them, and jobs stored before it did must not name another service or instance either.
  */
 function ownLabels(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).filter(([k]) => !k.toLowerCase().startsWith('maestro.') || JOB_MAESTRO_LABELS.has(k)));
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => !isActingMaestroLabel(k)));
 }

@@ -12,6 +12,17 @@ export const ADDRESS_MODES = ['internal', 'advertise', 'published'] as const;
 
 const AGENT_OWNED = new Set(['job', 'alloc', 'service', 'instance', 'host', 'job-version', 'member']);
 
+/**
+ * Keys the agent or the registrar act on (other than the two a job may set), in any case: the agent
+ * drops these from a job's labels, which also covers jobs stored before the spec refused them.
+ */
+export function isActingMaestroLabel(key: string): boolean {
+  const lower = key.toLowerCase();
+  if (!lower.startsWith('maestro.') || JOB_MAESTRO_LABELS.has(key)) return false;
+  const rest = lower.slice('maestro.'.length);
+  return AGENT_OWNED.has(rest) || rest === 'tags' || rest === 'proxy' || rest === 'ignore' || rest === 'address' || rest.startsWith('port.');
+}
+
 /** Why a job may not set label `key`, or undefined when it may. */
 export function reservedLabelProblem(key: string): string | undefined {
   if (!key.toLowerCase().startsWith('maestro.') || JOB_MAESTRO_LABELS.has(key)) return undefined;
