@@ -1,8 +1,11 @@
 /**
  * One API request must not freeze the process: DNS, the proxies, the scheduler and the agent share
- * its event loop. Hostile job specs go through the real API while the loop's delay histogram
- * watches; the bound asserted is generous (a loaded 2-core CI machine), what it guards against is
- * seconds (before the fix: 40,000 aliases blocked the loop 27 s). Measured figures are printed.
+ * its event loop. Hostile job specs go through the real API while the loop's delay histogram and
+ * its utilisation watch. The bounds asserted are generous on purpose — on this project's 2-core
+ * machines under other suites' load (load average 25) even an idle process sees 300 ms delays —
+ * what they guard against is seconds: before the fix each of these specs held the loop 1.4-2 s
+ * (12 of them: over 15 s of loop time), and 40,000 aliases under the old 1 MiB limit 27 s.
+ * Measured figures are printed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -42,6 +45,7 @@ describe('API under hostile job specs', () => {
     assert.equal((await call(h.base, 'POST', '/v1/jobs', REDIS_YAML)).status, 201, 'warm: the parser thread is up');
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
+    const busy = performance.eventLoopUtilization();
     const figures: string[] = [];
     for (const [name, type, body] of HOSTILE) {
       assert.ok(Buffer.byteLength(body) <= MAX, `${name}: ${body.length} bytes`);
@@ -54,9 +58,15 @@ describe('API under hostile job specs', () => {
       if (res.json.error.code === 'invalid_spec') assert.ok(res.json.error.details.problems.length <= SPEC_LIMITS.maxProblems + 1, name);
     }
     delay.disable();
+    const { active, utilization } = performance.eventLoopUtilization(busy);
     const maxMs = delay.max / 1e6;
-    console.log(`# event loop delay under hostile specs: max ${maxMs.toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms\n# ${figures.join('\n# ')}`);
-    assert.ok(maxMs < 200, `the event loop was blocked for ${maxMs.toFixed(0)} ms`);
+    console.log(
+      `# event loop under hostile specs: delay max ${maxMs.toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms; ` +
+        `busy ${active.toFixed(0)} ms (${(utilization * 100).toFixed(0)}%)\n# ${figures.join('\n# ')}`,
+    );
+    // Loop time spent (client and server together, both in this process), then the longest stall.
+    assert.ok(active < 1_000, `the event loop was busy for ${active.toFixed(0)} ms`);
+    assert.ok(maxMs < 1_000, `the event loop was blocked for ${maxMs.toFixed(0)} ms`);
     const jobs = (await call(h.base, 'GET', '/v1/jobs')).json.jobs.map((j: any) => j.name);
     assert.deepEqual(jobs, ['redis'], 'nothing hostile was stored');
     assert.equal((await call(h.base, 'POST', '/v1/jobs', REDIS_YAML.replace('name: redis', 'name: after'))).status, 201, 'still parsing');
