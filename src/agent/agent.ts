@@ -42,6 +42,8 @@ export interface AgentOptions {
   stopTimeoutSec?: number;
   /** Resolvers given to pods (the cluster DNS server), when set. */
   dns?: string[];
+  /** DNS search domains given to pods with `dns` (`service.<zone>`). */
+  dnsSearch?: string[];
   /** Called when the agent starts vouching for its containers again (see `vouch`): resync the registrar. */
   onVouching?: () => void;
 }
@@ -165,7 +167,7 @@ export function startAgent(opts: AgentOptions): Agent {
       logger.warn({ err }, 'cannot list instances; service environment from job specs only');
     }
     const publishIp = isIP(opts.advertise) ? opts.advertise : undefined;
-    return { host, proxyHost: opts.proxyHost, proxied: proxiedServices(specs.currentJobs(), instances), dns: opts.dns, publishIp };
+    return { host, proxyHost: opts.proxyHost, proxied: proxiedServices(specs.currentJobs(), instances), dns: opts.dns, dnsSearch: opts.dnsSearch, publishIp };
   }
 
   const onWatchError = (what: string) => (err: unknown, attempt: number) => {

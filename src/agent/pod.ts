@@ -19,6 +19,8 @@ export interface PodContext {
   proxied: ReadonlyMap<string, number>;
   /** Resolvers for the pod (the cluster DNS server), when configured. */
   dns?: string[];
+  /** Search domains that come with `dns` (`service.<zone>`, so a bare `redis` resolves). */
+  dnsSearch?: string[];
   /**
    * Where ports are published unless a job port names its `hostIp`: the host's advertise address,
    * where they are registered, rather than every interface. Undefined: every interface.
@@ -153,7 +155,11 @@ export function podSpecs(job: Job, alloc: Allocation, ctx: PodContext): Containe
         return { containerPort: port.container, protocol: port.protocol, hostPort: port.host, ...(hostIp ? { hostIp } : {}) };
       });
       spec.healthcheck = healthcheckFor(job.health, ports);
-      if (ctx.dns?.length) spec.dns = ctx.dns;
+      // Members join the first container's namespace, and with it its resolv.conf.
+      if (ctx.dns?.length) {
+        spec.dns = ctx.dns;
+        if (ctx.dnsSearch?.length) spec.dnsSearch = ctx.dnsSearch;
+      }
     }
     return spec;
   });

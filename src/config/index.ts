@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.js';
@@ -18,6 +19,10 @@ export interface MaestroConfig {
   /** Upstreams for names outside the zone; empty means REFUSED (never an open resolver). */
   dnsForward: HostPort[];
   dnsTtl: number;
+  /** The containers' DNS listener (forwards outside the zone to `resolvConf`'s resolvers). */
+  containerDns: ContainerDnsMode;
+  /** Where the containers' listener reads the host's resolvers. */
+  resolvConf: string;
   httpAddr: HostPort;
   /** Address the L4 proxy listeners bind to. */
   proxyBind: string;
@@ -44,12 +49,17 @@ export interface HostPort {
   port: number;
 }
 
+/** `--container-dns`: `off`, `auto` (the Docker bridge's gateway, port 53), or an address of your choice. */
+export type ContainerDnsMode = { kind: 'off' } | { kind: 'auto' } | { kind: 'at'; addr: HostPort };
+
 /** The defaults, in one place (DESIGN.md, "CLI"). */
 export const DEFAULTS = {
   dataDir: './.maestro',
   zone: 'cluster',
   dnsAddr: '127.0.0.1:8600',
   dnsTtl: 5,
+  containerDns: 'auto',
+  resolvConf: '/etc/resolv.conf',
   httpAddr: '127.0.0.1:8080',
   proxyBind: '0.0.0.0',
   apiAddr: '127.0.0.1:4680',
@@ -69,6 +79,8 @@ export const FLAG_OPTIONS = {
   'dns-addr': { type: 'string' },
   'dns-forward': { type: 'string' },
   'dns-ttl': { type: 'string' },
+  'container-dns': { type: 'string' },
+  'resolv-conf': { type: 'string' },
   'http-addr': { type: 'string' },
   'proxy-bind': { type: 'string' },
   'api-addr': { type: 'string' },
@@ -118,6 +130,8 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
       ? dnsForwardText.split(',').map((a) => parseHostPort('--dns-forward', a.trim(), 53))
       : [],
     dnsTtl: parseNumber('--dns-ttl', str('dns-ttl') ?? String(DEFAULTS.dnsTtl), 0, 86_400),
+    containerDns: parseContainerDns(str('container-dns') ?? DEFAULTS.containerDns),
+    resolvConf: str('resolv-conf') ?? DEFAULTS.resolvConf,
     httpAddr: parseHostPort('--http-addr', str('http-addr') ?? DEFAULTS.httpAddr),
     proxyBind: str('proxy-bind') ?? DEFAULTS.proxyBind,
     apiAddr: parseHostPort('--api-addr', str('api-addr') ?? DEFAULTS.apiAddr),
@@ -169,6 +183,18 @@ export function parseHostPort(flag: string, text: string, defaultPort?: number):
   const port = portText === undefined ? defaultPort! : Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`${flag}: bad port in "${text}"`);
   return { host: host || '0.0.0.0', port };
+}
+
+/** `off`, `auto`, or `ADDR[:PORT]` (port 53 when left out; port 0 picks one, for tests). */
+export function parseContainerDns(text: string): ContainerDnsMode {
+  if (text === 'off' || text === 'auto') return { kind: text };
+  if (text === '') throw new ConfigError('--container-dns: expected off, auto or ADDR[:PORT], got ""');
+  const addr = parseHostPort('--container-dns', text, 53);
+  if (isIP(addr.host) === 0) throw new ConfigError(`--container-dns: expected off, auto or an IP address [with :PORT], got "${text}"`);
+  if (addr.host === '0.0.0.0' || addr.host === '::') {
+    throw new ConfigError(`--container-dns: "${text}" would serve every interface, forwarding included (an open resolver); give one address`);
+  }
+  return { kind: 'at', addr };
 }
 
 /** `500ms`, `5s`, `2m`, `1h`, or a bare number of milliseconds. */

@@ -2,25 +2,21 @@
  * The DNS component: an authoritative server for the cluster zone, answering from a pre-encoded
  * table that catalog watches rebuild and swap on every change (never a catalog call per query).
  */
-import type { Catalog, HostStatus, ServiceInstance } from '../catalog/types.js';
-import { watch } from '../catalog/watch.js';
+import type { Catalog } from '../catalog/types.js';
 import type { HostPort } from '../config/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { nativeStatus } from '../native/index.js';
-import { answer, fitForwarded, FORWARD, servfail, type AnswerContext } from './answer.js';
-import { forward } from './forward.js';
+import { Zone } from './handler.js';
 import { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
-import { buildTable, type ZoneTable } from './table.js';
-import { listen, type TcpLimits, type UdpIo } from './transport.js';
+import { followCatalog } from './follow.js';
+import type { ZoneTable } from './table.js';
+import { DnsError, listen, type Listeners, type TcpLimits, type UdpIo } from './transport.js';
 import { wireKey } from './wire.js';
 
 export { answer, FORWARD, type AnswerContext } from './answer.js';
 export { buildTable, describeTable, type ZoneTable, type TableOptions } from './table.js';
 export { DnsMetrics, type DnsMetricsSnapshot } from './metrics.js';
 export { DnsError, DEFAULT_TCP_LIMITS, type TcpLimits, type UdpIo } from './transport.js';
-
-const REBUILD_MIN_MS = 50;
-const MAX_FORWARDS_IN_FLIGHT = 512;
 
 export interface DnsServerOptions {
   catalog: Catalog;
@@ -55,7 +51,15 @@ export interface DnsServer {
   synced(): Promise<void>;
   /** The current table; undefined before the first sync. */
   table(): ZoneTable | undefined;
+  /** Counters of every listener together. */
   metrics(): DnsMetricsSnapshot;
+  /**
+   * Serves the same zone on another address with its own upstreams for out-of-zone names (empty:
+   * REFUSED): the containers' resolver on the Docker bridge (see container.ts). Resolves with the
+   * bound address; rejects with DnsError `bind_failed` (e.g. EADDRINUSE) and serves nothing new then.
+   */
+  addListener(addr: HostPort, forward: readonly HostPort[]): Promise<HostPort>;
+  /** Closes every listener. */
   stop(): Promise<void>;
 }
 
@@ -67,84 +71,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const upstreams = opts.forward ?? [];
   const forwardTimeoutMs = opts.forwardTimeoutMs ?? 2_000;
   const metrics = new DnsMetrics();
-  const ctx: AnswerContext = { table: undefined, zoneKey: wireKey(zone), forwarding: upstreams.length > 0, metrics };
-
-  // Each forwarded query holds a socket until answered or timed out: a flood of out-of-zone names
-  // gets SERVFAIL beyond this many in flight instead of exhausting file descriptors.
-  let inFlight = 0;
-  const handle = (msg: Buffer, udp: boolean): Buffer | null | Promise<Buffer | null> => {
-    const res = answer(ctx, msg, udp);
-    if (res !== FORWARD) return res;
-    if (inFlight >= MAX_FORWARDS_IN_FLIGHT) {
-      metrics.forwardFailures++;
-      return servfail(ctx, msg);
-    }
-    inFlight++;
-    // `msg` is only valid during this call (on the native UDP path it is a view of the receive
-    // arena the next batch overwrites): the forward and its SERVFAIL work on a copy.
-    const own = Buffer.from(msg);
-    const done = forward(own, !udp, { upstreams, timeoutMs: forwardTimeoutMs }).finally(() => inFlight--);
-    return done.then((up) => {
-      if (up) return udp ? fitForwarded(up, own) : up;
-      metrics.forwardFailures++;
-      return servfail(ctx, own);
-    });
-  };
-  const listeners = await listen(addr, handle, log, { udpIo: opts.udpIo ?? 'auto', tcp: opts.tcp });
+  const shared = new Zone(wireKey(zone), metrics, forwardTimeoutMs);
+  const listenOpts = { udpIo: opts.udpIo ?? 'auto', tcp: opts.tcp } as const;
+  const listeners = await listen(addr, shared.handler(upstreams), log, listenOpts);
+  const extra: Listeners[] = [];
+  let stopped = false;
   const nsAddress = opts.nsAddress ?? (['0.0.0.0', '::'].includes(listeners.address.host) ? '127.0.0.1' : listeners.address.host);
 
-  // Both reads feed one rebuild; a burst of changes costs one build.
-  let instances: { value: readonly ServiceInstance[]; index: number } | undefined;
-  let hosts: { value: readonly HostStatus[]; index: number } | undefined;
-  let scheduled = false;
-  let lastBuild = 0;
-  let buildMs = 0;
-  let resolveSynced!: () => void;
-  const syncedP = new Promise<void>((r) => (resolveSynced = r));
-  const rebuild = () => {
-    scheduled = false;
-    if (!instances || !hosts) return;
-    try {
-      const started = performance.now();
-      const serial = Math.max(instances.index, hosts.index);
-      const table = buildTable({ zone, ttl, serial, instances: instances.value, hosts: hosts.value, nsAddress, previous: ctx.table });
-      ctx.table = table;
-      metrics.tableNames = table.names.size;
-      metrics.tableRecords = table.records;
-      metrics.syncIndex = { instances: instances.index, hosts: hosts.index };
-      metrics.lastSyncAt = Date.now();
-      buildMs = performance.now() - started;
-      log.debug({ names: table.names.size, index: serial, ms: buildMs }, 'dns table rebuilt');
-      resolveSynced();
-    } catch (err) {
-      // Keep serving the last good table.
-      log.error({ err }, 'dns table build failed');
-    }
-  };
-  // Under churn, rebuilds are spaced by at least REBUILD_MIN_MS and by twice the last build's
-  // duration: a big table then spends at most a third of a core on rebuilds, and answers still
-  // follow the catalog well within a second.
-  const schedule = () => {
-    if (!scheduled) {
-      scheduled = true;
-      const gap = Math.max(REBUILD_MIN_MS, 2 * buildMs);
-      setTimeout(() => {
-        lastBuild = Date.now();
-        rebuild();
-      }, Math.max(0, lastBuild + gap - Date.now())).unref();
-    }
-  };
   const abort = new AbortController();
-  const onError = (what: string) => (err: unknown, attempt: number) =>
-    (attempt === 1 ? log.warn : log.debug).call(log, { err, attempt }, `dns: catalog ${what} read failed; serving the last table`);
-  void watch((o) => opts.catalog.listInstances(o), (value, index) => ((instances = { value, index }), schedule()), {
-    signal: abort.signal,
-    onError: onError('instances'),
-  });
-  void watch((o) => opts.catalog.listHosts(o), (value, index) => ((hosts = { value, index }), schedule()), {
-    signal: abort.signal,
-    onError: onError('hosts'),
-  });
+  const synced = followCatalog(opts.catalog, { zone, ttl, nsAddress, shared, metrics, log, signal: abort.signal });
   // Which UDP path serves, and why not the native one when it was wanted but did not load.
   const nativeMissing = listeners.udpIo === 'node' && opts.udpIo !== 'node' ? nativeStatus().missing['udp-batch'] : undefined;
   log.info({ udp: listeners.address, tcp: listeners.address, udpIo: listeners.udpIo, nativeMissing, zone, forward: upstreams }, 'dns server listening');
@@ -152,12 +87,33 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   return {
     address: () => ({ ...listeners.address }),
     udpIo: listeners.udpIo,
-    synced: () => syncedP,
-    table: () => ctx.table,
-    metrics: () => metrics.snapshot(listeners.udpStats(), listeners.tcpStats()),
+    synced: () => synced,
+    table: () => shared.table(),
+    metrics: () => {
+      const all = [listeners, ...extra];
+      const udp = all.map((l) => l.udpStats());
+      const tcp = all.map((l) => l.tcpStats());
+      const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
+      return metrics.snapshot(
+        { sendDropped: sum(udp, (u) => u.sendDropped), oversize: sum(udp, (u) => u.oversize) },
+        { connections: sum(tcp, (c) => c.connections), rejected: sum(tcp, (c) => c.rejected) },
+      );
+    },
+    addListener: async (at, forwardTo) => {
+      if (stopped) throw new DnsError('bind_failed', 'the server is stopped');
+      const more = await listen(at, shared.handler(forwardTo), log, listenOpts);
+      if (stopped) {
+        await more.close();
+        throw new DnsError('bind_failed', 'the server stopped while binding');
+      }
+      extra.push(more);
+      log.info({ udp: more.address, tcp: more.address, udpIo: more.udpIo, zone, forward: forwardTo }, 'dns server listening');
+      return { ...more.address };
+    },
     stop: async () => {
+      stopped = true;
       abort.abort();
-      await listeners.close();
+      await Promise.all([listeners, ...extra].map((l) => l.close()));
     },
   };
 }

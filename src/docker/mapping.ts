@@ -139,6 +139,7 @@ export function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
       CpuShares: spec.cpu ? Math.max(2, Math.round((spec.cpu * 1024) / 1000)) : undefined,
       Memory: spec.memory ? spec.memory * 1024 * 1024 : undefined,
       Dns: spec.dns && !joinsNamespace ? spec.dns : undefined,
+      DnsSearch: spec.dnsSearch && !joinsNamespace ? spec.dnsSearch : undefined,
       RestartPolicy: { Name: spec.restartPolicy ?? 'no' },
     },
   };

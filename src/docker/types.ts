@@ -79,6 +79,8 @@ export interface ContainerSpec {
   cpu?: number;
   memory?: number;
   dns?: string[];
+  /** DNS search domains (resolv.conf `search`). */
+  dnsSearch?: string[];
   restartPolicy?: 'no' | 'on-failure' | 'unless-stopped' | 'always';
   healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs?: number };
 }

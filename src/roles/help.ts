@@ -10,6 +10,10 @@ export const COMMON_FLAGS = `Flags:
   --dns-addr HOST:PORT    DNS server, UDP and TCP (default ${DEFAULTS.dnsAddr})
   --dns-forward A[,A]     upstreams for names outside the zone (default: REFUSED)
   --dns-ttl SECONDS       record TTL (default ${DEFAULTS.dnsTtl})
+  --container-dns MODE    DNS for containers (up, agent): auto = the Docker bridge's gateway, port 53,
+                          forwarding other names to --resolv-conf's resolvers; off; or ADDR[:PORT]
+                          (default ${DEFAULTS.containerDns}; a taken address is a warning)
+  --resolv-conf FILE      the host's resolvers, for --container-dns (default ${DEFAULTS.resolvConf})
   --http-addr HOST:PORT   L7 proxy (default ${DEFAULTS.httpAddr})
   --proxy-bind ADDR       address of the L4 proxy listeners (default ${DEFAULTS.proxyBind})
   --api-addr HOST:PORT    HTTP API (default ${DEFAULTS.apiAddr}); off loopback it needs --api-token

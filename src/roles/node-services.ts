@@ -1,9 +1,12 @@
+import { networkInterfaces } from 'node:os';
 import type { Catalog } from '../catalog/index.js';
-import type { HostPort } from '../config/index.js';
+import { formatHostPort, type HostPort } from '../config/index.js';
 import type { DockerPort, EngineInfo } from '../docker/index.js';
 import { componentLogger } from '../log/index.js';
 import { startAgent, type Agent } from '../agent/index.js';
 import { startDnsServer, type DnsServer } from '../dns/index.js';
+import { containerResolver, planContainerDns } from '../dns/container.js';
+import { readResolvConf, withoutSelf } from '../dns/resolv-conf.js';
 import { startProxy, type Proxy } from '../proxy/index.js';
 import { startRegistrar, type Registrar } from '../registrar/index.js';
 import type { Runtime } from './runtime.js';
@@ -14,7 +17,7 @@ export interface NodeServices {
   agent: Agent;
   dns: DnsServer;
   proxy: Proxy;
-  addresses: { dns: HostPort; http: HostPort };
+  addresses: { dns: HostPort; http: HostPort; containerDns?: HostPort };
 }
 
 export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: DockerPort, engine: EngineInfo): Promise<NodeServices> {
@@ -32,6 +35,8 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     logger: componentLogger(log, 'dns'),
   });
   rt.onShutdown('dns', () => dns.stop());
+  // Bound before the agent starts: containers are pointed only at a resolver that answers.
+  const containerDns = await serveContainers(rt, dns, engine.bridgeGateway);
 
   const proxy = await startProxy({
     catalog,
@@ -66,22 +71,48 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     proxyHost: containerFacing,
     logger: componentLogger(log, 'agent'),
     heartbeatMs: config.hostTtlMs,
-    dns: containerResolvers(config.dnsAddr, containerFacing),
+    ...containerResolver(containerDns, config.dnsAddr, containerFacing, config.zone),
     onVouching: () => registrar.resync(),
   });
   // Containers keep running when the agent stops: the next start adopts them.
   agent = hostAgent;
   rt.onShutdown('agent', () => hostAgent.stop());
 
-  return { registrar, agent: hostAgent, dns, proxy, addresses: { dns: dns.address(), http: proxy.httpAddress() } };
+  const addresses = { dns: dns.address(), http: proxy.httpAddress(), ...(containerDns ? { containerDns } : {}) };
+  return { registrar, agent: hostAgent, dns, proxy, addresses };
 }
 
 /**
- * Docker's `--dns` takes addresses only (port 53), so containers can use the cluster DNS server as
- * their resolver only when it listens on port 53 at an address they reach (e.g. `--dns-addr 172.17.0.1:53`).
+ * The containers' DNS listener (src/dns/container.ts): on the bridge gateway, port 53 by default,
+ * forwarding names outside the zone to the host's resolvers. A taken or unavailable address is a
+ * warning, never a failed start: another Maestro on the same Docker daemon, systemd-resolved or
+ * dnsmasq may hold it, and everything else works without it.
  */
-function containerResolvers(dnsAddr: HostPort, containerFacing: string): string[] | undefined {
-  if (dnsAddr.port !== 53 || dnsAddr.host.startsWith('127.') || dnsAddr.host === '::1') return undefined;
-  const wildcard = dnsAddr.host === '0.0.0.0' || dnsAddr.host === '::';
-  return [wildcard ? containerFacing : dnsAddr.host];
+async function serveContainers(rt: Runtime, dns: DnsServer, bridgeGateway: string | undefined): Promise<HostPort | undefined> {
+  const { config, log } = rt;
+  const plan = planContainerDns(config.containerDns, bridgeGateway, config.dnsAddr);
+  if (!plan.listen) {
+    log.info({ reason: plan.reason }, 'no DNS listener for containers');
+    return undefined;
+  }
+  let upstreams: HostPort[] = [];
+  try {
+    const local = new Set(Object.values(networkInterfaces()).flatMap((as) => (as ?? []).map((a) => a.address)));
+    upstreams = withoutSelf(readResolvConf(config.resolvConf), [plan.listen, dns.address()], local);
+    if (upstreams.length === 0) log.warn({ file: config.resolvConf }, `${config.resolvConf} names only this server: containers get REFUSED for names outside the zone`);
+  } catch (err) {
+    log.warn({ err, file: config.resolvConf }, `cannot read the host's resolvers from ${config.resolvConf}: containers get REFUSED for names outside the zone`);
+  }
+  try {
+    return await dns.addListener(plan.listen, upstreams);
+  } catch (err) {
+    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (err as Error).message;
+    const why = code === 'EADDRINUSE' ? 'taken (another maestro on this Docker daemon, systemd-resolved or dnsmasq?)' : code;
+    log.warn(
+      { err, addr: plan.listen },
+      `cannot serve DNS for containers on ${formatHostPort(plan.listen)}: ${why}; scheduled containers keep Docker's default resolver. ` +
+        '--container-dns ADDR picks another address, --container-dns off turns this off',
+    );
+    return undefined;
+  }
 }

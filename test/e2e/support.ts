@@ -67,6 +67,11 @@ export interface UpOptions {
   dataDir?: string;
   host?: string;
   extra?: string[];
+  /**
+   * Serve DNS for containers on the bridge gateway's port 53, as `up` and `agent` do by default.
+   * Off unless asked for: one Docker daemon has one 172.17.0.1:53, and the tests share it.
+   */
+  containerDns?: boolean;
 }
 
 /** Starts `maestro up` with port 0 everywhere and waits for its addresses.json. */
@@ -95,6 +100,7 @@ export async function startRole(t: TestContext, role: 'up' | 'agent' | 'server',
     '--proxy-bind', '127.0.0.1',
     '--resync', '2s',
     '--log-level', 'info',
+    ...(opts.containerDns || role === 'server' ? [] : ['--container-dns', 'off']),
     ...(opts.extra ?? []),
   ];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
