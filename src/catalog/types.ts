@@ -96,6 +96,19 @@ export interface DeleteOptions {
   recurse?: boolean;
 }
 
+/**
+ * One operation of a KV transaction (`kvTxn`). `cas` is compare-and-set on the key's modifyIndex as
+ * in `kvPut`/`kvDelete` (0 = the key must be absent); without it the operation is unconditional.
+ * - `put` writes `value`; a key held as a lock keeps its holder (as `kvPut` without acquire/release).
+ * - `delete` removes the key (absent with `cas` 0 is a no-op; absent with any other `cas` fails).
+ * - `check` writes nothing: the transaction goes ahead only if the key matches `cas` and, with
+ *   `session`, is held as a lock by that session — the fence a leader puts in its own writes.
+ */
+export type TxnOp =
+  | { verb: 'put'; key: string; value: string; cas?: number }
+  | { verb: 'delete'; key: string; cas?: number }
+  | { verb: 'check'; key: string; cas?: number; session?: string };
+
 export interface Catalog {
   /** Which adapter this is (`embedded`, `consul`), for logs and status. */
   readonly kind: string;
@@ -135,6 +148,15 @@ export interface Catalog {
   kvPut(key: string, value: string, opts?: PutOptions): Promise<boolean>;
   /** Resolves false when a `cas` condition failed. */
   kvDelete(key: string, opts?: DeleteOptions): Promise<boolean>;
+  /**
+   * All or nothing: resolves true when every condition held and every write was applied at one
+   * index, false when any condition failed (nothing written). At most `maxTxnOps` operations (a
+   * `check` with both `cas` and `session` counts twice); a key may be written (put or deleted) only
+   * once per transaction. Breaking either rule rejects with `bad_request` before anything is sent.
+   */
+  kvTxn(ops: TxnOp[]): Promise<boolean>;
+  /** The most operations one `kvTxn` takes on this adapter (etcd 127, Consul 32, embedded 1024). */
+  readonly maxTxnOps: number;
 
   /** Stops timers and pending blocking reads; persists what must be persisted. */
   close(): Promise<void>;

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import type { Catalog } from '../../src/catalog/types.js';
 import { instanceFixture } from '../support/fixtures.js';
 import { eventually } from '../support/wait.js';
+import { largeListContract } from './contract-large.js';
+import { txnContract } from './contract-txn.js';
 
 export interface ContractTarget {
   catalog: Catalog;
@@ -35,6 +37,9 @@ export function catalogContract(name: string, make: () => Promise<ContractTarget
     after(async () => {
       await target.cleanup();
     });
+
+    txnContract(() => catalog, ns, ttl);
+    largeListContract(() => catalog, ns);
 
     it('registers, lists, filters by health and deregisters instances', async () => {
       const svc = `${ns}-web`;

@@ -72,6 +72,8 @@ export function staticCatalog(instances: ServiceInstance[], hosts: HostStatus[])
     kvList: unsupported,
     kvPut: unsupported,
     kvDelete: unsupported,
+    kvTxn: unsupported,
+    maxTxnOps: 0,
     close: () => Promise.resolve(),
   };
 }

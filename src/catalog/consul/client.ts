@@ -22,6 +22,7 @@ export interface ConsulApi {
   health: { service: Call; state: Call };
   kv: { get: Call; set: Call; del: Call };
   session: { create: Call; renew: Call; destroy: Call };
+  transaction: { create: (operations: unknown[], opts: Record<string, unknown>) => Promise<unknown> };
   destroy(): void;
 }
 

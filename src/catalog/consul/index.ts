@@ -11,11 +11,13 @@ import type {
   PutOptions,
   ServiceInstance,
   SessionOptions,
+  TxnOp,
 } from '../types.js';
 import { ConsulHttp } from './client.js';
 import { Hosts } from './hosts.js';
 import { Instances } from './instances.js';
 import { KvStore } from './kv.js';
+import { consulTxn, MAX_TXN_OPS } from './txn.js';
 import { InstanceReads } from './reads.js';
 
 export { HOSTS_PREFIX } from './hosts.js';
@@ -117,6 +119,10 @@ class ConsulCatalog implements Catalog {
   }
   kvDelete(key: string, opts?: DeleteOptions): Promise<boolean> {
     return this.kv.delete(key, opts);
+  }
+  readonly maxTxnOps = MAX_TXN_OPS;
+  kvTxn(ops: TxnOp[]): Promise<boolean> {
+    return consulTxn(this.http, ops);
   }
 
   async close(): Promise<void> {

@@ -12,9 +12,12 @@ import {
   type PutOptions,
   type ServiceInstance,
   type SessionOptions,
+  type TxnOp,
 } from '../types.js';
+import { validateTxn } from '../txn.js';
 import { StoreCore, type EmbeddedOptions } from './core.js';
 import type { Change } from './state.js';
+import { MAX_TXN_OPS, txnChanges } from './txn.js';
 
 export type { EmbeddedOptions } from './core.js';
 
@@ -189,6 +192,18 @@ class EmbeddedCatalog extends StoreCore implements Catalog {
     }
     await this.durable();
     return deleted;
+  }
+
+  readonly maxTxnOps = MAX_TXN_OPS;
+
+  async kvTxn(ops: TxnOp[]): Promise<boolean> {
+    this.assertOpen();
+    validateTxn(ops, MAX_TXN_OPS);
+    const index = this.next();
+    const changes = txnChanges(this.state, ops, index);
+    if (changes?.length) this.commit({ index, changes });
+    await this.durable();
+    return changes !== undefined;
   }
 
   private sortedInstances(): ServiceInstance[] {

@@ -34,6 +34,8 @@ export function connect(opts: EtcdConnectOptions): Etcd3 {
     dialTimeout: callTimeoutMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
     faultHandling: { watchBackoff: backoff(100, 2_000) },
+    // gRPC's default 4 MiB cap on an answer is below a page of listings (range.ts) or a watch batch.
+    grpcOptions: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
   };
   if (opts.tls && (opts.tls.ca || opts.tls.cert || opts.tls.key)) {
     // grpc's createSsl takes null for "the system's roots"; the package's type insists on a Buffer.

@@ -11,6 +11,7 @@ import { Instances } from './instances.js';
 import { DEFAULT_PREFIX, KeyLayout } from './keys.js';
 import { Kv } from './kv.js';
 import { Leases } from './leases.js';
+import { etcdTxn, MAX_TXN_OPS } from './txn.js';
 
 export { DEFAULT_PREFIX } from './keys.js';
 
@@ -64,6 +65,8 @@ export function createEtcdCatalog(opts: EtcdCatalogOptions): Catalog {
     kvList: (prefix, o) => kv.list(prefix, o),
     kvPut: (key, value, o) => kv.put(key, value, o),
     kvDelete: (key, o) => kv.delete(key, o),
+    kvTxn: (ops) => etcdTxn(ctx, ops),
+    maxTxnOps: MAX_TXN_OPS,
 
     async close() {
       if (closed) return;

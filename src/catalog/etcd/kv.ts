@@ -18,6 +18,7 @@ import { CatalogError, type BlockingOptions, type DeleteOptions, type Indexed, t
 import { blockingRead } from './blocking.js';
 import type { EtcdContext } from './context.js';
 import { leaseOfSession, prefixEnd, sessionOfLease } from './keys.js';
+import { rangeAll } from './range.js';
 
 export class Kv {
   constructor(private readonly ctx: EtcdContext) {}
@@ -34,8 +35,8 @@ export class Kv {
     const key = Buffer.from(this.ctx.keys.kv(prefix));
     const end = prefixEnd(key);
     return blockingRead(this.ctx, opts, { key, end }, async () => {
-      const res = await this.ctx.call('list', () => this.ctx.client.kv.range({ key, range_end: end }));
-      return { index: Number(res.header.revision), value: res.kvs.map((kv) => this.entry(kv)) };
+      const res = await rangeAll(this.ctx, 'list', key, end);
+      return { index: res.revision, value: res.kvs.map((kv) => this.entry(kv)) };
     });
   }
 

@@ -1,7 +1,10 @@
-import type { Catalog } from '../../catalog/types.js';
+import type { Catalog, TxnOp } from '../../catalog/types.js';
 import type { Plan } from '../reconcile/index.js';
 import { keys, type Evaluation } from '../types.js';
+import { runBatched, type Fence, type Unit } from './batches.js';
 import type { CatalogSnapshot } from './snapshot.js';
+
+export type { Fence } from './batches.js';
 
 export interface CommitResult {
   placed: number;
@@ -10,47 +13,57 @@ export interface CommitResult {
   /** Writes refused by a CAS: someone (another leader, an agent) changed the key since the read. */
   conflicts: number;
   evaluationsWritten: number;
+  /** True when the fence failed: this scheduler no longer holds the lock, and wrote nothing more. */
+  deposed: boolean;
 }
 
 /**
- * Writes a plan, every write conditional on what the pass read. Stops and deletions go first so what
- * they free is free before anything new lands. A placement first claims its replica slot with CAS on
- * `keys.allocClaim(job, ordinal)` and only then writes the allocation under its host, so of two
- * leaders placing one replica from the same state only one wins; the loser's pass is simply re-run.
+ * Writes a plan, every write conditional on what the pass read, in transactions (`kvTxn`) that each
+ * carry the fence — "this session still holds the leader lock" — as a compare, so a deposed leader
+ * commits nothing, however late it notices. Each change is a unit applied whole or not at all:
+ * a removal deletes the allocation (CAS), its status and its replica claim (CAS) together; a stop
+ * rewrites the allocation `desired: stop` (CAS); a placement claims its replica slot
+ * (`keys.allocClaim(job, ordinal)`, CAS against the index the pass read) and writes the allocation
+ * under its host (only if absent) together, so of two leaders placing one replica from the same
+ * state only one wins — the loser's pass is simply re-run. Stops and removals are committed before
+ * any placement, so what they free is free before anything new lands.
  */
-export async function commitPlan(catalog: Catalog, plan: Plan, snap: CatalogSnapshot, now: number): Promise<CommitResult> {
-  const r: CommitResult = { placed: 0, stopped: 0, removed: 0, conflicts: 0, evaluationsWritten: 0 };
+export async function commitPlan(catalog: Catalog, plan: Plan, snap: CatalogSnapshot, now: number, fence?: Fence): Promise<CommitResult> {
+  const r: CommitResult = { placed: 0, stopped: 0, removed: 0, conflicts: 0, evaluationsWritten: 0, deposed: false };
   const cas = (key: string) => snap.indexes.get(key) ?? 0;
+  const unit = (ops: TxnOp[], done: () => void): Unit => ({ ops, done, conflict: () => r.conflicts++ });
 
+  const freeing: Unit[] = [];
   for (const a of plan.remove) {
     const key = keys.alloc(a.host, a.id);
-    if (!(await catalog.kvDelete(key, { cas: cas(key) }))) {
-      r.conflicts++;
-      continue;
-    }
-    r.removed++;
-    await catalog.kvDelete(keys.allocStatus(a.host, a.id));
+    const ops: TxnOp[] = [{ verb: 'delete', key, cas: cas(key) }, { verb: 'delete', key: keys.allocStatus(a.host, a.id) }];
     const claim = keys.allocClaim(a.job, a.ordinal);
-    if (snap.claims.get(`${a.job}/${a.ordinal}`)?.id === a.id) await catalog.kvDelete(claim, { cas: cas(claim) });
+    if (snap.claims.get(`${a.job}/${a.ordinal}`)?.id === a.id) ops.push({ verb: 'delete', key: claim, cas: cas(claim) });
+    freeing.push(unit(ops, () => r.removed++));
   }
   for (const a of plan.stop) {
     const key = keys.alloc(a.host, a.id);
-    if (await catalog.kvPut(key, JSON.stringify({ ...a, desired: 'stop' }), { cas: cas(key) })) r.stopped++;
-    else r.conflicts++;
+    freeing.push(unit([{ verb: 'put', key, value: JSON.stringify({ ...a, desired: 'stop' }), cas: cas(key) }], () => r.stopped++));
   }
-  for (const a of plan.place) {
+  const placing = plan.place.map((a) => {
     const claim = keys.allocClaim(a.job, a.ordinal);
-    if (!(await catalog.kvPut(claim, JSON.stringify({ id: a.id, at: now }), { cas: cas(claim) }))) {
-      r.conflicts++;
-      continue;
+    return unit(
+      [
+        { verb: 'put', key: claim, value: JSON.stringify({ id: a.id, at: now }), cas: cas(claim) },
+        { verb: 'put', key: keys.alloc(a.host, a.id), value: JSON.stringify(a), cas: 0 },
+      ],
+      () => r.placed++,
+    );
+  });
+  const evaluations = plan.evaluations
+    .filter((ev) => !sameEvaluation(snap.evaluations.get(ev.job), ev))
+    .map((ev) => unit([{ verb: 'put', key: keys.evaluation(ev.job), value: JSON.stringify(ev) }], () => r.evaluationsWritten++));
+
+  for (const phase of [freeing, placing, evaluations]) {
+    if (!(await runBatched(catalog, phase, fence))) {
+      r.deposed = true;
+      break;
     }
-    if (await catalog.kvPut(keys.alloc(a.host, a.id), JSON.stringify(a), { cas: 0 })) r.placed++;
-    else r.conflicts++;
-  }
-  for (const ev of plan.evaluations) {
-    if (sameEvaluation(snap.evaluations.get(ev.job), ev)) continue;
-    await catalog.kvPut(keys.evaluation(ev.job), JSON.stringify(ev));
-    r.evaluationsWritten++;
   }
   return r;
 }

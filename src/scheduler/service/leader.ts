@@ -48,6 +48,11 @@ export class Election {
     return false;
   }
 
+  /** The compare every commit carries: the lock must still be held by this term's session. */
+  fence(): { key: string; session: string } | undefined {
+    return this.leading && this.session ? { key: keys.leaderLock, session: this.session } : undefined;
+  }
+
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;

@@ -127,8 +127,11 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
       });
       m.passes++;
       // The fence: a deposed leader that has not noticed yet must not write.
-      if (!(await election.holdsLock())) return;
-      const r = await commitPlan(catalog, plan, snap, now);
+      const fence = election.fence();
+      if (!fence || !(await election.holdsLock())) return;
+      const r = await commitPlan(catalog, plan, snap, now, fence);
+      // The lock went while committing: the txns after that wrote nothing; step down now.
+      if (r.deposed) await election.holdsLock();
       m.placed += r.placed;
       m.stopped += r.stopped;
       m.removed += r.removed;

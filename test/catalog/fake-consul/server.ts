@@ -6,6 +6,7 @@ import { readRoutes } from './reads.js';
 import { sessionRoutes } from './session.js';
 import { ConsulError, Violation, parseGoDuration, uint } from './shape.js';
 import { FakeState } from './state.js';
+import { txnRoutes } from './txn.js';
 
 /**
  * A fake Consul agent over real HTTP (127.0.0.1, port 0) for the adapter's boundary tests and the
@@ -67,7 +68,7 @@ export class FakeConsul {
   readonly violations: string[] = [];
   readonly state: FakeState;
   private readonly server: Server;
-  private readonly routes: Route[] = [...agentRoutes, ...readRoutes, ...kvRoutes, ...sessionRoutes];
+  private readonly routes: Route[] = [...agentRoutes, ...readRoutes, ...kvRoutes, ...sessionRoutes, ...txnRoutes];
 
   private constructor(private readonly opts: FakeConsulOptions) {
     this.state = new FakeState(opts.timeScale ?? 1, opts.checkTimeScale ?? opts.timeScale ?? 1);
