@@ -18,10 +18,12 @@ export interface Harness {
   backend: Server;
   /** Access-log lines of closed tunnels. */
   closed: { bytesIn: number; bytesOut: number; reason: string }[];
+  /** Every log line of the proxy (warnings included). */
+  lines: { msg: string; level: number; [k: string]: unknown }[];
 }
 
 /** A proxy with one instance served by `handler`; torn down after the test. */
-export async function harness(t: { after(fn: () => Promise<void>): void }, handler: (c: Socket) => void, opts: { l4IdleTimeoutMs?: number; l4MaxConnections?: number } = {}): Promise<Harness> {
+export async function harness(t: { after(fn: () => Promise<void>): void }, handler: (c: Socket) => void, opts: { l4IdleTimeoutMs?: number; l4StallTimeoutMs?: number; l4MaxConnections?: number } = {}): Promise<Harness> {
   const sockets = new Set<Socket>();
   const backend = createServer({ allowHalfOpen: true }, (c) => {
     sockets.add(c.once('close', () => sockets.delete(c)));
@@ -30,9 +32,11 @@ export async function harness(t: { after(fn: () => Promise<void>): void }, handl
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
   const port = await freePort();
   const closed: Harness['closed'] = [];
+  const lines: Harness['lines'] = [];
   const sink = new Writable({
     write(line: Buffer, _enc, done) {
       const o = JSON.parse(String(line));
+      lines.push(o);
       if (o.msg === 'L4 connection closed') closed.push(o);
       done();
     },
@@ -44,7 +48,7 @@ export async function harness(t: { after(fn: () => Promise<void>): void }, handl
     for (const c of sockets) c.destroy();
     await new Promise((r) => backend.close(r));
   });
-  return { proxy, port, backend, closed };
+  return { proxy, port, backend, closed, lines };
 }
 
 export const echo = (c: Socket) => c.pipe(c);
@@ -67,15 +71,15 @@ export function readAll(c: Socket): Promise<Buffer> {
   });
 }
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+export const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function pattern(size: number, seed: number): Buffer {
+export function pattern(size: number, seed: number): Buffer {
   const b = Buffer.alloc(size);
   for (let i = 0; i < size; i += 4) b.writeUInt32LE((Math.imul(i, 2654435761) ^ seed) >>> 0, i);
   return b;
 }
 
-function service(h: Harness) {
+export function service(h: Harness) {
   return h.proxy.metrics().services.find((s) => s.service === 'svc')!;
 }
 

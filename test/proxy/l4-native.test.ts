@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadTcpRelay } from '../../src/proxy/l4-native.js';
 import { l4Cases } from './l4-cases.js';
+import { l4DepartedCases } from './l4-departed.js';
 
 const addon = loadTcpRelay();
 
@@ -11,4 +12,5 @@ if (addon === undefined) {
 } else {
   test('L4 native relay: the addon loads and starts with no tunnel', () => assert.equal(addon.active(), 0));
   l4Cases('L4 native', () => addon.active());
+  l4DepartedCases('L4 native', () => addon.active());
 }
