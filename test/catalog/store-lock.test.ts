@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedCatalog } from '../../src/catalog/embedded/index.js';
@@ -27,6 +27,7 @@ test('a second open in the same process is refused until the first is closed', a
 test('another live process holds the directory; once it is SIGKILLed the lock is taken over', { timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
   const holder = startChild(dir, ['script', JSON.stringify([{ op: 'put', key: 'k', value: 'v' }])]);
+  t.after(() => holder.kill());
   await holder.until((a) => a.some((x) => x.op === 'step'), 'the holder wrote');
   assert.throws(() => createEmbeddedCatalog({ dataDir: dir }), { code: 'unavailable', message: inUse(holder.proc.pid!) });
   await holder.kill();
@@ -35,12 +36,21 @@ test('another live process holds the directory; once it is SIGKILLed the lock is
   await catalog.close();
 });
 
-test('a lock left by a dead pid, a reused pid or a previous boot is stale; one from another host is not', async (t) => {
+/** Fields after the process name in /proc/<pid>/stat: [0] is the state, [19] the start time. */
+const stat = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+
+test('a lock left by a dead pid, a zombie, a reused pid or a previous boot is stale; one from another host is not', async (t) => {
   const dir = tempDir(t);
   mkdirSync(dir, { recursive: true });
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  // A killed holder its parent has not reaped yet: `sleep` execs over the shell and never waits.
+  const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => parent.kill('SIGKILL'));
+  const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+  await eventually(() => stat(zombie)[0] === 'Z', 5_000, 'the holder to be a zombie');
   const host = hostname();
   const stale = [
+    { pid: zombie, start: stat(zombie)[19], host, since: 'then' },
     { pid: Number(dead), host, since: 'then' },
     { pid: process.pid, start: '1', host, since: 'then' }, // this pid, but another process's start time
     { pid: 1, start: '1', boot: 'another-boot', host, since: 'then' },

@@ -34,7 +34,7 @@ export interface DirLock {
 }
 
 export function lockDirectory(dir: string): DirLock {
-  const me: Holder = { pid: process.pid, start: startTime(process.pid), boot: bootId(), host: hostname(), since: new Date().toISOString() };
+  const me: Holder = { pid: process.pid, start: procStat(process.pid)?.start, boot: bootId(), host: hostname(), since: new Date().toISOString() };
   for (let attempt = 0; attempt < 50; attempt++) {
     const top = numbers(dir).at(-1);
     if (top !== undefined) {
@@ -79,8 +79,9 @@ function holds(h: Holder, me: Holder): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  const now = startTime(h.pid);
-  return !(h.start && now && now !== h.start); // alive, unless the pid now names another process
+  const now = procStat(h.pid);
+  if (now && /^[ZX]/.test(now.state)) return false; // killed, not yet reaped by its parent
+  return !(h.start && now && now.start !== h.start); // alive, unless the pid now names another process
 }
 
 function locked(dir: string, h: Holder, me: Holder): CatalogError {
@@ -133,10 +134,12 @@ function createWith(path: string, holder: Holder): boolean {
   }
 }
 
-function startTime(pid: number): string | undefined {
+/** Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; the name before them may hold spaces. */
+function procStat(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, start: fields[19]! };
   } catch {
     return undefined;
   }
