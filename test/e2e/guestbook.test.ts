@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { DockerodeAdapter } from '../../src/docker/index.js';
 import { docker, dockerOrSkip, TEST_IMAGE } from '../support/docker.js';
 import { eventually } from '../support/wait.js';
-import { cli, jobFile, removeJobsAfter, startUp, viaProxy } from './support.js';
+import { cli, jobFile, removeJobsAfter, startUpWithContainerDns, viaProxy } from './support.js';
 
 /**
  * A guestbook-like application on locally built images: a "store" (a TCP service answering
@@ -17,14 +17,15 @@ test('guestbook: the frontend reaches its store through DNS and through the L4 p
   // docker0 is absent from os.networkInterfaces() while no container runs (it is not RUNNING), so ask Docker.
   const bridge = (await new DockerodeAdapter().info()).bridgeGateway;
   assert.ok(bridge && /^\d+\.\d+\.\d+\.\d+$/.test(bridge), `the default bridge has an IPv4 gateway (${bridge})`);
-  // DNS on the bridge's port 53 so containers can use it as their resolver; L4 listeners on the bridge too.
+  // Containers resolve through the DNS listener `up` serves on the bridge's port 53 by default (held
+  // by one maestro per Docker daemon: startUpWithContainerDns waits for it); L4 listeners on the bridge.
   const suffix = Math.random().toString(36).slice(2, 7);
   const store = `store${suffix}`;
   const frontend = `front${suffix}`;
   const proxyPort = 20_000 + Math.floor(Math.random() * 10_000);
   const env = `${store.toUpperCase()}_SERVICE`;
   removeJobsAfter(t, store, frontend);
-  const m = await startUp(t, { extra: ['--internal', '--dns-addr', `${bridge}:53`, '--proxy-bind', bridge] });
+  const m = await startUpWithContainerDns(t, { extra: ['--internal', '--proxy-bind', bridge] });
 
   const storeSpec = `name: ${store}
 image: ${TEST_IMAGE}

@@ -49,6 +49,8 @@ export interface Addresses {
   dns: string;
   http: string;
   api: string;
+  /** The containers' DNS listener, when this process serves it (`--container-dns`). */
+  containerDns?: string;
 }
 
 export interface Maestro {
@@ -123,6 +125,27 @@ export async function startRole(t: TestContext, role: 'up' | 'agent' | 'server',
   }, 30_000, `maestro ${role} to write addresses.json`);
   const addresses = JSON.parse(readFileSync(addressesFile, 'utf8')) as Addresses;
   return { dataDir, host, addresses, api: `http://${addresses.api}`, proc, logs: () => stderr, stop };
+}
+
+/**
+ * `maestro up` serving DNS for containers on the bridge gateway's port 53, as it does by default.
+ * One Docker daemon has one such address and test files run in parallel: while another test's
+ * Maestro holds it, this one warns and runs without it (as a user's would), so it is started again
+ * until the address is its own.
+ */
+export async function startUpWithContainerDns(t: TestContext, opts: UpOptions = {}, timeoutMs = 150_000): Promise<Maestro> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await startUp(t, { ...opts, containerDns: true });
+    if (m.addresses.containerDns) return m;
+    // The log line may reach the pipe after addresses.json is written.
+    const why = await eventually(() => m.logs().split('\n').find((l) => l.includes('DNS for containers')), 10_000, 'why maestro up serves no DNS for containers')
+      .catch(() => m.logs().slice(-2000));
+    await m.stop();
+    if (!/taken/.test(why)) throw new Error(`maestro up serves no DNS for containers, and not because its address is taken: ${why}`);
+    if (Date.now() > deadline) throw new Error(`the bridge gateway's port 53 stayed taken for ${timeoutMs} ms (another test's maestro?): ${why}`);
+    await new Promise((r) => setTimeout(r, 500)); // polling: the holder frees it when its test ends
+  }
 }
 
 export interface CliResult {
