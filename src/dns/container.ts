@@ -39,6 +39,20 @@ export function planContainerDns(mode: ContainerDnsMode, bridgeGateway: string |
   return { listen: addr };
 }
 
+/** Why the containers' listener could not bind, in words, from the errno of the bind. */
+export function bindProblem(code: string | undefined): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'taken (another maestro on this Docker daemon, systemd-resolved or dnsmasq?)';
+    case 'EACCES':
+      return 'port 53 needs root or CAP_NET_BIND_SERVICE';
+    case 'EADDRNOTAVAIL':
+      return 'not an address of this host (a remote Docker daemon?)';
+    default:
+      return code ?? 'cannot bind';
+  }
+}
+
 /** The address Docker can give containers as `--dns`, or undefined: port 53 only, not loopback. */
 export function resolverFor(addr: HostPort, containerFacing: string): string | undefined {
   if (addr.port !== 53 || addr.host.startsWith('127.') || addr.host === '::1') return undefined;

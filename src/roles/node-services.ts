@@ -5,7 +5,7 @@ import type { DockerPort, EngineInfo } from '../docker/index.js';
 import { componentLogger } from '../log/index.js';
 import { startAgent, type Agent } from '../agent/index.js';
 import { startDnsServer, type DnsServer } from '../dns/index.js';
-import { containerResolver, planContainerDns } from '../dns/container.js';
+import { bindProblem, containerResolver, planContainerDns } from '../dns/container.js';
 import { readResolvConf, withoutSelf } from '../dns/resolv-conf.js';
 import { startProxy, type Proxy } from '../proxy/index.js';
 import { startRegistrar, type Registrar } from '../registrar/index.js';
@@ -106,8 +106,7 @@ async function serveContainers(rt: Runtime, dns: DnsServer, bridgeGateway: strin
   try {
     return await dns.addListener(plan.listen, upstreams);
   } catch (err) {
-    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (err as Error).message;
-    const why = code === 'EADDRINUSE' ? 'taken (another maestro on this Docker daemon, systemd-resolved or dnsmasq?)' : code;
+    const why = bindProblem(((err as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (err as Error).message);
     log.warn(
       { err, addr: plan.listen },
       `cannot serve DNS for containers on ${formatHostPort(plan.listen)}: ${why}; scheduled containers keep Docker's default resolver. ` +

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, load, parseContainerDns } from '../../src/config/index.js';
-import { containerResolver, planContainerDns, resolverFor } from '../../src/dns/container.js';
+import { bindProblem, containerResolver, planContainerDns, resolverFor } from '../../src/dns/container.js';
 import { parseResolvConf, withoutSelf } from '../../src/dns/resolv-conf.js';
 
 const main = { host: '127.0.0.1', port: 8600 };
@@ -111,4 +111,12 @@ test('the server never forwards to itself: its own addresses, and every local on
   assert.deepEqual(withoutSelf(ups, [{ host: '0.0.0.0', port: 53 }], local), [{ host: '10.0.0.9', port: 53 }]);
   // A wildcard on another port is not in the way.
   assert.deepEqual(withoutSelf(ups, [{ host: '0.0.0.0', port: 8600 }], local), ups);
+});
+
+test('a failed bind is explained in words: taken, no permission, not this host\'s address', () => {
+  assert.match(bindProblem('EADDRINUSE'), /^taken .*another maestro.*systemd-resolved.*dnsmasq/);
+  assert.match(bindProblem('EACCES'), /root or CAP_NET_BIND_SERVICE/);
+  assert.match(bindProblem('EADDRNOTAVAIL'), /not an address of this host/);
+  assert.equal(bindProblem('EINVAL'), 'EINVAL');
+  assert.equal(bindProblem(undefined), 'cannot bind');
 });
