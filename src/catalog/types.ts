@@ -144,6 +144,13 @@ export interface Catalog {
   kvGet(key: string, opts?: BlockingOptions): Promise<Indexed<KVEntry | undefined>>;
   /** Every entry whose key starts with `prefix`, sorted by key. */
   kvList(prefix: string, opts?: BlockingOptions): Promise<Indexed<KVEntry[]>>;
+  /**
+   * The index `kvList(prefix)` would answer, without reading the entries; with `index` it blocks
+   * exactly like `kvList`. For callers that only need to learn *that* something under a prefix
+   * changed (the scheduler's triggers): etcd counts the range instead of sending it, the embedded
+   * store reads its table index; Consul has no such read and lists.
+   */
+  kvIndex(prefix: string, opts?: BlockingOptions): Promise<number>;
   /** Resolves false when a `cas`/`acquire` condition failed; nothing is written then. */
   kvPut(key: string, value: string, opts?: PutOptions): Promise<boolean>;
   /** Resolves false when a `cas` condition failed. */

@@ -73,6 +73,7 @@ export function staticCatalog(instances: ServiceInstance[], hosts: HostStatus[])
     kvPut: unsupported,
     kvDelete: unsupported,
     kvTxn: unsupported,
+    kvIndex: unsupported,
     maxTxnOps: 0,
     close: () => Promise.resolve(),
   };

@@ -120,6 +120,10 @@ class ConsulCatalog implements Catalog {
   kvDelete(key: string, opts?: DeleteOptions): Promise<boolean> {
     return this.kv.delete(key, opts);
   }
+  /** Consul has no count-only read: a (blocking) listing, its entries dropped. */
+  async kvIndex(prefix: string, opts?: BlockingOptions): Promise<number> {
+    return (await this.kv.list(prefix, opts)).index;
+  }
   readonly maxTxnOps = MAX_TXN_OPS;
   kvTxn(ops: TxnOp[]): Promise<boolean> {
     return consulTxn(this.http, ops);

@@ -194,6 +194,10 @@ class EmbeddedCatalog extends StoreCore implements Catalog {
     return deleted;
   }
 
+  async kvIndex(_prefix: string, opts?: BlockingOptions): Promise<number> {
+    return (await this.blocking('kv', opts, () => undefined)).index;
+  }
+
   readonly maxTxnOps = MAX_TXN_OPS;
 
   async kvTxn(ops: TxnOp[]): Promise<boolean> {

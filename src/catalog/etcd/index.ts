@@ -63,6 +63,7 @@ export function createEtcdCatalog(opts: EtcdCatalogOptions): Catalog {
 
     kvGet: (key, o) => kv.get(key, o),
     kvList: (prefix, o) => kv.list(prefix, o),
+    kvIndex: (prefix, o) => kv.index(prefix, o),
     kvPut: (key, value, o) => kv.put(key, value, o),
     kvDelete: (key, o) => kv.delete(key, o),
     kvTxn: (ops) => etcdTxn(ctx, ops),

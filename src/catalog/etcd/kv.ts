@@ -40,6 +40,17 @@ export class Kv {
     });
   }
 
+  /** A count-only range: etcd answers the revision and a number, never the values. */
+  async index(prefix: string, opts?: BlockingOptions): Promise<number> {
+    const key = Buffer.from(this.ctx.keys.kv(prefix));
+    const end = prefixEnd(key);
+    const res = await blockingRead(this.ctx, opts, { key, end }, async () => {
+      const r = await this.ctx.call('index', () => this.ctx.client.kv.range({ key, range_end: end, count_only: true }));
+      return { index: Number(r.header.revision), value: undefined };
+    });
+    return res.index;
+  }
+
   async put(key: string, value: string, opts: PutOptions = {}): Promise<boolean> {
     const k = Buffer.from(this.ctx.keys.kv(key));
     const v = Buffer.from(value);

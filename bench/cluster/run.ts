@@ -1,0 +1,170 @@
+/**
+ * Cluster-scale benchmark: a real etcd, the real `maestro server --etcd` (scheduler + API, the
+ * built CLI in a child process), N simulated agents (agents.ts), and jobs totalling R replicas
+ * submitted through the API. See README.md in this folder for the method and the figures.
+ *
+ *   node .build/<you>/bench/cluster/run.js [--hosts 1000,5000] [--replicas 100000] [--jobs 1000]
+ *        [--rounds 1] [--agent-procs 2] [--submit-concurrency 8] [--timeout 300] [--quick]
+ *
+ * --quick: 200 hosts, 5,000 replicas in 50 jobs — a smoke run of every part in well under a minute.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createEtcdCatalog } from '../../src/catalog/etcd/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { keys } from '../../src/scheduler/types.js';
+import type { AgentsConfig } from './agents.js';
+import { cpuSeconds } from './cpu.js';
+import { BenchEtcd } from './etcd.js';
+import { pollPlaced, probe, retries, submitAll } from './load.js';
+import { median, peakRate, percentile, table, type RunFigures } from './report.js';
+import { BenchServer } from './server.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    hosts: { type: 'string' }, replicas: { type: 'string' }, jobs: { type: 'string' }, rounds: { type: 'string' },
+    'agent-procs': { type: 'string' }, 'submit-concurrency': { type: 'string' }, timeout: { type: 'string' }, quick: { type: 'boolean' },
+  },
+});
+const quick = !!flags.quick;
+const hostCounts = (flags.hosts ?? (quick ? '200' : '1000,5000')).split(',').map(Number);
+const replicas = Number(flags.replicas ?? (quick ? 5_000 : 100_000));
+const jobs = Number(flags.jobs ?? (quick ? 50 : 1_000));
+const rounds = Number(flags.rounds ?? 1);
+const agentProcs = Number(flags['agent-procs'] ?? 2);
+const concurrency = Number(flags['submit-concurrency'] ?? 8);
+const timeoutMs = Number(flags.timeout ?? 300) * 1000;
+const PREFIX = '/bench/';
+const AGENTS = fileURLToPath(new URL('./agents.js', import.meta.url));
+
+interface Worker {
+  child: ChildProcess;
+  seen: number;
+  lastSeenAt: number;
+  final?: { perHost: Record<string, number>; statusesWritten: number };
+}
+
+function startAgents(endpoint: string, hosts: number): Promise<Worker[]> {
+  const per = Math.ceil(hosts / agentProcs);
+  const starts: Promise<Worker>[] = [];
+  for (let from = 0; from < hosts; from += per) {
+    const cfg: AgentsConfig = { endpoint, prefix: PREFIX, from, to: Math.min(hosts, from + per), ttlMs: 60_000 };
+    const child = fork(AGENTS, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const w: Worker = { child, seen: 0, lastSeenAt: 0 };
+    starts.push(new Promise((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`agent simulator exited (${code})`)));
+      child.on('message', (m: { type: string; seen?: number; lastSeenAt?: number; perHost?: Record<string, number>; statusesWritten?: number }) => {
+        if (m.type === 'watching') resolve(w);
+        if (m.type === 'seen') Object.assign(w, { seen: m.seen, lastSeenAt: m.lastSeenAt });
+        if (m.type === 'final') w.final = { perHost: m.perHost!, statusesWritten: m.statusesWritten! };
+      });
+    }));
+  }
+  return Promise.all(starts);
+}
+
+async function until(what: string, deadline: number, ok: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Every host saw exactly the allocations etcd holds for it. */
+async function verify(etcd: BenchEtcd, workers: Worker[]): Promise<void> {
+  for (const w of workers) w.child.send({ type: 'report' });
+  await until('simulator reports', Date.now() + 30_000, () => workers.every((w) => w.final));
+  const catalog = createEtcdCatalog({ endpoints: [etcd.endpoint], prefix: PREFIX, hostName: 'bench', logger: silentLogger, callTimeoutMs: 30_000 });
+  try {
+    const stored = new Map<string, number>();
+    for (const e of (await catalog.kvList(keys.allocsPrefix)).value) {
+      const host = e.key.slice(keys.allocsPrefix.length).split('/')[0]!;
+      stored.set(host, (stored.get(host) ?? 0) + 1);
+    }
+    const total = [...stored.values()].reduce((a, b) => a + b, 0);
+    if (total !== replicas) throw new Error(`etcd holds ${total} allocations, expected ${replicas}`);
+    for (const w of workers) {
+      for (const [host, n] of Object.entries(w.final!.perHost)) {
+        if ((stored.get(host) ?? 0) !== n) throw new Error(`${host} saw ${n} allocations, etcd holds ${stored.get(host) ?? 0}`);
+      }
+    }
+  } finally {
+    await catalog.close();
+  }
+}
+
+async function runOnce(hosts: number): Promise<RunFigures> {
+  const etcd = await BenchEtcd.start();
+  let server: BenchServer | undefined;
+  let workers: Worker[] = [];
+  try {
+    const regStart = performance.now();
+    workers = await startAgents(etcd.endpoint, hosts);
+    const registerS = (performance.now() - regStart) / 1000;
+    server = await BenchServer.start(etcd.endpoint, PREFIX);
+    const srv = server;
+    const deadline = Date.now() + timeoutMs;
+    const stop = new AbortController();
+    const samples: { at: number; placed: number }[] = [];
+    const polling = pollPlaced(srv, 250, stop.signal, (at, placed) => samples.push({ at, placed }));
+    const probing = probe(srv, stop.signal);
+    const cpu = () => [cpuSeconds(etcd.pid), cpuSeconds(srv.pid), workers.reduce((n, w) => n + cpuSeconds(w.child.pid), 0), process.cpuUsage()];
+    const cpu0 = cpu();
+    retries.n = 0;
+    const t0 = performance.now();
+    const t0Wall = Date.now();
+    let submits: { at: number; ms: number }[] = [];
+    let submitEnd = 0;
+    try {
+      submits = await submitAll(srv, { jobs, replicas }, concurrency);
+      submitEnd = performance.now();
+      await until(`${replicas} placements`, deadline, () => (samples.at(-1)?.placed ?? 0) >= replicas);
+      await until('every agent seeing its allocations', deadline, () => workers.reduce((n, w) => n + w.seen, 0) >= replicas);
+    } finally {
+      stop.abort();
+    }
+    const cpu1 = cpu();
+    const used = (i: number) => (cpu1[i] as number) - (cpu0[i] as number);
+    const bench = process.cpuUsage(cpu0[3] as NodeJS.CpuUsage);
+    await polling;
+    const latencies = await probing;
+    await verify(etcd, workers);
+    const committedAt = samples.find((s) => s.placed >= replicas)!.at;
+    const committedS = (committedAt - t0) / 1000;
+    const [job, hostsL] = [...latencies.values()].map((xs) => xs.map((x) => x.ms));
+    return {
+      hosts, jobs, replicas, registerS,
+      submitS: (submitEnd - t0) / 1000,
+      submitP50: percentile(submits.map((s) => s.ms), 50),
+      submitP99: percentile(submits.map((s) => s.ms), 99),
+      committedS,
+      commitRate: replicas / committedS,
+      peakRate: peakRate(samples, 5_000),
+      allSeenS: (Math.max(...workers.map((w) => w.lastSeenAt)) - t0Wall) / 1000,
+      jobP50: percentile(job!, 50), jobP99: percentile(job!, 99),
+      hostsP50: percentile(hostsL!, 50), hostsP99: percentile(hostsL!, 99),
+      probes: job!.length + hostsL!.length,
+      submitRetries: retries.n,
+      cpuEtcd: used(0), cpuServer: used(1), cpuAgents: used(2), cpuBench: (bench.user + bench.system) / 1e6,
+    };
+  } finally {
+    for (const w of workers) w.child.kill('SIGTERM');
+    await server?.stop();
+    await etcd.stop();
+  }
+}
+
+const results: RunFigures[] = [];
+for (const hosts of hostCounts) {
+  const runs: RunFigures[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    const f = await runOnce(hosts);
+    console.log(`round ${r}, ${hosts} hosts: ${JSON.stringify(f, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
+    runs.push(f);
+  }
+  const med = Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, median(runs.map((x) => x[k as keyof RunFigures]))])) as unknown as RunFigures;
+  results.push(med);
+}
+console.log(`\nmedians of ${rounds} round(s); submissions ${concurrency} in flight; ${agentProcs} simulator process(es)\n`);
+console.log(table(results));
