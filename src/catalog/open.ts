@@ -26,7 +26,7 @@ export function openCatalog(opts: OpenCatalogOptions): Catalog {
     return createConsulCatalog({ url: opts.consul, token: opts.consulToken, hostName: opts.host, logger: opts.logger });
   }
   if (opts.etcd) return createEtcdCatalog(etcdOptions(opts.etcd, opts.host, opts.logger));
-  return createEmbeddedCatalog({ dataDir: join(opts.dataDir, 'catalog') });
+  return createEmbeddedCatalog({ dataDir: join(opts.dataDir, 'catalog'), logger: opts.logger.child({ component: 'catalog' }) });
 }
 
 /**
