@@ -1,6 +1,6 @@
 /**
  * The labels the agent writes on its containers: the shared ones from the scheduling model plus the
- * registrar's settings (DESIGN.md, "Container → service mapping"). Kept in one place so the agent's
+ * registrar's settings (README.md, "Labels"). Kept in one place so the agent's
  * diff, its tests and the README cannot drift apart.
  */
 import { LABELS } from '../scheduler/types.js';

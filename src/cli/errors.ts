@@ -1,4 +1,4 @@
-/** Exit codes (DESIGN.md, "CLI"): 0 ok, 1 failure, 2 usage error. */
+/** Exit codes (README.md, "CLI"): 0 ok, 1 failure, 2 usage error. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 /**

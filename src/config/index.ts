@@ -52,7 +52,7 @@ export interface HostPort {
 /** `--container-dns`: `off`, `auto` (the Docker bridge's gateway, port 53), or an address of your choice. */
 export type ContainerDnsMode = { kind: 'off' } | { kind: 'auto' } | { kind: 'at'; addr: HostPort };
 
-/** The defaults, in one place (DESIGN.md, "CLI"). */
+/** The defaults, in one place (README.md, "CLI"). */
 export const DEFAULTS = {
   dataDir: './.maestro',
   zone: 'cluster',

@@ -196,7 +196,7 @@ export const keys = {
   allocClaimsPrefix: 'maestro/alloc-claims/',
 } as const;
 
-/** Labels the agent puts on every container it creates (DESIGN.md, "Jobs"). */
+/** Labels the agent puts on every container it creates (README.md, "Job spec"). */
 export const LABELS = {
   job: 'maestro.job',
   alloc: 'maestro.alloc',

@@ -1,5 +1,5 @@
 /**
- * Several "hosts" on one machine (DESIGN.md, "Testing here"): a bridge in the root network namespace,
+ * Several "hosts" on one machine (ARCHITECTURE.md and README.md, "Try it: a three-host cluster"): a bridge in the root network namespace,
  * one network namespace per host with a veth into it, and in each namespace its own dockerd
  * (entered with nsenter, not `ip netns exec`, which remounts /sys and hides the cgroups).
  * Everything is torn down through `defer` (LIFO), also when setup fails halfway.

@@ -35,7 +35,7 @@ function problems(text: string): string[] {
   assert.fail('expected a SpecError');
 }
 
-test('the DESIGN.md example parses into a normalised job', () => {
+test('the README's job spec example parses into a normalised job', () => {
   const job = parseJobSpec(REDIS);
   assert.equal(job.name, 'redis');
   assert.equal(job.count, 3);

@@ -1,4 +1,4 @@
-/** Defaults, in one place (DESIGN.md, "Jobs"; Nomad's and Kubernetes' where DESIGN is silent). */
+/** Defaults, in one place (README.md, "Job spec"; Nomad's and Kubernetes' where it is silent). */
 export const JOB_DEFAULTS = {
   count: 1,
   resources: { cpu: 100, memory: 128 },

@@ -5,7 +5,7 @@ import { imageProblem } from './image.js';
 import { reservedLabelProblem } from './labels.js';
 
 /**
- * The job spec as users write it (DESIGN.md, "Jobs"), before normalisation. Objects are strict so a
+ * The job spec as users write it (README.md, "Job spec"), before normalisation. Objects are strict so a
  * misspelt field is reported instead of silently ignored; cross-field rules live in `rules.ts`.
  */
 
