@@ -81,8 +81,12 @@ test('native addons under ASAN + UBSAN: DNS UDP, L4 relay, refusals and teardown
   for (const lib of ['libasan.so', join(dir, 'tcp-relay.node'), join(dir, 'udp-batch.node')]) assert.ok(probe.out.includes(lib), `${lib} mapped in the child`);
 
   const files = ['dns/udp-native.test.js', 'proxy/l4-native.test.js', 'proxy/l4-native-refusal.test.js', 'native/teardown.test.js'];
+  // Left out: the one case that asserts a query rate within 100 ms, which says nothing about memory
+  // safety and would turn ASAN's slowdown into a failure. close() under load stays covered (a
+  // close inside a batch; teardown under load).
+  const pattern = '--test-name-pattern=^(?!stop\\(\\) while queries)';
   for (const file of files) {
-    const r = await run(['--test-reporter=tap', join(compiledTests, file)], env);
+    const r = await run(['--test-reporter=tap', pattern, join(compiledTests, file)], env);
     const report = /ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer/.exec(r.out);
     assert.equal(report, null, `${file}: sanitizer report\n${r.out.slice(-8_000)}`);
     assert.equal(r.signal, null, `${file}: killed by ${r.signal}\n${r.out.slice(-8_000)}`);
