@@ -5,7 +5,10 @@
  *
  *   node .build/<you>/bench/cluster/run.js [--hosts 1000,5000] [--replicas 100000] [--jobs 1000]
  *        [--rounds 1] [--agent-procs 2] [--submit-concurrency 8] [--timeout 300] [--quick]
+ *        [--server cli|proc] [--etcd-timeout 10]
  *
+ * --server cli (default): the built `maestro server --etcd` in a child process, what users run.
+ * --server proc: server-proc.js, the same scheduler + API with the etcd call deadline of --etcd-timeout s.
  * --quick: 200 hosts, 5,000 replicas in 50 jobs — a smoke run of every part in well under a minute.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -24,7 +27,7 @@ import { BenchServer } from './server.js';
 const { values: flags } = parseArgs({
   options: {
     hosts: { type: 'string' }, replicas: { type: 'string' }, jobs: { type: 'string' }, rounds: { type: 'string' },
-    'agent-procs': { type: 'string' }, 'submit-concurrency': { type: 'string' }, timeout: { type: 'string' }, quick: { type: 'boolean' },
+    'agent-procs': { type: 'string' }, server: { type: 'string' }, 'etcd-timeout': { type: 'string' }, 'submit-concurrency': { type: 'string' }, timeout: { type: 'string' }, quick: { type: 'boolean' },
   },
 });
 const quick = !!flags.quick;
@@ -35,6 +38,9 @@ const rounds = Number(flags.rounds ?? 1);
 const agentProcs = Number(flags['agent-procs'] ?? 2);
 const concurrency = Number(flags['submit-concurrency'] ?? 8);
 const timeoutMs = Number(flags.timeout ?? 300) * 1000;
+const serverMode = (flags.server ?? 'cli') as 'cli' | 'proc';
+if (serverMode !== 'cli' && serverMode !== 'proc') throw new Error('--server is cli or proc');
+const etcdTimeoutMs = Number(flags['etcd-timeout'] ?? 10) * 1000;
 const PREFIX = '/bench/';
 const AGENTS = fileURLToPath(new URL('./agents.js', import.meta.url));
 
@@ -102,7 +108,7 @@ async function runOnce(hosts: number): Promise<RunFigures> {
     const regStart = performance.now();
     workers = await startAgents(etcd.endpoint, hosts);
     const registerS = (performance.now() - regStart) / 1000;
-    server = await BenchServer.start(etcd.endpoint, PREFIX);
+    server = await BenchServer.start(etcd.endpoint, PREFIX, serverMode, etcdTimeoutMs);
     const srv = server;
     const deadline = Date.now() + timeoutMs;
     const stop = new AbortController();
@@ -166,5 +172,5 @@ for (const hosts of hostCounts) {
   const med = Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, median(runs.map((x) => x[k as keyof RunFigures]))])) as unknown as RunFigures;
   results.push(med);
 }
-console.log(`\nmedians of ${rounds} round(s); submissions ${concurrency} in flight; ${agentProcs} simulator process(es)\n`);
+console.log(`\nmedians of ${rounds} round(s); server: ${serverMode === 'cli' ? 'maestro server (CLI)' : `server-proc, etcd deadline ${etcdTimeoutMs / 1000} s`}; submissions ${concurrency} in flight; ${agentProcs} simulator process(es)\n`);
 console.log(table(results));

@@ -4,13 +4,14 @@
  * beside the data dir, so a failed run can be read afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/catalog/support/etcd.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const PROC = fileURLToPath(new URL('./server-proc.js', import.meta.url));
 
 export class BenchServer {
   private constructor(
@@ -20,16 +21,20 @@ export class BenchServer {
     readonly logFile: string,
   ) {}
 
-  static async start(etcd: string, prefix: string): Promise<BenchServer> {
+  /**
+   * `mode: 'cli'` runs `maestro server` (fixed 2 s etcd deadline); `'proc'` runs server-proc.js, the
+   * same scheduler and API with the deadline given.
+   */
+  static async start(etcd: string, prefix: string, mode: 'cli' | 'proc' = 'cli', callTimeoutMs = 2_000): Promise<BenchServer> {
     const dataDir = mkdtempSync(join(tmpdir(), 'maestro-bench-server-'));
     const port = await freePort();
     const logFile = join(dataDir, 'server.log');
     // BENCH_SERVER_NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to profile the server.
     const nodeOptions = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [
-      ...nodeOptions, CLI, 'server', '--etcd', etcd, '--etcd-prefix', prefix, '--api-addr', `127.0.0.1:${port}`,
-      '--data-dir', dataDir, '--host', 'bench-server', '--log-level', 'warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = mode === 'cli'
+      ? [CLI, 'server', '--etcd', etcd, '--etcd-prefix', prefix, '--api-addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--host', 'bench-server', '--log-level', 'warn']
+      : [PROC, JSON.stringify({ etcd, prefix, port, callTimeoutMs })];
+    const child = spawn(process.execPath, [...nodeOptions, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(logFile);
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
@@ -64,6 +69,8 @@ export class BenchServer {
       await exited;
       clearTimeout(timer);
     }
+    // The last run's log outlives its data dir, for reading after a failure.
+    copyFileSync(this.logFile, join(tmpdir(), 'maestro-bench-server-last.log'));
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -29,6 +29,41 @@ export function largeListContract(catalog: () => Catalog, ns: string): void {
     await c.kvDelete(prefix, { recurse: true });
   });
 
+  it('kvList of a large prefix stays exact across updates, creates and deletes (same count after a delete + a create too)', async () => {
+    const c = catalog();
+    const prefix = `${ns}/relist/`;
+    const model = new Map<string, string>();
+    const key = (i: number) => `${prefix}k${String(i).padStart(5, '0')}`;
+    const write = async (ops: TxnOp[]) => {
+      for (let i = 0; i < ops.length; i += c.maxTxnOps) assert.equal(await c.kvTxn(ops.slice(i, i + c.maxTxnOps)), true);
+      for (const op of ops) {
+        if (op.verb === 'put') model.set(op.key, op.value);
+        else if (op.verb === 'delete') model.delete(op.key);
+      }
+    };
+    const same = async (what: string) => {
+      const listed = await c.kvList(prefix);
+      const want = [...model.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+      assert.deepEqual(listed.value.map((e) => [e.key, e.value]), want, what);
+      assert.ok(listed.value.every((e) => e.modifyIndex <= listed.index && e.createIndex <= e.modifyIndex), what);
+      return listed.index;
+    };
+    await write(Array.from({ length: 1_500 }, (_, i) => ({ verb: 'put' as const, key: key(i * 2), value: 'v0' })));
+    const first = await same('first listing');
+    assert.equal(await same('no change'), first);
+    await write([0, 10, 2_998].map((i) => ({ verb: 'put' as const, key: key(i), value: 'v1' })));
+    await same('updates');
+    await write([1, 7, 3_001].map((i) => ({ verb: 'put' as const, key: key(i), value: 'new' })));
+    await same('creates between and after existing keys');
+    await write([{ verb: 'delete', key: key(4) }, { verb: 'put', key: key(5), value: 'swap' }]);
+    await same('a delete and a create: the same count');
+    await write([{ verb: 'delete', key: key(6) }]);
+    await same('a delete');
+    await c.kvDelete(prefix, { recurse: true });
+    model.clear();
+    assert.deepEqual((await c.kvList(prefix)).value, [], 'all deleted');
+  });
+
   it("kvIndex answers kvList's index without the entries, and blocks like it until the prefix changes", async () => {
     const c = catalog();
     const prefix = `${ns}/indexed/`;

@@ -18,10 +18,14 @@ import { CatalogError, type BlockingOptions, type DeleteOptions, type Indexed, t
 import { blockingRead } from './blocking.js';
 import type { EtcdContext } from './context.js';
 import { leaseOfSession, prefixEnd, sessionOfLease } from './keys.js';
-import { rangeAll } from './range.js';
+import { ListCache } from './list-cache.js';
 
 export class Kv {
-  constructor(private readonly ctx: EtcdContext) {}
+  private readonly lists: ListCache;
+
+  constructor(private readonly ctx: EtcdContext) {
+    this.lists = new ListCache(ctx, (kv) => this.entry(kv));
+  }
 
   get(key: string, opts?: BlockingOptions): Promise<Indexed<KVEntry | undefined>> {
     const k = Buffer.from(this.ctx.keys.kv(key));
@@ -34,10 +38,7 @@ export class Kv {
   list(prefix: string, opts?: BlockingOptions): Promise<Indexed<KVEntry[]>> {
     const key = Buffer.from(this.ctx.keys.kv(prefix));
     const end = prefixEnd(key);
-    return blockingRead(this.ctx, opts, { key, end }, async () => {
-      const res = await rangeAll(this.ctx, 'list', key, end);
-      return { index: res.revision, value: res.kvs.map((kv) => this.entry(kv)) };
-    });
+    return blockingRead(this.ctx, opts, { key, end }, () => this.lists.list(key, end));
   }
 
   /** A count-only range: etcd answers the revision and a number, never the values. */

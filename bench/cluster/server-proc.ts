@@ -1,0 +1,34 @@
+/**
+ * `maestro server` without the CLI's config layer, for `run.js --server proc`: the same scheduler and
+ * API on the same etcd adapter (what src/roles/control-plane.ts starts), in its own process, but with
+ * the etcd call deadline as a parameter. `maestro server` has a fixed 2 s per attempt; on a machine
+ * loaded well past its cores a call can miss it three times in a row, and the client's circuit breaker
+ * then refuses every call for 5 s (see README.md, "Findings").
+ *
+ *   argv[2]: JSON { etcd, prefix, port, callTimeoutMs }
+ */
+import { startApi } from '../../src/api/index.js';
+import { createEtcdCatalog } from '../../src/catalog/etcd/index.js';
+import { componentLogger, createLogger } from '../../src/log/index.js';
+import { startScheduler } from '../../src/scheduler/index.js';
+
+const cfg = JSON.parse(process.argv[2]!) as { etcd: string; prefix: string; port: number; callTimeoutMs: number };
+const log = createLogger({ level: 'warn' });
+const catalog = createEtcdCatalog({ endpoints: [cfg.etcd], prefix: cfg.prefix, hostName: 'bench-server', logger: log, callTimeoutMs: cfg.callTimeoutMs });
+const scheduler = startScheduler({ catalog, logger: componentLogger(log, 'scheduler'), graceMs: 10_000 });
+const api = await startApi({
+  catalog,
+  addr: { host: '127.0.0.1', port: cfg.port },
+  logger: componentLogger(log, 'api'),
+  metricsSources: {
+    scheduler: { read: () => scheduler.metrics(), counters: ['leaderChanges', 'passes', 'placed', 'stopped', 'removed', 'conflicts', 'errors'] },
+  },
+});
+process.once('SIGTERM', () => {
+  void (async () => {
+    await api.stop();
+    await scheduler.stop();
+    await catalog.close();
+    process.exit(0);
+  })();
+});
