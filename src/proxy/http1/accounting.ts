@@ -9,20 +9,25 @@ import type { Upstream } from '../upstream.js';
 import type { EngineContext } from './context.js';
 import type { RequestHead } from './parse.js';
 
-export interface Outcome {
-  status: number;
-  /** performance.now() when the request head was read. */
-  started: number;
-  attempts: number;
-  client: string;
-  err?: Error;
-}
-
-export function recordExchange(ctx: EngineContext, route: Route, u: Upstream | undefined, req: RequestHead, o: Outcome): void {
-  const seconds = (performance.now() - o.started) / 1_000;
+/**
+ * `started`: performance.now() when the request head was read. Plain arguments, not an object:
+ * this runs once per request.
+ */
+export function recordExchange(
+  ctx: EngineContext,
+  route: Route,
+  u: Upstream | undefined,
+  req: RequestHead,
+  status: number,
+  started: number,
+  attempts: number,
+  client: string,
+  err: Error | undefined,
+): void {
+  const seconds = (performance.now() - started) / 1_000;
   const stats = route.stats;
-  countStatus(stats.requests, o.status);
-  if (u) countStatus(u.stats.requests, o.status);
+  countStatus(stats.requests, status);
+  if (u) countStatus(u.stats.requests, status);
   stats.latency.observe(seconds);
   if (!ctx.accessLog) return;
   ctx.log.info(
@@ -31,11 +36,11 @@ export function recordExchange(ctx: EngineContext, route: Route, u: Upstream | u
       instance: u?.id,
       method: req.method,
       url: req.target,
-      status: o.status,
+      status,
       ms: Math.round(seconds * 10_000) / 10,
-      attempts: o.attempts,
-      client: o.client,
-      err: o.err?.message,
+      attempts,
+      client,
+      err: err?.message,
     },
     'access',
   );

@@ -7,6 +7,13 @@ import { ChunkedDecoder, type DataSink } from './chunked.js';
 import { Body } from './parse.js';
 
 export class BodyFraming {
+  /** Bodiless messages (most responses to GET are not, but 204/304/HEAD are) share one stateless instance. */
+  static readonly #none = new BodyFraming(Body.None, 0);
+
+  static for(kind: Body, length: number): BodyFraming {
+    return kind === Body.None ? BodyFraming.#none : new BodyFraming(kind, length);
+  }
+
   #left: number;
   readonly #chunks: ChunkedDecoder | null;
 

@@ -181,7 +181,7 @@ export class ClientConn implements ClientSide {
     else if (req.body === Body.None) this.#state = C.Wait;
     else {
       this.#state = C.Body;
-      this.#framing = new BodyFraming(req.body, req.length);
+      this.#framing = BodyFraming.for(req.body, req.length);
     }
     const ex = (this.#ex = new Exchange(this.o.ctx, route, this, req));
     ex.start();

@@ -178,7 +178,7 @@ export class Exchange implements ConnUser {
     const asIs = res.plain && connection === '';
     const head = asIs ? null : clientResponseHead(res, !this.#dechunk, connection);
     this.#r = R.Body;
-    this.#framing = new BodyFraming(res.body, res.length);
+    this.#framing = BodyFraming.for(res.body, res.length);
     this.#conn!.deadline = this.ctx.sweeper.now + this.ctx.idleTimeoutMs;
     this.#body(buf, start, head, asIs ? 0 : start);
   }
@@ -371,6 +371,6 @@ export class Exchange implements ConnUser {
   }
 
   #record(status: number, err?: Error): void {
-    recordExchange(this.ctx, this.route, this.#u, this.req, { status, started: this.#started, attempts: this.#attempts, client: this.client.remote, err });
+    recordExchange(this.ctx, this.route, this.#u, this.req, status, this.#started, this.#attempts, this.client.remote, err);
   }
 }
