@@ -17,6 +17,7 @@ import { loadNative } from '../../src/native/index.js';
 import { inst, sampleCluster, staticCatalog } from './fixtures.js';
 import { askMany } from './udp-load.js';
 import { buildQuery, decode, udpAsk } from './wire-helpers.js';
+import { eventually } from '../support/wait.js';
 
 /** Throws (a failure, not a skip) when the addon is missing under MAESTRO_REQUIRE_NATIVE=1. */
 function nativeOrSkip(t: TestContext): boolean {
@@ -137,10 +138,19 @@ test('stop() while queries and forwards are in flight: no crash, no hang, the po
     setImmediate(flood);
   };
   flood();
-  await new Promise((r) => setTimeout(r, 100));
+  // Stop while serving: once the server has demonstrably answered, with forwards in flight.
+  await eventually(() => answers > 100, 10_000, 'answers before stop');
   await Promise.race([s.stop(), new Promise((_, reject) => setTimeout(() => reject(new Error('stop() hung')), 3_000))]);
-  // Let the client read the replies sent before stop(); the flood goes on meanwhile.
-  await new Promise((r) => setTimeout(r, 150));
+  // Let the client read the replies sent before stop() (the flood goes on meanwhile): until the
+  // count holds still for a while.
+  let seen = -1;
+  await eventually(async () => {
+    const before = answers;
+    await new Promise((r) => setTimeout(r, 100));
+    const still = answers === before && before === seen;
+    seen = answers;
+    return still;
+  }, 10_000, 'the answers sent before stop() to be read');
   const afterStop = answers;
   // The forwards pending at stop() time out now and answer SERVFAIL into a closed socket.
   await new Promise((r) => setTimeout(r, 400));
@@ -167,7 +177,7 @@ test('oversize and truncated datagrams are dropped unread; the next query is ans
   const big = Buffer.concat([q, Buffer.alloc(60_000, 0x41)]);
   const justOver = Buffer.concat([q, Buffer.alloc(4_097 - q.length, 0)]);
   for (const pkt of [big, justOver, q.subarray(0, 5), q.subarray(0, 20)]) sock.send(pkt, port, '127.0.0.1');
-  await new Promise((r) => setTimeout(r, 100));
+  await eventually(() => s.metrics().dropped >= 3, 10_000, 'the bad datagrams to be dropped');
   sock.close();
   const a = decode(await udpAsk(port, buildQuery('redis.service.cluster', TYPE.A, { id: 100 })));
   assert.equal(a.id, 100);
@@ -200,6 +210,7 @@ test('a throwing handler costs only its own message; close() inside a batch is s
 
   // close() from inside the batch callback: the rest of the batch goes unanswered, nothing crashes,
   // and no callback fires afterwards.
+  const before = calls;
   const l2 = await listen({ host: '127.0.0.1', port: 0 }, (msg) => {
     calls++;
     void l2Close();
@@ -209,7 +220,8 @@ test('a throwing handler costs only its own message; close() inside a batch is s
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   for (let i = 0; i < 20; i++) sock.send(buildQuery('x.cluster', TYPE.A, { id: i }), l2.address.port, '127.0.0.1');
-  await new Promise((r) => setTimeout(r, 100));
+  await eventually(() => calls > before, 10_000, 'the first batch');
+  await new Promise((r) => setTimeout(r, 100)); // a window in which a second batch would show
   const after = calls;
   for (let i = 0; i < 20; i++) sock.send(buildQuery('x.cluster', TYPE.A, { id: i }), l2.address.port, '127.0.0.1');
   await new Promise((r) => setTimeout(r, 100));
