@@ -78,6 +78,7 @@ function normalise(raw: RawJob): Job {
     },
   };
   if (raw.health) job.health = health(raw.health);
+  if (raw.extraHosts && Object.keys(raw.extraHosts).length) job.extraHosts = raw.extraHosts;
   return job;
 }
 
@@ -100,6 +101,26 @@ function container(raw: RawContainer): JobContainer {
     },
   };
   if (raw.command) c.command = raw.command;
+  return withOptions(c, raw);
+}
+
+/** The optional container fields, set only when given, so jobs without them store as before. */
+function withOptions(c: JobContainer, raw: RawContainer): JobContainer {
+  if (raw.volumes?.length) {
+    c.volumes = raw.volumes.map((v) => ({
+      ...(v.name !== undefined ? { name: v.name } : { host: v.host! }),
+      path: v.path,
+      ...(v.readOnly ? { readOnly: true } : {}),
+    }));
+  }
+  if (raw.entrypoint) c.entrypoint = raw.entrypoint;
+  if (raw.user !== undefined) c.user = raw.user;
+  if (raw.workingDir !== undefined) c.workingDir = raw.workingDir;
+  if (raw.stopSignal !== undefined) c.stopSignal = raw.stopSignal;
+  if (raw.stopGracePeriod !== undefined) c.stopGracePeriodMs = raw.stopGracePeriod;
+  if (raw.capAdd?.length) c.capAdd = [...new Set(raw.capAdd)];
+  if (raw.capDrop?.length) c.capDrop = [...new Set(raw.capDrop)];
+  if (raw.privileged) c.privileged = true;
   return c;
 }
 
@@ -122,6 +143,7 @@ function health(raw: NonNullable<RawJob['health']>): JobHealth {
   };
   if (raw.http !== undefined) h.http = raw.http;
   if (raw.tcp) h.tcp = true;
+  if (raw.exec?.length) h.exec = raw.exec;
   return h;
 }
 

@@ -2,12 +2,16 @@ import type { SpecProblem } from './errors.js';
 import { JOB_DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { ADDRESS_MODES } from './labels.js';
+import { volumeProblems } from './volume-rules.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Per-container fields that move into `containers[i]` in a pod. */
-const CONTAINER_FIELDS = ['image', 'command', 'env', 'ports', 'resources'] as const;
+const CONTAINER_FIELDS = [
+  'image', 'command', 'env', 'ports', 'resources', 'volumes', 'entrypoint', 'user', 'workingDir',
+  'stopSignal', 'stopGracePeriod', 'capAdd', 'capDrop', 'privileged',
+] as const;
 
 /**
  * Rules spanning several fields, checked on the raw document beside the schema (zod skips an object's
@@ -43,6 +47,7 @@ export function crossFieldProblems(doc: unknown): SpecProblem[] {
   }
 
   portProblems(doc, pod, bad);
+  volumeProblems(doc, pod, bad);
 
   const c = doc.constraints;
   if (isObj(c) && c.distinctHosts === true && typeof c.maxPerHost === 'number' && c.maxPerHost > 1) {
@@ -54,8 +59,8 @@ export function crossFieldProblems(doc: unknown): SpecProblem[] {
 
   const h = doc.health;
   if (isObj(h)) {
-    const kinds = (h.http !== undefined ? 1 : 0) + (h.tcp === true ? 1 : 0);
-    if (kinds !== 1) bad('health', 'expected exactly one of http or tcp: true');
+    const kinds = (h.http !== undefined ? 1 : 0) + (h.tcp === true ? 1 : 0) + (h.exec !== undefined ? 1 : 0);
+    if (kinds !== 1) bad('health', 'expected exactly one of http, tcp: true or exec');
     const interval = parseDuration(h.interval);
     const timeout = parseDuration(h.timeout);
     if (interval !== undefined && interval <= 0) bad('health.interval', 'expected a positive duration');

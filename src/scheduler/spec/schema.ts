@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { containerOptionFields, extraHostsSchema } from './container-options.js';
 import { imageProblem } from './image.js';
 import { reservedLabelProblem } from './labels.js';
 
@@ -84,6 +85,7 @@ const containerFields = {
   env: z.record(z.string().regex(ENV_NAME, 'expected an environment variable name'), scalar).optional(),
   ports: z.array(portSchema, { invalid_type_error: 'expected a list of ports' }).optional(),
   resources: resourcesSchema.optional(),
+  ...partial(containerOptionFields),
 };
 
 export const containerSchema = z.object({ name: dnsLabel, ...containerFields }).strict();
@@ -103,6 +105,8 @@ export const healthSchema = z
   .object({
     http: z.string().regex(/^\//, 'expected a path starting with "/"').optional(),
     tcp: z.boolean().optional(),
+    /** A command run inside the container (Docker HEALTHCHECK `CMD`): for checks a port cannot tell. */
+    exec: stringList().min(1, 'expected a command: a list of at least one string').optional(),
     interval: duration,
     timeout: duration,
   })
@@ -135,6 +139,7 @@ export const jobSchema = z
       tags: stringList(dnsLabel).optional(),
       labels: z.record(labelKey, scalar).optional(),
       constraints: constraintsSchema.optional(),
+      extraHosts: extraHostsSchema.optional(),
       health: healthSchema.optional(),
       update: updateSchema.optional(),
       reschedule: rescheduleSchema.optional(),
