@@ -35,11 +35,71 @@ export interface JobContainer {
   /** Ports are published by the pod's first container, whose namespace every container shares. */
   ports: JobPort[];
   resources: Resources;
+  /** Mounts, in spec order; absent when none (records stored before volumes existed lack it too). */
+  volumes?: JobVolume[];
+  /** Replaces the image's ENTRYPOINT (`command` then replaces its CMD). */
+  entrypoint?: string[];
+  /** `user`, `uid`, `user:group` or `uid:gid`, as `docker run --user`. */
+  user?: string;
+  /** Absolute path inside the container. */
+  workingDir?: string;
+  /** Normalised to `SIGTERM`-style names, or a signal number as text. */
+  stopSignal?: string;
+  /** Between the stop signal and SIGKILL; absent: the agent's default (10 s). */
+  stopGracePeriodMs?: number;
+  /** Capability names without `CAP_`, upper-case (`NET_ADMIN`, `ALL`); adding needs the agent's leave. */
+  capAdd?: string[];
+  capDrop?: string[];
+  /** Only on agents started with `--allow-privileged`. */
+  privileged?: boolean;
+}
+
+/**
+ * A mount of one container. A *named* volume is per instance: `{ name: data }` in replica 2 of job
+ * `redis` is the Docker volume `redis-2-data` on the replica's host, kept across restarts and new
+ * versions (and the reason the replica is placed back on that host); members of a pod naming the
+ * same volume share it. A *host* path is mounted as it is, and only under the agent's
+ * `--allow-host-path` prefixes.
+ */
+export type JobVolume = NamedVolume | HostPathVolume;
+
+export interface NamedVolume {
+  name: string;
+  /** Absolute path inside the container. */
+  path: string;
+  readOnly?: boolean;
+}
+
+export interface HostPathVolume {
+  /** Absolute, normalised path on the host. */
+  host: string;
+  path: string;
+  readOnly?: boolean;
+}
+
+export function isNamedVolume(v: JobVolume): v is NamedVolume {
+  return 'name' in v;
+}
+
+/** `<job>-<ordinal>-<volume>`: the Docker volume holding one replica's data. */
+export function volumeName(job: string, ordinal: number, volume: string): string {
+  return `${job}-${ordinal}-${volume}`;
+}
+
+/** The distinct named volumes of a job (across a pod's members), in first-use order. */
+export function namedVolumes(job: Job): string[] {
+  const names = new Set<string>();
+  for (const c of job.containers) for (const v of c.volumes ?? []) if (isNamedVolume(v)) names.add(v.name);
+  return [...names];
 }
 
 export interface JobHealth {
+  /** Run by the agent from the host: GET this path on the pod's first tcp port (2xx/3xx pass). */
   http?: string;
+  /** Run by the agent from the host: a TCP connect to the pod's first tcp port. */
   tcp?: boolean;
+  /** Run inside the first container as a Docker HEALTHCHECK (`CMD`, no shell): exit 0 passes. */
+  exec?: string[];
   intervalMs: number;
   timeoutMs: number;
 }
@@ -67,6 +127,8 @@ export interface Job {
   tags: string[];
   labels: Record<string, string>;
   constraints: JobConstraints;
+  /** `/etc/hosts` entries of the pod (name → IP); its members share the first container's. */
+  extraHosts?: Record<string, string>;
   health?: JobHealth;
   /**
    * Rolling updates. `progressDeadlineMs` (0: none) fails a rollout that makes no progress for that
@@ -95,6 +157,8 @@ export interface JobRecord {
   submittedAt: number;
   /** `stopped` jobs keep their record (history) but have no allocations. */
   stopped: boolean;
+  /** How a version not submitted as a spec came to be: `restart`, `rollback to version N`. */
+  note?: string;
 }
 
 export type AllocDesired = 'run' | 'stop';
@@ -132,8 +196,49 @@ export interface AllocStatus {
   healthy: boolean;
   /** Since when `healthy` has been true (for rolling updates' minHealthy). */
   healthySince?: number;
+  /** Why it is in its state, in a user's words (`exited with code 3: …`, `image pull failed: …`). */
   message?: string;
   updatedAt: number;
+  /** The last result of the agent's health check (http/tcp), when the job has one. */
+  check?: CheckResult;
+  /** What happened to it, oldest first; the last `ALLOC_EVENTS_KEPT` only. Absent in older records. */
+  events?: AllocEvent[];
+}
+
+/** The agent keeps this many events per allocation status (Nomad keeps 10 task events). */
+export const ALLOC_EVENTS_KEPT = 10;
+
+export type AllocEventType =
+  | 'started'
+  | 'healthy'
+  | 'unhealthy'
+  | 'image-pull-failed'
+  | 'start-failed'
+  | 'exited'
+  | 'oom-killed'
+  | 'spec-missing'
+  | 'stopped';
+
+export interface AllocEvent {
+  /** Epoch ms. */
+  at: number;
+  type: AllocEventType;
+  message: string;
+}
+
+export type CheckStatus = 'passing' | 'warning' | 'critical';
+
+/** One health check's state as the agent last saw it (Consul's check output, the kubelet's probe result). */
+export interface CheckResult {
+  /** `warning` until the first probe passes; `critical` after consecutive failures. */
+  status: CheckStatus;
+  /** `HTTP 200 OK`, `HTTP 500 Internal Server Error: <body start>`, `connect ECONNREFUSED …`, `timed out after 2s`. */
+  output: string;
+  /** When the last probe ended (epoch ms) and how long it took. */
+  at: number;
+  durationMs: number;
+  /** Consecutive failed probes (0 after a pass). */
+  failures: number;
 }
 
 /** Why replicas could not be placed, for `maestro status`. */
