@@ -25,7 +25,8 @@ const IN_FLIGHT = 8;
 /**
  * Commits units in transactions as large as the catalog takes, each led by the fence check. A
  * transaction refused as a whole is either the fence (deposed: stop, report false) or a conflict in
- * one of its units — then each unit is retried alone, so one lost race costs one unit, not a batch.
+ * one of its units — then its halves are tried, and theirs, so one lost race costs one unit, not a
+ * batch, in about 2·log2(batch) more transactions.
  */
 export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence | undefined): Promise<boolean> {
   const head: TxnOp[] = fence ? [{ verb: 'check', key: fence.key, session: fence.session }] : [];
@@ -48,24 +49,23 @@ export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence |
   let deposed = false;
   let next = 0;
   const fenced = async (): Promise<boolean> => !fence || (await catalog.kvTxn(head));
-  const worker = async (): Promise<void> => {
-    while (!deposed && next < batches.length) {
-      const b = batches[next++]!;
-      if (await catalog.kvTxn([...head, ...b.flatMap((u) => u.ops)])) {
-        for (const u of b) u.done();
-        continue;
-      }
-      if (!(await fenced())) {
-        deposed = true;
-        return;
-      }
-      for (const u of b) {
-        if (deposed) return;
-        if (await catalog.kvTxn([...head, ...u.ops])) u.done();
-        else if (await fenced()) u.conflict();
-        else deposed = true;
-      }
+  const commit = async (b: Unit[]): Promise<void> => {
+    if (deposed) return;
+    if (await catalog.kvTxn([...head, ...b.flatMap((u) => u.ops)])) {
+      for (const u of b) u.done();
+      return;
     }
+    if (!(await fenced())) {
+      deposed = true;
+      return;
+    }
+    if (b.length === 1) return b[0]!.conflict();
+    const half = Math.ceil(b.length / 2);
+    await commit(b.slice(0, half));
+    await commit(b.slice(half));
+  };
+  const worker = async (): Promise<void> => {
+    while (!deposed && next < batches.length) await commit(batches[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches.length) }, worker));
   return !deposed;

@@ -6,7 +6,7 @@ import { DEFAULT_GRACE_MS, reconcile } from '../reconcile/index.js';
 import { keys } from '../types.js';
 import { commitPlan } from './commit.js';
 import { Election } from './leader.js';
-import { readSnapshot } from './snapshot.js';
+import { ParseCache, readSnapshot } from './snapshot.js';
 
 export interface SchedulerOptions {
   catalog: Catalog;
@@ -65,6 +65,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   let pending: Promise<void> | undefined;
   let stopped = false;
   let lastPassEnded = 0;
+  const parsed = new ParseCache();
 
   const election = new Election({
     catalog,
@@ -118,7 +119,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     if (stopped || !election.isLeader()) return;
     const started = performance.now();
     try {
-      const snap = await readSnapshot(catalog);
+      const snap = await readSnapshot(catalog, parsed);
       if (snap.unreadable.length) logger.warn({ keys: snap.unreadable }, 'scheduler: ignoring unreadable entries');
       const now = Date.now();
       trackDownHosts(snap.hosts, now);
