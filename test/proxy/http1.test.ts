@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChunkedDecoder, ChunkedError } from '../../src/proxy/http1/chunked.js';
-import { Body, fieldsOf, HeadError, headText, parseRequestHead, parseResponseHead } from '../../src/proxy/http1/parse.js';
+import { Body, earlyHeadError, fieldsOf, HeadError, headText, parseRequestHead, parseResponseHead } from '../../src/proxy/http1/parse.js';
 import { clientResponseHead, upstreamRequestHead } from '../../src/proxy/http1/reply.js';
 
 const CHUNKED = '4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: 1\r\n\r\n';
@@ -280,4 +280,22 @@ test('Content-Length: one value goes on (lists and repeats normalised); with Tra
   assert.equal(clientResponseHead(both, false, 'close'), 'HTTP/1.1 200 OK\r\nTrailer: X-Sum\r\nconnection: close\r\n\r\n');
   const trailer = req(['POST / HTTP/1.1', 'Host: a', 'Trailer: X-Sum', 'Content-Length: 1']);
   assert.equal(trailer.plain, true, 'Trailer is end to end (RFC 9110 §6.6.2)');
+});
+
+test('earlyHeadError: checked piece by piece, a bare LF or a bad first line is found as soon as it arrives', () => {
+  const feed = (text: string) => {
+    const all = Buffer.from(text, 'latin1');
+    let checked = 0;
+    for (let n = 1; n <= all.length; n++) {
+      const err = earlyHeadError(all.subarray(0, n), checked);
+      checked = n;
+      if (err !== null) return { at: n, status: err.status };
+    }
+    return null;
+  };
+  assert.deepEqual(feed('GET / HTTP/1.1\r\nHost: a\r\nX: 1\nY'), { at: 30, status: 400 });
+  assert.deepEqual(feed('GET /\r\nHost'), { at: 7, status: 400 }, 'HTTP/0.9');
+  assert.deepEqual(feed('GET / HTTP/1.1\r\n'), null);
+  assert.deepEqual(feed('GET / HTTP/1.1\r\nHost: a\r\n\r'), null);
+  assert.equal(feed(`GET /${'a'.repeat(9000)}`)?.status, 414);
 });

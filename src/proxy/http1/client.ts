@@ -58,6 +58,8 @@ export class ClientConn implements ClientSide {
   #pending: Buffer | null = null;
   /** The pending bytes started a head: its head deadline is armed. */
   #headStarted = false;
+  /** Bytes of the pending head that `earlyHeadError` already checked. */
+  #checked = 0;
   #ex: Exchange | null = null;
   #req: RequestHead | null = null;
   #framing: BodyFraming | null = null;
@@ -125,9 +127,13 @@ export class ClientConn implements ClientSide {
       while (skip < buf.length && (buf[skip] === 13 || buf[skip] === 10)) skip++;
       if (skip === buf.length) {
         this.#pending = null;
+        this.#checked = 0;
         break;
       }
-      if (skip > 0) buf = this.#pending = buf.subarray(skip);
+      if (skip > 0) {
+        buf = this.#pending = buf.subarray(skip);
+        this.#checked = 0;
+      }
       const head = headText(buf, 0);
       if (head === undefined || head.length > MAX_HEAD) {
         if (head !== undefined || buf.length > MAX_HEAD + 3) this.#refuse(431, 'request head too large');
@@ -137,6 +143,7 @@ export class ClientConn implements ClientSide {
       const idx = head.length;
       this.#pending = idx + 4 < buf.length ? buf.subarray(idx + 4) : null;
       this.#headStarted = false;
+      this.#checked = 0;
       let req: RequestHead;
       try {
         req = parseRequestHead(head);
@@ -153,7 +160,8 @@ export class ClientConn implements ClientSide {
 
   /** Part of a head: refused now when it already cannot be valid, else its head deadline runs (never extended). */
   #incomplete(buf: Buffer): void {
-    const err = earlyHeadError(buf);
+    const err = earlyHeadError(buf, this.#checked);
+    this.#checked = buf.length;
     if (err !== null) return this.#refuse(err.status, `malformed request (${err.message})`);
     if (this.#headStarted) return;
     this.#headStarted = true;

@@ -66,14 +66,16 @@ function checkTarget(method: string, target: string): void {
  * Why the start of a request head whose end is not in `buf` yet can already be refused, or null:
  * a bare LF (the blank line `CRLFCRLF` it would need can then never be trusted), a complete first
  * line that is not a valid request line (HTTP/0.9 `GET /` included), or a first line already too
- * long for any target we accept.
+ * long for any target we accept. `from`: how much of `buf` an earlier call already checked, so a
+ * head trickled byte by byte costs linear time, not quadratic.
  */
-export function earlyHeadError(buf: Buffer): HeadError | null {
-  for (let lf = buf.indexOf(10); lf !== -1; lf = buf.indexOf(10, lf + 1)) {
+export function earlyHeadError(buf: Buffer, from: number): HeadError | null {
+  for (let lf = buf.indexOf(10, from); lf !== -1; lf = buf.indexOf(10, lf + 1)) {
     if (lf === 0 || buf[lf - 1] !== 13) return new HeadError(400, 'bare LF in request head');
   }
   const eol = buf.indexOf('\r\n');
   if (eol === -1) return buf.length > MAX_TARGET + 64 ? new HeadError(414, 'request line too long') : null;
+  if (eol + 2 <= from) return null; // checked by an earlier call
   try {
     parseRequestLine(buf.toString('latin1', 0, eol));
     return null;
