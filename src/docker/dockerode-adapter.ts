@@ -1,6 +1,8 @@
 import Docker from 'dockerode';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { bridgeGateway, createBody, parseEvent, toContainerInfo } from './mapping.js';
+import { credentialsFor, credentialsProblem, dockerConfigPath, parseDockerConfig } from './registry-auth.js';
 import {
   DockerError,
   type ContainerEvent,
@@ -18,6 +20,9 @@ export interface DockerodeOptions {
   /** Per-request timeout for non-streaming calls. */
   timeoutMs?: number;
 }
+
+/** The longest stop grace a job may ask for (the spec's stopGracePeriod bound). */
+const STOP_GRACE_MAX_SEC = 3600;
 
 /** Builds dockerode's connection options from a DOCKER_HOST-style address. */
 export function connectionOptions(host: string | undefined): Docker.DockerOptions {
@@ -128,9 +133,12 @@ export class DockerodeAdapter implements DockerPort {
     return container.id;
   }
 
-  async stop(id: string, timeoutSec = 10): Promise<void> {
+  async stop(id: string, timeoutSec?: number): Promise<void> {
+    // Stopping takes as long as the grace period, which may exceed the request timeout: the client
+    // without one, bounded by the grace (given, or at most the container's own) plus a margin.
+    const deadlineMs = (timeoutSec ?? STOP_GRACE_MAX_SEC) * 1000 + 30_000;
     try {
-      await this.docker.getContainer(id).stop({ t: timeoutSec });
+      await this.streamDocker.getContainer(id).stop({ ...(timeoutSec !== undefined ? { t: timeoutSec } : {}), abortSignal: AbortSignal.timeout(deadlineMs) });
     } catch (err) {
       const status = statusOf(err);
       if (status === 304 || status === 404) return; // already stopped / gone
@@ -162,13 +170,33 @@ export class DockerodeAdapter implements DockerPort {
 
   async pullImage(ref: string): Promise<void> {
     if (await this.hasImage(ref)) return;
+    const config = parseDockerConfig(await readFile(dockerConfigPath(), 'utf8').catch(() => undefined));
+    const authconfig = credentialsFor(ref, config);
+    const problem = credentialsProblem(ref, config);
     try {
-      const stream = await this.docker.pull(ref);
+      const stream = await this.docker.pull(ref, authconfig ? { authconfig } : {});
       await new Promise<void>((resolve, reject) =>
         this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
       );
     } catch (err) {
-      throw new DockerError('image_unavailable', `cannot pull ${ref}: ${(err as Error).message}`, { cause: err });
+      throw new DockerError('image_unavailable', `cannot pull ${ref}: ${(err as Error).message}${problem ? ` (${problem})` : ''}`, { cause: err });
+    }
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+    // Creating an existing local volume returns it untouched (its data and labels are kept).
+    await this.call('create volume', () => this.docker.createVolume({ Name: name, Driver: 'local', Labels: labels }));
+  }
+
+  async removeVolume(name: string): Promise<'removed' | 'missing' | 'in_use'> {
+    try {
+      await this.docker.getVolume(name).remove();
+      return 'removed';
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404) return 'missing';
+      if (status === 409) return 'in_use';
+      throw wrap('remove volume', err);
     }
   }
 

@@ -122,6 +122,11 @@ export function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
     Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
     Labels: spec.labels ?? {},
     ExposedPorts: exposed,
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+    ...(spec.user !== undefined ? { User: spec.user } : {}),
+    ...(spec.workingDir !== undefined ? { WorkingDir: spec.workingDir } : {}),
+    ...(spec.stopSignal !== undefined ? { StopSignal: spec.stopSignal } : {}),
+    ...(spec.stopTimeoutSec !== undefined ? { StopTimeout: spec.stopTimeoutSec } : {}),
     Healthcheck: hc
       ? {
           Test: hc.test,
@@ -141,6 +146,14 @@ export function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
       Dns: spec.dns && !joinsNamespace ? spec.dns : undefined,
       DnsSearch: spec.dnsSearch && !joinsNamespace ? spec.dnsSearch : undefined,
       RestartPolicy: { Name: spec.restartPolicy ?? 'no' },
+      // Docker refuses extra hosts with a joined namespace: members share the owner's /etc/hosts.
+      ...(spec.extraHosts?.length && !joinsNamespace ? { ExtraHosts: spec.extraHosts } : {}),
+      ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
+      ...(spec.capDrop?.length ? { CapDrop: spec.capDrop } : {}),
+      ...(spec.privileged ? { Privileged: true } : {}),
+      ...(spec.mounts?.length
+        ? { Mounts: spec.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly === true })) }
+        : {}),
     },
   };
 }

@@ -82,7 +82,30 @@ export interface ContainerSpec {
   /** DNS search domains (resolv.conf `search`). */
   dnsSearch?: string[];
   restartPolicy?: 'no' | 'on-failure' | 'unless-stopped' | 'always';
+  /** Replaces the image's ENTRYPOINT. */
+  entrypoint?: string[];
+  user?: string;
+  workingDir?: string;
+  /** `SIGTERM`-style name or a number, as text. */
+  stopSignal?: string;
+  /** Whole seconds between the stop signal and SIGKILL, kept on the container (`stop` without a timeout uses it). */
+  stopTimeoutSec?: number;
+  /** `/etc/hosts` entries, `name:ip`; not for a container joining another's namespace. */
+  extraHosts?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  /** Named volumes (`volume`, created with `ensureVolume` first) and host paths (`bind`). */
+  mounts?: Mount[];
   healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs?: number };
+}
+
+export interface Mount {
+  type: 'volume' | 'bind';
+  /** Volume name, or an absolute host path. */
+  source: string;
+  target: string;
+  readOnly?: boolean;
 }
 
 export interface ListFilter {
@@ -107,7 +130,10 @@ export interface DockerPort {
   events(signal: AbortSignal, hooks?: EventHooks): AsyncIterable<ContainerEvent>;
   /** Creates and starts a container; resolves with its id. */
   run(spec: ContainerSpec): Promise<string>;
-  /** Stops (SIGTERM, then SIGKILL after `timeoutSec`); stopping a stopped container is fine. */
+  /**
+   * Stops (the container's stop signal, then SIGKILL after `timeoutSec`, or after the container's
+   * own stop timeout when left out); stopping a stopped container is fine.
+   */
   stop(id: string, timeoutSec?: number): Promise<void>;
   /** Force-removes; removing a missing container is fine. */
   remove(id: string): Promise<void>;
@@ -115,6 +141,10 @@ export interface DockerPort {
   hasImage(ref: string): Promise<boolean>;
   /** Pulls an image (no-op when present); rejects with code `image_unavailable` on failure. */
   pullImage(ref: string): Promise<void>;
+  /** Creates a local volume with these labels, or keeps the one of that name (never emptied). */
+  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Removes a volume: `removed`, `missing`, or `in_use` (a container, even a stopped one, holds it). */
+  removeVolume(name: string): Promise<'removed' | 'missing' | 'in_use'>;
 }
 
 export type DockerErrorCode = 'unavailable' | 'not_found' | 'conflict' | 'image_unavailable' | 'failed';

@@ -114,4 +114,17 @@ export class FakeDocker implements DockerPort {
     this.check();
     if (!this.images.has(ref)) throw new DockerError('image_unavailable', `cannot pull ${ref}`);
   }
+
+  /** Volumes by name, with their labels. */
+  readonly volumes = new Map<string, Record<string, string>>();
+
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+    this.check();
+    if (!this.volumes.has(name)) this.volumes.set(name, labels);
+  }
+
+  async removeVolume(name: string): Promise<'removed' | 'missing' | 'in_use'> {
+    this.check();
+    return this.volumes.delete(name) ? 'removed' : 'missing';
+  }
 }

@@ -93,6 +93,10 @@ export class FakeDocker implements DockerPort {
     return true;
   }
   async pullImage(): Promise<void> {}
+  async ensureVolume(): Promise<void> {}
+  async removeVolume(): Promise<'missing'> {
+    return 'missing';
+  }
 
   private check() {
     if (this.down) throw new DockerError('unavailable', 'daemon down (fake)');
