@@ -1,6 +1,6 @@
 /**
  * One proxied request on raw sockets: picks an instance, sends the rewritten head with the first
- * body bytes (request-body.ts), reads the response head, forwards the body in its own framing
+ * body bytes (request-body.ts), reads the response head (response-head.ts), forwards the body in its own framing
  * (body-framing.ts) with back-pressure, then hands the connection back to the pool. The retry rule
  * is retry.ts, counters and the access line accounting.ts.
  *
@@ -15,22 +15,17 @@ import { ejectIfFailing, logUpgradeClosed, recordExchange } from './accounting.j
 import { BodyFraming } from './body-framing.js';
 import type { ClientSide, EngineContext } from './context.js';
 import * as E from './errors.js';
-import { Body, HeadError, headText, parseResponseHead, type RequestHead, type ResponseHead } from './parse.js';
+import { Body, type RequestHead, type ResponseHead } from './parse.js';
 import type { ConnUser, UpConn } from './pool.js';
 import { clientResponseHead, plainReply } from './reply.js';
 import { RequestBody } from './request-body.js';
+import { ResponseHeads } from './response-head.js';
 import { isRetryable, isStale } from './retry.js';
 
 export type { ClientSide, EngineContext } from './context.js';
 export { HEADERS_TIMEOUT } from './errors.js';
 
-const MAX_RESPONSE_HEAD = 64 * 1024;
-/**
- * Interim (1xx) answers accepted before the final one. A real instance sends one or two (100
- * Continue, 103 Early Hints); an endless stream of them is refused with 502 rather than relayed
- * to a client that may not read them.
- */
-export const MAX_INTERIM = 10;
+export { MAX_INTERIM } from './response-head.js';
 
 const enum R {
   Head,
@@ -50,8 +45,7 @@ export class Exchange implements ConnUser {
   readonly #out: RequestBody;
   #r = R.Head;
   #res: ResponseHead | undefined;
-  #pending: Buffer | null = null;
-  #interim = 0;
+  readonly #heads = new ResponseHeads();
   #framing: BodyFraming | null = null;
   #dechunk = false;
   /** Payload spans `[start, end, …]` of one read, when de-chunking. */
@@ -127,42 +121,22 @@ export class Exchange implements ConnUser {
   }
 
   #onHead(chunk: Buffer): void {
-    let buf = chunk;
-    let from = 0;
-    if (this.#pending !== null) {
-      from = Math.max(0, this.#pending.length - 3);
-      buf = Buffer.concat([this.#pending, chunk]);
-      this.#pending = null;
+    let res: ResponseHead | null;
+    try {
+      res = this.#heads.read(chunk, this.req.method, this.#interim);
+    } catch (err) {
+      return this.#failed(err as Error);
     }
-    for (;;) {
-      const head = headText(buf, from);
-      if (head === undefined) {
-        if (buf.length > MAX_RESPONSE_HEAD) return this.#failed(E.codedError(E.HEADERS_OVERFLOW, 'response head too large'));
-        // A copy: the chunk is a view of the connection's read buffer, reused by the next read.
-        this.#pending = Buffer.from(buf);
-        return;
-      }
-      let res: ResponseHead;
-      try {
-        res = parseResponseHead(head, this.req.method);
-      } catch (err) {
-        if (err instanceof HeadError) return this.#failed(E.codedError(E.INVALID_RESPONSE, err.message));
-        throw err;
-      }
-      const start = head.length + 4;
-      if (res.status >= 200) return this.#final(res, buf, start);
-      if (res.status === 101) {
-        if (this.req.upgrade) return this.#upgrade(buf);
-        return this.#failed(E.codedError(E.INVALID_RESPONSE, '101 without an upgrade request'));
-      }
-      if (++this.#interim > MAX_INTERIM) return this.#failed(E.codedError(E.INVALID_RESPONSE, `more than ${MAX_INTERIM} interim responses`));
-      // Interim answers (100 Continue, 103 Early Hints) go to HTTP/1.1 clients as they come; the
-      // headers deadline keeps running.
-      if (!this.req.http10) this.client.socket.write(clientResponseHead(res, false, ''), 'latin1');
-      buf = buf.subarray(start);
-      from = 0;
-    }
+    if (res === null) return;
+    if (res.status !== 101) return this.#final(res, this.#heads.buf, this.#heads.start);
+    if (this.req.upgrade) return this.#upgrade(this.#heads.buf);
+    this.#failed(E.codedError(E.INVALID_RESPONSE, '101 without an upgrade request'));
   }
+
+  /** Interim answers (100 Continue, 103 Early Hints) go to HTTP/1.1 clients as they come; the headers deadline keeps running. */
+  #interim = (res: ResponseHead): void => {
+    if (!this.req.http10) this.client.socket.write(clientResponseHead(res, false, ''), 'latin1');
+  };
 
   #final(res: ResponseHead, buf: Buffer, start: number): void {
     const req = this.req;
@@ -326,8 +300,7 @@ export class Exchange implements ConnUser {
       // A keep-alive connection the instance closed says nothing about the instance: it may serve again.
       if (!stale) (this.#tried ??= []).push(u);
       this.route.stats.retries++;
-      this.#pending = null;
-      this.#interim = 0;
+      this.#heads.reset();
       return this.#next(err, stale);
     }
     this.#fail(err);
