@@ -19,6 +19,7 @@ import { AGENT_LABELS } from './labels.js';
 import { followEvents } from './events.js';
 import { plan } from './plan.js';
 import { proxiedServices, type PodContext } from './pod.js';
+import type { ContainerPolicy } from './policy.js';
 import { StatusStore } from './status-store.js';
 
 export interface AgentOptions {
@@ -42,6 +43,8 @@ export interface AgentOptions {
   stopTimeoutSec?: number;
   /** Resolvers given to pods (the cluster DNS server), when set. */
   dns?: string[];
+  /** What jobs may do to this host (privileged, added capabilities, host paths); default: none of it. */
+  containerPolicy?: ContainerPolicy;
   /** DNS search domains given to pods with `dns` (`service.<zone>`). */
   dnsSearch?: string[];
   /** Called when the agent starts vouching for its containers again (see `vouch`): resync the registrar. */
@@ -167,7 +170,7 @@ export function startAgent(opts: AgentOptions): Agent {
       logger.warn({ err }, 'cannot list instances; service environment from job specs only');
     }
     const publishIp = isIP(opts.advertise) ? opts.advertise : undefined;
-    return { host, proxyHost: opts.proxyHost, proxied: proxiedServices(specs.currentJobs(), instances), dns: opts.dns, dnsSearch: opts.dnsSearch, publishIp };
+    return { host, proxyHost: opts.proxyHost, proxied: proxiedServices(specs.currentJobs(), instances), dns: opts.dns, dnsSearch: opts.dnsSearch, publishIp, ...(opts.containerPolicy ? { policy: opts.containerPolicy } : {}) };
   }
 
   const onWatchError = (what: string) => (err: unknown, attempt: number) => {

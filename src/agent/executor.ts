@@ -7,6 +7,8 @@ import { DockerError, type DockerPort } from '../docker/types.js';
 import type { Logger } from '../log/index.js';
 import type { Allocation, Job } from '../scheduler/types.js';
 import type { Action } from './plan.js';
+import { preparePod } from './mounts.js';
+import { DENY_ALL } from './policy.js';
 import { podSpecs, type PodContext } from './pod.js';
 
 export interface ExecutorOptions {
@@ -44,7 +46,8 @@ export async function execute(actions: Action[], opts: ExecutorOptions): Promise
             result.started++;
           } else {
             opts.logger.info({ alloc: action.allocId, containers: action.containerIds, reason: action.reason }, `${action.kind} containers`);
-            await Promise.all(action.containerIds.map((id) => opts.docker.stop(id, opts.stopTimeoutSec)));
+            // No timeout: each container's own (the job's stopGracePeriod, else the agent's default).
+            await Promise.all(action.containerIds.map((id) => opts.docker.stop(id)));
             if (action.kind === 'remove') {
               await Promise.all(action.containerIds.map((id) => opts.docker.remove(id)));
               result.removed += action.containerIds.length;
@@ -70,13 +73,15 @@ export async function execute(actions: Action[], opts: ExecutorOptions): Promise
 /** Pulls missing images, then creates the pod's containers in order; a partial pod is removed again. */
 async function startPod(alloc: Allocation, job: Job, ctx: PodContext, opts: ExecutorOptions): Promise<void> {
   const { docker, logger } = opts;
+  // Refused before any pull: privileged, capabilities and host paths are this host's to allow.
+  const hostPaths = await preparePod(job, alloc, ctx.policy ?? DENY_ALL, ctx.host, docker);
   for (const image of new Set(job.containers.map((c) => c.image))) {
     if (!(await docker.hasImage(image))) {
       logger.info({ image, alloc: alloc.id }, 'pulling image');
       await docker.pullImage(image);
     }
   }
-  const specs = podSpecs(job, alloc, ctx);
+  const specs = podSpecs(job, alloc, { ...ctx, hostPaths, stopTimeoutSec: ctx.stopTimeoutSec ?? opts.stopTimeoutSec });
   const ids: string[] = [];
   try {
     for (const spec of specs) {

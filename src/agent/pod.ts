@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import type { ServiceInstance } from '../catalog/types.js';
 import type { ContainerSpec } from '../docker/types.js';
-import { instanceName, type Allocation, type Job, type JobHealth, type JobPort } from '../scheduler/types.js';
+import { instanceName, isNamedVolume, volumeName, type Allocation, type Job, type JobContainer, type JobHealth, type JobPort } from '../scheduler/types.js';
 import { isActingMaestroLabel } from '../scheduler/spec/labels.js';
 import { AGENT_LABELS, portNameLabel, portProxyLabel } from './labels.js';
+import type { ContainerPolicy } from './policy.js';
 
 export interface PodContext {
   host: string;
@@ -26,6 +27,12 @@ export interface PodContext {
    * where they are registered, rather than every interface. Undefined: every interface.
    */
   publishIp?: string;
+  /** What this agent lets jobs do to its host (mounts.ts checks it before the pod starts). */
+  policy?: ContainerPolicy;
+  /** Spec host path → the real path to mount, as `preparePod` (mounts.ts) checked and resolved it. */
+  hostPaths?: ReadonlyMap<string, string>;
+  /** Stop grace of containers whose job sets none (the agent's --stop-timeout; Docker's 10 s when unset). */
+  stopTimeoutSec?: number;
 }
 
 export interface PodPort {
@@ -148,7 +155,10 @@ export function podSpecs(job: Job, alloc: Allocation, ctx: PodContext): Containe
       memory: c.resources.memory || undefined,
       // Failures are the scheduler's to handle (replace, keeping the ordinal); see README.
       restartPolicy: 'no',
+      ...containerOptions(c, job, alloc.ordinal, ctx),
     };
+    // /etc/hosts belongs to the namespace owner; members share it.
+    if (i === 0 && job.extraHosts) spec.extraHosts = Object.entries(job.extraHosts).map(([name, ip]) => `${name}:${ip}`);
     if (i === 0) {
       spec.ports = ports.map(({ port }) => {
         const hostIp = port.hostIp ?? ctx.publishIp;
@@ -163,6 +173,33 @@ export function podSpecs(job: Job, alloc: Allocation, ctx: PodContext): Containe
     }
     return spec;
   });
+}
+
+/**
+ * The spec's per-container fields as Docker takes them. A named volume is `<job>-<ordinal>-<name>`
+ * (created beforehand by preparePod); a host path mounts its resolved real path. The stop timeout is
+ * kept on the container, so a stop without one (the executor's) honours the job's grace period.
+ */
+export function containerOptions(c: JobContainer, job: Job, ordinal: number, ctx: PodContext): Partial<ContainerSpec> {
+  const out: Partial<ContainerSpec> = {};
+  if (c.entrypoint) out.entrypoint = c.entrypoint;
+  if (c.user !== undefined) out.user = c.user;
+  if (c.workingDir !== undefined) out.workingDir = c.workingDir;
+  if (c.stopSignal !== undefined) out.stopSignal = c.stopSignal;
+  const graceSec = c.stopGracePeriodMs !== undefined ? Math.ceil(c.stopGracePeriodMs / 1000) : ctx.stopTimeoutSec;
+  if (graceSec !== undefined) out.stopTimeoutSec = graceSec;
+  if (c.capAdd?.length) out.capAdd = c.capAdd;
+  if (c.capDrop?.length) out.capDrop = c.capDrop;
+  if (c.privileged) out.privileged = true;
+  if (c.volumes?.length) {
+    out.mounts = c.volumes.map((v) => ({
+      type: isNamedVolume(v) ? 'volume' : 'bind',
+      source: isNamedVolume(v) ? volumeName(job.name, ordinal, v.name) : (ctx.hostPaths?.get(v.host) ?? v.host),
+      target: v.path,
+      ...(v.readOnly ? { readOnly: true } : {}),
+    }));
+  }
+  return out;
 }
 
 /**

@@ -35,7 +35,7 @@ function problems(text: string): string[] {
   assert.fail('expected a SpecError');
 }
 
-test('the README's job spec example parses into a normalised job', () => {
+test('the README job spec example parses into a normalised job', () => {
   const job = parseJobSpec(REDIS);
   assert.equal(job.name, 'redis');
   assert.equal(job.count, 3);
@@ -99,7 +99,7 @@ strategy: random
     'count: expected integer 0..1000000',
     'env.1X: expected an environment variable name',
     'health.interval: expected a duration like 500ms, 5s or 1m30s',
-    'health: expected exactly one of http or tcp: true',
+    'health: expected exactly one of http, tcp: true or exec',
     'image: required (or list containers)',
     'name: expected a DNS label (a-z, 0-9, "-"; at most 63; no leading or trailing "-")',
     'ports[1].container: expected integer 1..65535',
