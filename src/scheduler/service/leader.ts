@@ -25,6 +25,8 @@ export interface ElectionOptions {
 export class Election {
   private session: string | undefined;
   private leading = false;
+  /** When the session was last renewed successfully (performance.now()). */
+  private renewedAt = 0;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   changes = 0;
@@ -75,6 +77,7 @@ export class Election {
           this.depose('session expired');
           continue;
         }
+        this.renewedAt = performance.now();
         if (!this.leading && (await catalog.kvPut(keys.leaderLock, this.opts.id, { acquire: this.session }))) this.elect();
         await sleep(this.leading ? this.opts.ttlMs / 3 : this.opts.retryMs, signal);
       } catch (err) {
@@ -82,8 +85,11 @@ export class Election {
         // A catalog outage: keep the session if it survives; a dead one is noticed by renew/acquire.
         if ((err as { code?: string }).code === 'session_invalid') this.session = undefined;
         logger.warn({ err }, 'leader election: catalog error');
-        this.depose('catalog error');
-        await sleep(this.opts.retryMs, signal);
+        // A slow or briefly unreachable store is not a lost lock: keep leading while the session
+        // renewed last must still be alive (half its TTL, a margin for clock and queueing), and retry
+        // sooner. Safe either way: every commit carries the lock as a compare (the fence).
+        if (!this.session || performance.now() - this.renewedAt > this.opts.ttlMs / 2) this.depose('catalog error');
+        await sleep(Math.min(this.opts.retryMs, this.opts.ttlMs / 10), signal);
       }
     }
   }
