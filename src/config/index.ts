@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.js';
+import { CONTAINER_POLICY_FLAGS, parseContainerPolicy, type ContainerPolicyConfig } from './container-policy.js';
 import { parseEtcd, type EtcdConfig } from './etcd.js';
 
 export { ConfigError } from './errors.js';
@@ -42,6 +43,8 @@ export interface MaestroConfig {
   hostTtlMs: number;
   logLevel: string;
   logPretty: boolean;
+  /** What the agent lets jobs do to this host (`--allow-host-path`, `--allow-privileged`, `--allow-cap`). */
+  containerPolicy: ContainerPolicyConfig;
 }
 
 export interface HostPort {
@@ -71,6 +74,7 @@ export const DEFAULTS = {
 
 /** The flags `load` understands, shared with the CLI's `--help`. */
 export const FLAG_OPTIONS = {
+  ...CONTAINER_POLICY_FLAGS,
   'data-dir': { type: 'string' },
   host: { type: 'string' },
   advertise: { type: 'string' },
@@ -149,6 +153,7 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
     hostTtlMs: DEFAULTS.hostTtlMs,
     logLevel: str('log-level') ?? env.MAESTRO_LOG_LEVEL ?? DEFAULTS.logLevel,
     logPretty: values['log-pretty'] === true,
+    containerPolicy: parseContainerPolicy(values),
   };
   if (config.consul && !/^https?:\/\//.test(config.consul)) config.consul = `http://${config.consul}`;
   return config;

@@ -1,3 +1,4 @@
+import { CONTAINER_POLICY_HELP } from '../config/container-policy.js';
 import { DEFAULT_ETCD_PREFIX, DEFAULTS } from '../config/index.js';
 
 /** The flags shared by the process roles, as `--help` shows them; kept next to config's DEFAULTS. */
@@ -30,6 +31,7 @@ export const COMMON_FLAGS = `Flags:
   --host-down-grace DUR   wait before replacing replicas of a down host (default ${DEFAULTS.hostDownGraceMs / 1000}s)
   --log-level LEVEL       trace|debug|info|warn|error (default ${DEFAULTS.logLevel}; or MAESTRO_LOG_LEVEL)
   --log-pretty            human-readable logs instead of JSON lines
+${CONTAINER_POLICY_HELP}
 Port 0 picks a free port; the chosen addresses are logged and written to <data-dir>/addresses.json.
 MAESTRO_NATIVE=0 serves DNS over UDP and the L4 relay with Node's sockets instead of the native
 addons (native/README.md); the start-up line says which serve.`;

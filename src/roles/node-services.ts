@@ -73,6 +73,7 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     heartbeatMs: config.hostTtlMs,
     ...containerResolver(containerDns, config.dnsAddr, containerFacing, config.zone),
     onVouching: () => registrar.resync(),
+    containerPolicy: config.containerPolicy,
   });
   // Containers keep running when the agent stops: the next start adopts them.
   agent = hostAgent;
