@@ -6,12 +6,15 @@
  * containers keep running while the catalog is away) and reconciles again once reads succeed.
  */
 import { isIP } from 'node:net';
-import type { Catalog, Capacity, KVEntry } from '../catalog/types.js';
+import type { Catalog, Capacity, Health, KVEntry } from '../catalog/types.js';
 import { sleep, watch } from '../catalog/watch.js';
-import type { DockerPort } from '../docker/types.js';
+import type { ContainerInfo, DockerPort } from '../docker/types.js';
 import type { Logger } from '../log/index.js';
 import type { Vouch } from '../registrar/fence.js';
-import { keys, type Allocation } from '../scheduler/types.js';
+import { keys, type Allocation, type AllocStatus } from '../scheduler/types.js';
+import { checkTargets } from './checks/policy.js';
+import { probe as realProbe, type Prober } from './checks/probe.js';
+import { CheckRunner } from './checks/runner.js';
 import { JobSpecs, parseAllocations, parseJobRecords } from './desired.js';
 import { execute } from './executor.js';
 import { heartbeat } from './heartbeat.js';
@@ -21,6 +24,7 @@ import { plan } from './plan.js';
 import { proxiedServices, type PodContext } from './pod.js';
 import type { ContainerPolicy } from './policy.js';
 import { StatusStore } from './status-store.js';
+import { TAIL_BYTES, TAIL_LINES, type StartFailure } from './why.js';
 
 export interface AgentOptions {
   catalog: Catalog;
@@ -49,6 +53,13 @@ export interface AgentOptions {
   dnsSearch?: string[];
   /** Called when the agent starts vouching for its containers again (see `vouch`): resync the registrar. */
   onVouching?: () => void;
+  /**
+   * Called when a health check's verdict changes for a container: the registrar re-derives its
+   * instances, whose health it takes from `health` (the registrar stays the one writer of instances).
+   */
+  onHealthChange?: (containerId: string) => void;
+  /** The HTTP/TCP probe (tests replace it); default: real connections from this host. */
+  probe?: Prober;
 }
 
 export interface AgentMetrics {
@@ -76,6 +87,11 @@ export interface Agent {
    * session is confirmed alive or the host is registered again after fencing.
    */
   vouch(labels: Readonly<Record<string, string>>): Vouch;
+  /**
+   * The agent's health check verdict for a container it started (by its labels): undefined when its
+   * job has no http/tcp check (Docker's HEALTHCHECK, if any, is then all there is).
+   */
+  health(labels: Readonly<Record<string, string>>): Health | undefined;
   metrics(): AgentMetrics;
 }
 
@@ -84,7 +100,7 @@ export function startAgent(opts: AgentOptions): Agent {
   const ac = new AbortController();
   const signal = ac.signal;
   const specs = new JobSpecs(catalog);
-  const startFailures = new Map<string, string>();
+  const startFailures = new Map<string, StartFailure>();
   const m: AgentMetrics = {
     reconciles: 0, reconcileErrors: 0, containersStarted: 0, containersRemoved: 0, startFailures: 0,
     statusWrites: 0, registrations: 0, heartbeatErrors: 0, catalogErrors: 0, dockerEventErrors: 0, allocations: 0,
@@ -103,6 +119,13 @@ export function startAgent(opts: AgentOptions): Agent {
   };
   let jobsText = '';
   const store = new StatusStore(catalog, host, () => m.statusWrites++);
+  const checks = new CheckRunner({
+    probe: opts.probe ?? realProbe,
+    onChange: (target) => {
+      trigger();
+      opts.onHealthChange?.(target.containerId);
+    },
+  });
 
   let dirty = false;
   let loop: Promise<void> | undefined;
@@ -141,7 +164,15 @@ export function startAgent(opts: AgentOptions): Agent {
     const ids = new Set(current.map((a) => a.id));
     for (const id of startFailures.keys()) if (!ids.has(id)) startFailures.delete(id);
 
-    const p = plan({ allocs: desired, containers, startFailures, previous, now: Date.now() });
+    checks.set(
+      checkTargets(desired.filter((d) => d.alloc.desired === 'run').map((d) => ({ allocId: d.alloc.id, job: d.job })), containers),
+      (id) => {
+        const prev = previous.get(id);
+        return prev && { containerId: prev.containerIds[0], check: prev.check };
+      },
+    );
+    const tails = await deadTails(containers, previous);
+    const p = plan({ allocs: desired, containers, startFailures, previous, checks: checks.results(), tails, now: Date.now() });
     // A catalog outage must not hold Docker back (nor the reverse): report, act, then raise errors.
     const reported = await store.write(p.statuses, ids).then(
       () => undefined,
@@ -155,10 +186,23 @@ export function startAgent(opts: AgentOptions): Agent {
     m.containersStarted += res.started;
     m.containersRemoved += res.removed;
     m.startFailures += res.startFailures.size;
-    for (const [id, message] of res.startFailures) startFailures.set(id, message);
+    for (const [id, failure] of res.startFailures) startFailures.set(id, failure);
     if (res.transient.length) throw res.transient[0];
     if (reported) throw reported;
     dirty = true; // list again to report what the actions achieved
+  }
+
+  /**
+   * The last lines of output of containers that died since the last report (their allocation not yet
+   * reported failed): the evidence their failure is reported with. Read once; a failed read is ''.
+   */
+  async function deadTails(containers: ContainerInfo[], previous: ReadonlyMap<string, AllocStatus>): Promise<Map<string, string>> {
+    const dead = containers.filter((c) => {
+      const alloc = c.labels[AGENT_LABELS.alloc];
+      return !c.running && !!c.startedAt && !c.startedAt.startsWith('0001-') && alloc !== undefined && previous.get(alloc)?.state !== 'failed';
+    });
+    const tails = await Promise.all(dead.map((c) => docker.logTail(c.id, TAIL_LINES, TAIL_BYTES).catch(() => '')));
+    return new Map(dead.map((c, i) => [c.id, tails[i]!]));
   }
 
   async function podContext(): Promise<PodContext> {
@@ -255,11 +299,17 @@ export function startAgent(opts: AgentOptions): Agent {
       if (signal.aborted) return;
       ac.abort();
       clearInterval(timer);
+      checks.stop();
       await Promise.allSettled([...tasks, loop]);
       const session = await beat;
       if (session) await catalog.destroySession(session).catch(() => undefined);
     },
     metrics: () => ({ ...m }),
+    health(labels) {
+      const allocId = labels[AGENT_LABELS.alloc];
+      if (!allocId || labels[AGENT_LABELS.host] !== host) return undefined;
+      return checks.result(allocId)?.status;
+    },
     vouch(labels) {
       const allocId = labels[AGENT_LABELS.alloc];
       // Not started by this agent for an allocation: the registrar's usual rules apply.

@@ -10,6 +10,7 @@ import type { Action } from './plan.js';
 import { preparePod } from './mounts.js';
 import { DENY_ALL } from './policy.js';
 import { podSpecs, type PodContext } from './pod.js';
+import { startFailure, type StartFailure } from './why.js';
 
 export interface ExecutorOptions {
   docker: DockerPort;
@@ -21,7 +22,7 @@ export interface ExecutorOptions {
 
 export interface ExecResult {
   /** Allocations that cannot start, with the reason to report. */
-  startFailures: Map<string, string>;
+  startFailures: Map<string, StartFailure>;
   /** Transient errors (Docker unreachable): the pass is retried after a back-off. */
   transient: unknown[];
   started: number;
@@ -58,7 +59,7 @@ export async function execute(actions: Action[], opts: ExecutorOptions): Promise
             result.transient.push(err);
           } else if (action.kind === 'start') {
             opts.logger.warn({ err, alloc: action.alloc.id }, 'allocation failed to start');
-            result.startFailures.set(action.alloc.id, (err as Error).message);
+            result.startFailures.set(action.alloc.id, startFailure(err, err instanceof DockerError && err.code === 'image_unavailable'));
           } else {
             result.transient.push(err);
           }

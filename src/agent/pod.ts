@@ -92,23 +92,14 @@ export function proxiedServices(jobs: Iterable<Job>, instances: Iterable<Service
 }
 
 /**
- * Job health → Docker HEALTHCHECK run inside the pod's namespace: `wget` for http, `nc` for tcp (the
- * image must ship them; busybox does). The first tcp port of the pod is the one checked.
+ * Job health → Docker HEALTHCHECK: only for `exec`, a command run inside the pod's first container
+ * (`CMD`, no shell: the image needs only the command itself). http and tcp checks are the agent's,
+ * run from the host (src/agent/checks/), so they need nothing in the image; without a `health` the
+ * image's own HEALTHCHECK, if it has one, stays in force.
  */
-export function healthcheckFor(health: JobHealth | undefined, ports: PodPort[]): ContainerSpec['healthcheck'] {
-  const port = ports.find((p) => p.port.protocol === 'tcp')?.port.container;
-  if (!health || port === undefined) return undefined;
-  let cmd: string;
-  if (health.http !== undefined) {
-    const path = health.http.startsWith('/') ? health.http : `/${health.http}`;
-    cmd = `wget -q -O /dev/null 'http://127.0.0.1:${port}${path.replace(/'/g, '%27')}'`;
-  } else if (health.tcp) {
-    // busybox nc has no -z; its plain connect exits at once on stdin EOF and fails when refused.
-    cmd = `nc -z 127.0.0.1 ${port} 2>/dev/null || nc -w 2 127.0.0.1 ${port} </dev/null >/dev/null 2>&1`;
-  } else {
-    return undefined;
-  }
-  return { test: ['CMD-SHELL', `${cmd} || exit 1`], intervalMs: health.intervalMs, timeoutMs: health.timeoutMs, retries: 3 };
+export function healthcheckFor(health: JobHealth | undefined): ContainerSpec['healthcheck'] {
+  if (!health?.exec?.length) return undefined;
+  return { test: ['CMD', ...health.exec], intervalMs: health.intervalMs, timeoutMs: health.timeoutMs, retries: 3 };
 }
 
 /** The pod's container specs, in `job.containers` order. Members after the first lack `networkMode`. */
@@ -164,7 +155,7 @@ export function podSpecs(job: Job, alloc: Allocation, ctx: PodContext): Containe
         const hostIp = port.hostIp ?? ctx.publishIp;
         return { containerPort: port.container, protocol: port.protocol, hostPort: port.host, ...(hostIp ? { hostIp } : {}) };
       });
-      spec.healthcheck = healthcheckFor(job.health, ports);
+      spec.healthcheck = healthcheckFor(job.health);
       // Members join the first container's namespace, and with it its resolv.conf.
       if (ctx.dns?.length) {
         spec.dns = ctx.dns;

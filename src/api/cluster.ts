@@ -12,7 +12,7 @@ import {
   type Job,
   type JobRecord,
 } from '../scheduler/types.js';
-import { getJob, jobHistory, scaleJob, stopJob, submitJob } from '../scheduler/jobs.js';
+import { getJob, jobHistory, restartJob, rollbackJob, scaleJob, stopJob, submitJob } from '../scheduler/jobs.js';
 import { jobChangesWhatRuns } from '../scheduler/spec/index.js';
 
 export interface SubmitResult {
@@ -38,6 +38,10 @@ export interface Cluster {
   scale(name: string, count: number): Promise<JobRecord>;
   /** Every version of a job, oldest first. */
   history(name: string): Promise<JobRecord[]>;
+  /** An earlier version's spec as a new version (default: the newest that differs); `changed` false when it already runs. */
+  rollback(name: string, version?: number): Promise<{ record: JobRecord; changed: boolean; target: number }>;
+  /** The same spec as a new version: the rolling update replaces every replica. */
+  restart(name: string): Promise<JobRecord>;
   state(): Promise<ClusterState>;
   hosts(): Promise<HostStatus[]>;
   instances(): Promise<ServiceInstance[]>;
@@ -93,6 +97,8 @@ export function catalogCluster(catalog: Catalog): Cluster {
     stop: (name) => stopJob(catalog, name),
     scale: (name, count) => scaleJob(catalog, name, count),
     history: (name) => jobHistory(catalog, name),
+    rollback: (name, version) => rollbackJob(catalog, name, version),
+    restart: async (name) => (await restartJob(catalog, name)).record,
     async state() {
       const [j, a, s, e] = await Promise.all([jobs(), allocs(), statuses(), evals()]);
       return {

@@ -12,6 +12,8 @@ export interface Request {
   kind?: BodyKind;
   /** The body as text, read once, capped by the server's limit. */
   text(): Promise<string>;
+  /** Aborted when the client goes (streaming routes end what they opened for it). */
+  signal: AbortSignal;
 }
 
 export interface RouteOptions {
@@ -19,8 +21,14 @@ export interface RouteOptions {
   accepts?: readonly BodyKind[];
 }
 
-/** A JSON body, or raw text (e.g. /metrics) with its content type. */
-export type Reply = { status?: number; json: unknown } | { status?: number; text: string; contentType: string };
+/**
+ * A JSON body, raw text (e.g. /metrics) with its content type, or a stream (logs) written with
+ * back-pressure and a stall deadline; its source must end when the request's `signal` aborts.
+ */
+export type Reply =
+  | { status?: number; json: unknown }
+  | { status?: number; text: string; contentType: string }
+  | { status?: number; stream: AsyncIterable<string | Buffer>; contentType: string; stallMs?: number };
 
 export type Handler = (req: Request) => Promise<Reply> | Reply;
 

@@ -12,6 +12,9 @@ import { ApiMetrics, type MetricsSources } from './metrics.js';
 import { Router, type Reply } from './router.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { jobRoutes } from './routes/jobs.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
+import { logRoutes, type LogRouteOptions } from './routes/logs.js';
+import { pump } from '../agent/logs/pump.js';
 import { SpecParser } from './spec-parser.js';
 
 export interface ApiOptions {
@@ -31,6 +34,8 @@ export interface ApiOptions {
   processMetrics?: boolean;
   /** Replaces the catalog-backed cluster seam (tests, other stores). */
   cluster?: Cluster;
+  /** Where replicas' logs come from (routes/logs.ts); absent: the log route answers 503. */
+  logs?: LogRouteOptions;
 }
 
 export interface ApiServer {
@@ -55,6 +60,8 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   const router = new Router();
   jobRoutes(router, cluster, specs);
   clusterRoutes(router, cluster);
+  lifecycleRoutes(router, cluster);
+  logRoutes(router, cluster, opts.logs);
   router.add('GET', '/metrics', async () => ({ ...(await metrics.scrape()) }));
   // Ready when the catalog answers: a load balancer then skips servers cut off from it.
   router.add('GET', '/healthz', async () => {
@@ -67,6 +74,8 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
     const method = req.method ?? 'GET';
     let route = 'unmatched';
     let status: number;
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
     try {
       const url = new URL(req.url ?? '/', 'http://api');
       // Web pages first (guard.ts): a refused page learns nothing, not even whether a token would do.
@@ -83,8 +92,9 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
         headers: req.headers,
         kind,
         text: () => readBody(req, maxBody),
+        signal: abort.signal,
       });
-      status = send(res, reply);
+      status = 'stream' in reply ? await sendStream(res, reply, abort) : send(res, reply);
     } catch (err) {
       const apiErr = toApiError(err);
       if (apiErr.code === 'internal') log.error({ err, method, url: req.url }, 'API request failed');
@@ -129,7 +139,15 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   };
 }
 
-function send(res: ServerResponse, reply: Reply): number {
+async function sendStream(res: ServerResponse, reply: Extract<Reply, { stream: unknown }>, abort: AbortController): Promise<number> {
+  const status = reply.status ?? 200;
+  res.writeHead(status, { 'content-type': reply.contentType, 'cache-control': 'no-store' });
+  res.flushHeaders();
+  await pump(res, reply.stream, { abort, stallMs: reply.stallMs });
+  return status;
+}
+
+function send(res: ServerResponse, reply: Exclude<Reply, { stream: unknown }>): number {
   const status = reply.status ?? 200;
   if ('json' in reply) {
     sendJson(res, status, reply.json);

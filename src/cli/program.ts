@@ -6,6 +6,8 @@ import { CliError, EXIT } from './errors.js';
 import { registerRoleCommands } from './roles.js';
 import { registerClusterVerbs } from './verbs/cluster.js';
 import { registerJobVerbs } from './verbs/jobs.js';
+import { registerLifecycleVerbs } from './verbs/lifecycle.js';
+import { registerLogs } from './verbs/logs.js';
 import { registerPs } from './verbs/ps.js';
 import { registerResolve } from './verbs/resolve.js';
 import { registerRun } from './verbs/run.js';
@@ -26,6 +28,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   registerRun(program);
   registerJobVerbs(program);
   registerPs(program);
+  registerLogs(program);
+  registerLifecycleVerbs(program);
   registerClusterVerbs(program);
   registerResolve(program);
   await registerRoleCommands(program, argv);

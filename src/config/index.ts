@@ -29,6 +29,11 @@ export interface MaestroConfig {
   proxyBind: string;
   apiAddr: HostPort;
   apiToken?: string;
+  /**
+   * The agent's log endpoint (`up` on a cluster catalog, `agent`): absent means the default,
+   * `<advertise>:4681` (another free port when that one is taken); `off` serves none.
+   */
+  agentAddr?: HostPort | 'off';
   consul?: string;
   /** The etcd cluster holding the catalog; never set together with `consul`. */
   etcd?: EtcdConfig;
@@ -89,6 +94,7 @@ export const FLAG_OPTIONS = {
   'proxy-bind': { type: 'string' },
   'api-addr': { type: 'string' },
   'api-token': { type: 'string' },
+  'agent-addr': { type: 'string' },
   consul: { type: 'string' },
   etcd: { type: 'string' },
   'etcd-prefix': { type: 'string' },
@@ -140,6 +146,7 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
     proxyBind: str('proxy-bind') ?? DEFAULTS.proxyBind,
     apiAddr: parseHostPort('--api-addr', str('api-addr') ?? DEFAULTS.apiAddr),
     apiToken: str('api-token') ?? env.MAESTRO_API_TOKEN,
+    ...agentAddr(str('agent-addr') ?? env.MAESTRO_AGENT_ADDR),
     consul: catalogs.consul,
     etcd: parseEtcd(
       { prefix: str('etcd-prefix'), cacert: str('etcd-cacert'), cert: str('etcd-cert'), key: str('etcd-key'), user: str('etcd-user') },
@@ -176,6 +183,11 @@ function chooseCatalog(consulFlag: string | undefined, etcdFlag: string | undefi
     throw new ConfigError('CONSUL_HTTP_ADDR and MAESTRO_ETCD_ENDPOINTS are both set: unset one, or choose with --consul / --etcd');
   }
   return { consul, etcd };
+}
+
+function agentAddr(text: string | undefined): { agentAddr?: HostPort | 'off' } {
+  if (text === undefined || text === '') return {};
+  return { agentAddr: text === 'off' ? 'off' : parseHostPort('--agent-addr', text) };
 }
 
 export function parseHostPort(flag: string, text: string, defaultPort?: number): HostPort {

@@ -1,6 +1,8 @@
 import Docker from 'dockerode';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { demuxLogFrames, lastLines } from './log-frames.js';
+import { LogStreamDemuxer, LogStreamError } from './log-stream.js';
 import { bridgeGateway, createBody, parseEvent, toContainerInfo } from './mapping.js';
 import { credentialsFor, credentialsProblem, dockerConfigPath, parseDockerConfig } from './registry-auth.js';
 import {
@@ -12,6 +14,9 @@ import {
   type EngineInfo,
   type EventHooks,
   type ListFilter,
+  type ContainerLogs,
+  type LogChunk,
+  type LogOptions,
 } from './types.js';
 
 export interface DockerodeOptions {
@@ -34,7 +39,7 @@ export function connectionOptions(host: string | undefined): Docker.DockerOption
 }
 
 /** The Docker port over dockerode. Every dockerode type stays inside this file. */
-export class DockerodeAdapter implements DockerPort {
+export class DockerodeAdapter implements DockerPort, ContainerLogs {
   private readonly docker: Docker;
   private readonly streamDocker: Docker;
 
@@ -200,6 +205,46 @@ export class DockerodeAdapter implements DockerPort {
     }
   }
 
+  async logTail(id: string, lines: number, maxBytes = 4096): Promise<string> {
+    try {
+      // Not followed: Docker answers with the whole tail at once (a Buffer), bounded by `tail`.
+      const raw = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown;
+      const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw ?? ''));
+      return lastLines(demuxLogFrames(buf), lines, maxBytes);
+    } catch (err) {
+      if (statusOf(err) === 404) return '';
+      throw wrap('logs', err);
+    }
+  }
+
+  async logs(id: string, opts: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogChunk>> {
+    const container = await this.call('inspect', () => this.docker.getContainer(id).inspect());
+    const options: Record<string, unknown> = { stdout: true, stderr: true, follow: opts.follow === true, timestamps: opts.timestamps === true };
+    if (opts.tail !== undefined) options.tail = opts.tail;
+    if (opts.since !== undefined) options.since = opts.since;
+    // Always as a stream (dockerode buffers the whole log in memory otherwise), on the client
+    // without a request timeout: a followed log may stay quiet for hours.
+    const stream = (await this.call('logs', () =>
+      new Promise<unknown>((resolve, reject) =>
+        this.streamDocker.modem.dial(
+          {
+            path: `/containers/${encodeURIComponent(id)}/logs?`,
+            method: 'GET',
+            isStream: true,
+            statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+            options,
+          },
+          (err: unknown, data: unknown) => (err ? reject(err) : resolve(data)),
+        ),
+      ),
+    )) as Readable;
+    // Destroyed on abort from now on, even if the caller never starts iterating.
+    const onAbort = () => stream.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) stream.destroy();
+    return readLogStream(stream, container.Config?.Tty === true, signal, onAbort);
+  }
+
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -223,3 +268,26 @@ function wrap(what: string, err: unknown): DockerError {
   return new DockerError('failed', message, { cause: err });
 }
 
+/**
+ * Docker's answer to a logs request as chunks. The stream's own iterator pulls: while the caller
+ * asks for nothing, nothing is read from the socket and TCP pushes back on the daemon.
+ */
+async function* readLogStream(stream: Readable, tty: boolean, signal: AbortSignal, onAbort: () => void): AsyncIterable<LogChunk> {
+  const demux = new LogStreamDemuxer();
+  try {
+    for await (const chunk of stream) {
+      const data = chunk as Buffer;
+      if (tty) yield { stream: 'stdout', data };
+      else yield* demux.push(data);
+    }
+    if (signal.aborted) return;
+    if (!tty) demux.end();
+  } catch (err) {
+    if (signal.aborted) return;
+    if (err instanceof LogStreamError) throw new DockerError('failed', err.message, { cause: err });
+    throw wrap('logs', err);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    stream.destroy();
+  }
+}

@@ -99,6 +99,7 @@ export function toContainerInfo(raw: Docker.ContainerInspectInfo): ContainerInfo
     networkMode: raw.HostConfig?.NetworkMode ?? 'default',
     exitCode: raw.State?.Running ? undefined : raw.State?.ExitCode,
     startedAt: raw.State?.StartedAt,
+    ...lastRun(raw.State),
   };
 }
 
@@ -156,4 +157,17 @@ export function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
         : {}),
     },
   };
+}
+
+/** What the last run left behind: end time, OOM kill, Docker's start error, the last health check's output. */
+function lastRun(state: Docker.ContainerInspectInfo['State'] | undefined): Pick<ContainerInfo, 'finishedAt' | 'oomKilled' | 'error' | 'healthOutput'> {
+  const out: Pick<ContainerInfo, 'finishedAt' | 'oomKilled' | 'error' | 'healthOutput'> = {};
+  if (!state) return out;
+  if (state.FinishedAt) out.finishedAt = state.FinishedAt;
+  if (state.OOMKilled) out.oomKilled = true;
+  if (state.Error) out.error = state.Error;
+  const log = (state.Health as { Log?: Array<{ Output?: string }> } | undefined)?.Log;
+  const output = log?.[log.length - 1]?.Output?.trim();
+  if (output) out.healthOutput = output.slice(-500);
+  return out;
 }

@@ -35,6 +35,14 @@ export interface ContainerInfo {
   /** Exit code of the last run, when stopped. */
   exitCode?: number;
   startedAt?: string;
+  /** When the last run ended (Docker's zero time `0001-…` when it never did). */
+  finishedAt?: string;
+  /** The kernel killed the last run for exceeding its memory limit. */
+  oomKilled?: boolean;
+  /** Docker's own error for the last start (`exec: "x": executable file not found…`), when any. */
+  error?: string;
+  /** Output of the last HEALTHCHECK run (Docker keeps it in State.Health.Log), trimmed. */
+  healthOutput?: string;
 }
 
 export interface ContainerEvent {
@@ -145,6 +153,43 @@ export interface DockerPort {
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   /** Removes a volume: `removed`, `missing`, or `in_use` (a container, even a stopped one, holds it). */
   removeVolume(name: string): Promise<'removed' | 'missing' | 'in_use'>;
+  /**
+   * The last `lines` lines of a container's output (stdout and stderr interleaved as written), for
+   * saying why it exited; at most `maxBytes` (from the end). '' when it has none or is gone.
+   */
+  logTail(id: string, lines: number, maxBytes?: number): Promise<string>;
+}
+
+/** One piece of a container's output, as Docker's log stream carries it (not necessarily a whole line). */
+export interface LogChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
+/** What `logs` asks Docker for (`docker logs --follow --tail N --since T --timestamps`). */
+export interface LogOptions {
+  /** Keep the stream open and send new output as it is written. */
+  follow?: boolean;
+  /** Only the last N lines (absent: all). */
+  tail?: number;
+  /** Only output written at or after this time, in seconds since the epoch (fractions allowed). */
+  since?: number;
+  /** Prefix every line with Docker's RFC 3339 timestamp. */
+  timestamps?: boolean;
+}
+
+/**
+ * Reading a container's output. Separate from DockerPort so the fakes that implement DockerPort
+ * need not grow a method they never use; the dockerode adapter implements both.
+ */
+export interface ContainerLogs {
+  /**
+   * The container's output, demultiplexed into stdout and stderr (a TTY container's output is all
+   * stdout). Resolves once Docker has answered (rejects with code `not_found` for an unknown
+   * container), so a caller can still answer with an error status. Pulled: nothing is read from
+   * Docker faster than the caller consumes it. Aborting the signal ends the iteration quietly.
+   */
+  logs(id: string, opts: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogChunk>>;
 }
 
 export type DockerErrorCode = 'unavailable' | 'not_found' | 'conflict' | 'image_unavailable' | 'failed';

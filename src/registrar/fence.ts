@@ -9,12 +9,14 @@
  *   no      — its allocation moved or was stopped: deregister (the agent is removing it);
  *   unsure  — the agent cannot tell yet (its session may have lapsed, or it has not read its
  *             allocations since it started): change nothing — instances already in the catalog stay
- *             (a blip must not pull healthy replicas out of DNS), missing ones are not added.
+ *             as they are, health included (a blip must not pull healthy replicas out of DNS, and
+ *             the agent's checks may not have run yet), missing ones are not added.
  * Containers that carry no allocation (started by `docker run`, compose, …) are always `yes`.
  */
 import type { ServiceInstance } from '../catalog/types.js';
 import type { ContainerInfo } from '../docker/types.js';
 import { containerToInstances, type MappingContext } from './mapping.js';
+import { withReportedHealth, type HealthReport } from './reported-health.js';
 
 export type Vouch = 'yes' | 'no' | 'unsure';
 
@@ -27,17 +29,19 @@ export function vouchedInstances(
   ctx: MappingContext,
   registered: readonly ServiceInstance[],
   vouch: Voucher | undefined,
+  report?: HealthReport,
 ): ServiceInstance[] {
-  const present = new Set(registered.map((i) => i.id));
+  const present = new Map(registered.map((i) => [i.id, i.health]));
   return containers.flatMap((c) => {
-    const instances = containerToInstances(c, ctx);
+    const instances = withReportedHealth(containerToInstances(c, ctx), c.labels, report);
     switch (vouch?.(c.labels) ?? 'yes') {
       case 'yes':
         return instances;
       case 'no':
         return [];
       case 'unsure':
-        return instances.filter((i) => present.has(i.id));
+        // Health included: until the agent is sure, its checks may not have run yet (a restart).
+        return instances.filter((i) => present.has(i.id)).map((i) => (present.get(i.id) === i.health ? i : { ...i, health: present.get(i.id)! }));
     }
   });
 }

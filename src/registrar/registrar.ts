@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../log/index.js';
 import { followEvents } from './events.js';
 import { vouchedInstances, type Voucher } from './fence.js';
 import type { MappingContext } from './mapping.js';
+import type { HealthReport } from './reported-health.js';
 import { CatalogWriter, nameClashes } from './writer.js';
 
 export interface RegistrarOptions {
@@ -31,6 +32,11 @@ export interface RegistrarOptions {
    * replicas after a partition. Absent (a registrar-only process): every container is served.
    */
   vouch?: Voucher;
+  /**
+   * The host agent's health check verdicts (reported-health.ts): folded into the health of the
+   * containers it started. Absent (a registrar-only process): Docker's view alone.
+   */
+  health?: HealthReport;
 }
 
 export interface RegistrarMetrics {
@@ -54,6 +60,8 @@ export interface Registrar {
   synced(): Promise<void>;
   /** Asks for a full reconcile now (the agent's vouching changed). */
   resync(): void;
+  /** Re-derives one container's instances now (the agent's verdict on it changed). */
+  refresh(containerId: string): void;
   metrics(): RegistrarMetrics;
 }
 
@@ -125,7 +133,7 @@ export function startRegistrar(opts: RegistrarOptions): Registrar {
     const all = (await opts.catalog.listInstances()).value;
     others = all.filter((i) => i.host !== ctx.host);
     const mine = all.filter((i) => i.host === ctx.host);
-    const desired = vouchedInstances(containers.filter((c) => matches(c.labels)), ctx, mine, opts.vouch);
+    const desired = vouchedInstances(containers.filter((c) => matches(c.labels)), ctx, mine, opts.vouch, opts.health);
     const d = await writer.reconcile(desired, mine);
     m.syncRuns++;
     m.lastSyncAt = Date.now();
@@ -137,7 +145,7 @@ export function startRegistrar(opts: RegistrarOptions): Registrar {
 
   async function rederive(id: string) {
     const c: ContainerInfo | undefined = await opts.docker.inspect(id);
-    const desired = c && matches(c.labels) ? vouchedInstances([c], ctx, writer.owned(), opts.vouch) : [];
+    const desired = c && matches(c.labels) ? vouchedInstances([c], ctx, writer.owned(), opts.vouch, opts.health) : [];
     await writer.update(`${ctx.host}:${id}:`, desired);
     if (desired.length) warnClashes();
   }
@@ -196,6 +204,11 @@ export function startRegistrar(opts: RegistrarOptions): Registrar {
     },
     synced: () => firstSync,
     resync: () => m.connected && requestFull(),
+    refresh: (id) => {
+      if (signal.aborted) return;
+      dirty.add(id);
+      kick();
+    },
     metrics: () => ({ ...m, ...writer.counters, instances: writer.owned().length }),
   };
 }

@@ -3,6 +3,7 @@ import type { HostPort } from '../config/index.js';
 import { componentLogger } from '../log/index.js';
 import { startApi, type ApiServer, type MetricsSources } from '../api/index.js';
 import { startScheduler, type Scheduler } from '../scheduler/index.js';
+import { agentLogSource, type LocalLogs } from '../agent/logs/index.js';
 import type { Runtime } from './runtime.js';
 
 /** What runs on the servers: the scheduler (leader-elected) and the API. */
@@ -12,7 +13,8 @@ export interface ControlPlane {
   addresses: { api: HostPort };
 }
 
-export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSources: MetricsSources): Promise<ControlPlane> {
+/** `localLogs`: this process's own agent (`maestro up`), whose host's logs the API reads without the network. */
+export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSources: MetricsSources, localLogs?: LocalLogs): Promise<ControlPlane> {
   const { config, log } = rt;
   const scheduler = startScheduler({
     catalog,
@@ -26,6 +28,7 @@ export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSo
     addr: config.apiAddr,
     token: config.apiToken,
     logger: componentLogger(log, 'api'),
+    logs: { source: agentLogSource({ catalog, ...(localLogs ? { local: { host: config.host, logs: localLogs } } : {}) }) },
     metricsSources: {
       ...metricsSources,
       scheduler: {

@@ -19,6 +19,8 @@ export const COMMON_FLAGS = `Flags:
   --proxy-bind ADDR       address of the L4 proxy listeners (default ${DEFAULTS.proxyBind})
   --api-addr HOST:PORT    HTTP API (default ${DEFAULTS.apiAddr}); off loopback it needs --api-token
   --api-token TOKEN       bearer token for the API (or MAESTRO_API_TOKEN)
+  --agent-addr HOST:PORT  the agent's log endpoint for servers (agent; up on etcd/Consul), or off
+                          (default <advertise>:4681, another free port when taken; or MAESTRO_AGENT_ADDR)
   --etcd URL[,URL]        etcd client URLs (or MAESTRO_ETCD_ENDPOINTS); absent: --consul, else embedded
   --etcd-prefix PREFIX    key prefix of this cluster in etcd (default ${DEFAULT_ETCD_PREFIX}; or MAESTRO_ETCD_PREFIX)
   --etcd-cacert FILE      CA certificate of the etcd members (https:// endpoints)

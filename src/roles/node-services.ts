@@ -1,9 +1,10 @@
 import { networkInterfaces } from 'node:os';
 import type { Catalog } from '../catalog/index.js';
 import { formatHostPort, type HostPort } from '../config/index.js';
-import type { DockerPort, EngineInfo } from '../docker/index.js';
+import type { ContainerLogs, DockerPort, EngineInfo } from '../docker/index.js';
 import { componentLogger } from '../log/index.js';
 import { startAgent, type Agent } from '../agent/index.js';
+import { localLogs, startLogEndpoint, type LocalLogs } from '../agent/logs/index.js';
 import { startDnsServer, type DnsServer } from '../dns/index.js';
 import { bindProblem, containerResolver, planContainerDns } from '../dns/container.js';
 import { readResolvConf, withoutSelf } from '../dns/resolv-conf.js';
@@ -11,13 +12,18 @@ import { startProxy, type Proxy } from '../proxy/index.js';
 import { startRegistrar, type Registrar } from '../registrar/index.js';
 import type { Runtime } from './runtime.js';
 
+/** The agent's log endpoint's port unless --agent-addr says otherwise (next to the API's 4680). */
+const DEFAULT_AGENT_PORT = 4681;
+
 /** What runs on every host: registrar, agent, DNS server and proxies. */
 export interface NodeServices {
   registrar: Registrar;
   agent: Agent;
   dns: DnsServer;
   proxy: Proxy;
-  addresses: { dns: HostPort; http: HostPort; containerDns?: HostPort };
+  /** This host's replicas' logs, read in-process (the API of `maestro up` uses it directly). */
+  logs?: LocalLogs;
+  addresses: { dns: HostPort; http: HostPort; containerDns?: HostPort; agentLogs?: HostPort };
 }
 
 export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: DockerPort, engine: EngineInfo): Promise<NodeServices> {
@@ -79,8 +85,33 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
   agent = hostAgent;
   rt.onShutdown('agent', () => hostAgent.stop());
 
-  const addresses = { dns: dns.address(), http: proxy.httpAddress(), ...(containerDns ? { containerDns } : {}) };
-  return { registrar, agent: hostAgent, dns, proxy, addresses };
+  const logs = 'logs' in docker ? localLogs({ docker: docker as DockerPort & ContainerLogs, host: config.host }) : undefined;
+  const agentLogs = logs ? await serveLogs(rt, catalog, logs) : undefined;
+  const addresses = { dns: dns.address(), http: proxy.httpAddress(), ...(containerDns ? { containerDns } : {}), ...(agentLogs ? { agentLogs } : {}) };
+  return { registrar, agent: hostAgent, dns, proxy, ...(logs ? { logs } : {}), addresses };
+}
+
+/**
+ * The agent's log endpoint (src/agent/logs/), published in the catalog for the servers. Only on a
+ * cluster catalog: on the embedded store there is no other host, and `maestro up`'s API reads this
+ * host's logs in-process. The default port, when taken, gives way to a free one.
+ */
+async function serveLogs(rt: Runtime, catalog: Catalog, logs: LocalLogs): Promise<HostPort | undefined> {
+  const { config, log } = rt;
+  if (config.agentAddr === 'off' || (!config.agentAddr && !config.etcd && !config.consul)) return undefined;
+  const addr = config.agentAddr ?? { host: config.advertise, port: DEFAULT_AGENT_PORT };
+  const wildcard = addr.host === '0.0.0.0' || addr.host === '::';
+  const endpoint = await startLogEndpoint({
+    catalog,
+    host: config.host,
+    addr,
+    portFallback: !config.agentAddr,
+    ...(wildcard ? { publishHost: config.advertise } : {}),
+    logs,
+    logger: componentLogger(log, 'agent-logs'),
+  });
+  rt.onShutdown('agent-logs', () => endpoint.stop());
+  return endpoint.address();
 }
 
 /**

@@ -64,6 +64,73 @@ export function scaleJob(catalog: Catalog, name: string, count: number): Promise
   });
 }
 
+export interface LifecycleResult {
+  record: JobRecord;
+  /** False when nothing was written (a rollback to what already runs). */
+  changed: boolean;
+}
+
+/**
+ * Helios' and Nomad's revert: submits an earlier version's spec as a new version, so the rolling
+ * update replaces the replicas within the job's `update` settings. Without `version`, the newest
+ * earlier version whose spec differs from the current one in what runs (restarts make versions
+ * that do not). The replica count stays the current one (scaling makes no versions, so an old
+ * version's count is not what anyone chose last). A stopped job runs again, as any submit does.
+ */
+export async function rollbackJob(catalog: Catalog, name: string, version?: number, now = Date.now()): Promise<LifecycleResult & { target: number }> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const found = await read(catalog, name);
+    if (!found) throw new JobError('not_found', `no such job: ${name}`);
+    const current = found.record;
+    const target = pickTarget(name, current, await list<JobRecord>(catalog, keys.jobVersionPrefix(name)), version);
+    const job: Job = { ...target.job, count: current.job.count };
+    if (!jobChangesWhatRuns(current.job, job) && !current.stopped) return { record: current, changed: false, target: target.version };
+    const record: JobRecord = { job, version: current.version + 1, submittedAt: now, stopped: false, note: `rollback to version ${target.version}` };
+    if (await commitVersion(catalog, record, found.index)) return { record, changed: true, target: target.version };
+  }
+  throw new JobError('conflict', `job ${name} changed concurrently; retry`);
+}
+
+function pickTarget(name: string, current: JobRecord, history: JobRecord[], version: number | undefined): JobRecord {
+  if (version !== undefined) {
+    if (!Number.isInteger(version) || version < 1) throw new JobError('bad_request', `version must be a whole number from 1, got ${version}`);
+    if (version === current.version) throw new JobError('bad_request', `version ${version} is the current version of ${name}`);
+    const target = history.find((r) => r.version === version);
+    if (!target) {
+      const known = history.map((r) => r.version);
+      throw new JobError('not_found', `job ${name} has no version ${version} (versions kept: ${known.length ? known.join(', ') : 'none'})`);
+    }
+    return target;
+  }
+  const earlier = history.filter((r) => r.version < current.version && jobChangesWhatRuns(r.job, current.job)).sort((a, b) => b.version - a.version);
+  if (!earlier[0]) throw new JobError('bad_request', `job ${name} has no earlier version that differs from version ${current.version}: nothing to roll back to`);
+  return earlier[0];
+}
+
+/**
+ * A rolling restart: the same spec as a new version (`note: restart`), so the rolling update
+ * replaces every replica — at most `update.maxParallel` at a time, the next batch only once the new
+ * ones are healthy for `update.minHealthy` — with new containers. Nothing else changes.
+ */
+export async function restartJob(catalog: Catalog, name: string, now = Date.now()): Promise<LifecycleResult> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const found = await read(catalog, name);
+    if (!found) throw new JobError('not_found', `no such job: ${name}`);
+    const current = found.record;
+    if (current.stopped) throw new JobError('bad_request', `job ${name} is stopped: nothing runs to restart (\`maestro run\` starts it)`);
+    const record: JobRecord = { job: current.job, version: current.version + 1, submittedAt: now, stopped: false, note: 'restart' };
+    if (await commitVersion(catalog, record, found.index)) return { record, changed: true };
+  }
+  throw new JobError('conflict', `job ${name} changed concurrently; retry`);
+}
+
+/** CAS on the job's key, then the history entry (as submitJob: a crash in between loses only history). */
+async function commitVersion(catalog: Catalog, record: JobRecord, index: number): Promise<boolean> {
+  if (!(await catalog.kvPut(keys.job(record.job.name), JSON.stringify(record), { cas: index }))) return false;
+  await catalog.kvPut(keys.jobVersion(record.job.name, record.version), JSON.stringify(record));
+  return true;
+}
+
 export async function getJob(catalog: Catalog, name: string): Promise<JobRecord | undefined> {
   return (await read(catalog, name))?.record;
 }

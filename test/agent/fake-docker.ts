@@ -127,4 +127,12 @@ export class FakeDocker implements DockerPort {
     this.check();
     return this.volumes.delete(name) ? 'removed' : 'missing';
   }
+
+  /** What each container "wrote", for logTail. */
+  readonly output = new Map<string, string>();
+
+  async logTail(id: string, lines: number): Promise<string> {
+    this.check();
+    return (this.output.get(id) ?? '').split('\n').filter(Boolean).slice(-lines).join('\n');
+  }
 }

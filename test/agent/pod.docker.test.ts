@@ -25,7 +25,7 @@ test('a two-container pod shares one network namespace, fails and is removed as 
   const st = await eventually(async () => {
     const s = await h.status('hpod', a.id);
     return s?.state === 'running' && s.healthy ? s : undefined;
-  }, 20_000, 'pod running and healthy (HEALTHCHECK via wget)');
+  }, 20_000, 'pod running and healthy (the agent\'s HTTP check, from the host)');
   assert.equal(st.containerIds.length, 2);
   const cs = await h.containers(name);
   const web = cs.find((c) => c.id === st.containerIds[0])!;
@@ -33,7 +33,10 @@ test('a two-container pod shares one network namespace, fails and is removed as 
   assert.equal(web.labels['maestro.member'], 'web');
   assert.equal(web.labels['maestro.service'], name);
   assert.equal(web.labels['maestro.instance'], `${name}-0`);
-  assert.equal(web.health, 'healthy');
+  // No HEALTHCHECK in the container: the agent probed the pod's address from the host.
+  assert.equal(web.health, undefined);
+  assert.equal(st.check?.status, 'passing');
+  assert.equal(st.check?.output, 'HTTP 200 OK');
   assert.equal(probe.networkMode, `container:${web.id}`);
   assert.equal(probe.labels['maestro.ignore'], 'true');
   assert.equal(probe.labels['maestro.service'], undefined);

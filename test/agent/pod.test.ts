@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerName, healthcheckFor, podPorts, podSpecs, proxiedServices, serviceEnv } from '../../src/agent/pod.js';
+import { containerName, healthcheckFor, podSpecs, proxiedServices, serviceEnv } from '../../src/agent/pod.js';
 import type { ServiceInstance } from '../../src/catalog/types.js';
 import { alloc, job } from './fixtures.js';
 
@@ -90,15 +90,15 @@ test('names differ per host for the same allocation and stay valid Docker names'
   assert.match(containerName('w eb', 0, 'a1', 'h1', 's/x'), /^w-eb-0-[0-9a-f]{8}-s-x$/);
 });
 
-test('health: http via wget, tcp via nc, nothing without a tcp port', () => {
-  const ports = podPorts(job('w', {}, [{ ports: [{ name: 'p', container: 8080, protocol: 'tcp' }] }]));
-  const http = healthcheckFor({ http: '/health', intervalMs: 1000, timeoutMs: 500 }, ports)!;
-  assert.deepEqual(http.test, ['CMD-SHELL', "wget -q -O /dev/null 'http://127.0.0.1:8080/health' || exit 1"]);
-  assert.equal(http.intervalMs, 1000);
-  const tcp = healthcheckFor({ tcp: true, intervalMs: 1000, timeoutMs: 500 }, ports)!;
-  assert.match(tcp.test[1]!, /nc -z 127\.0\.0\.1 8080/);
-  assert.equal(healthcheckFor({ tcp: true, intervalMs: 1, timeoutMs: 1 }, []), undefined);
-  assert.equal(healthcheckFor(undefined, ports), undefined);
+test('health: only exec becomes a Docker HEALTHCHECK (CMD, no shell); http and tcp are the agent\'s', () => {
+  const exec = healthcheckFor({ exec: ['redis-cli', 'ping'], intervalMs: 1000, timeoutMs: 500 })!;
+  assert.deepEqual(exec, { test: ['CMD', 'redis-cli', 'ping'], intervalMs: 1000, timeoutMs: 500, retries: 3 });
+  assert.equal(healthcheckFor({ http: '/health', intervalMs: 1000, timeoutMs: 500 }), undefined);
+  assert.equal(healthcheckFor({ tcp: true, intervalMs: 1000, timeoutMs: 500 }), undefined);
+  assert.equal(healthcheckFor(undefined), undefined);
+  // Nothing of http/tcp reaches the container spec: the image needs no wget or nc.
+  const j = job('w', { health: { http: '/health', intervalMs: 1000, timeoutMs: 500 } }, [{ ports: [{ name: 'p', container: 8080, protocol: 'tcp' }] }]);
+  assert.equal(podSpecs(j, alloc('w', 0), ctx)[0]!.healthcheck, undefined);
 });
 
 test('proxied services from job specs and instance metadata; env names uppercased', () => {

@@ -98,6 +98,10 @@ export class FakeDocker implements DockerPort {
     return 'missing';
   }
 
+  async logTail(): Promise<string> {
+    return '';
+  }
+
   private check() {
     if (this.down) throw new DockerError('unavailable', 'daemon down (fake)');
   }

@@ -68,7 +68,7 @@ export function jobRoutes(router: Router, cluster: Cluster, specs: SpecParser): 
     return {
       json: {
         name,
-        versions: versions.map((r) => ({ version: r.version, submittedAt: r.submittedAt, job: r.job })),
+        versions: versions.map((r) => ({ version: r.version, submittedAt: r.submittedAt, ...(r.note ? { note: r.note } : {}), job: r.job })),
       },
     };
   });

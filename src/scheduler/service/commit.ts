@@ -51,6 +51,8 @@ export async function commitPlan(catalog: Catalog, plan: Plan, snap: CatalogSnap
       [
         { verb: 'put', key: claim, value: JSON.stringify({ id: a.id, at: now }), cas: cas(claim) },
         { verb: 'put', key: keys.alloc(a.host, a.id), value: JSON.stringify(a), cas: 0 },
+        // Where its named volumes now live: written with the placement that creates them.
+        ...(plan.homes?.has(a.id) ? [{ verb: 'put' as const, key: keys.volumeHome(a.job, a.ordinal), value: JSON.stringify(plan.homes.get(a.id)) }] : []),
       ],
       () => r.placed++,
     );

@@ -134,6 +134,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
         seed: seed + m.passes,
         previous: snap.evaluations,
         claims: snap.claims,
+        volumeHomes: snap.volumeHomes,
         versions: snap.versions,
       });
       m.passes++;

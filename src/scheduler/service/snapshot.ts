@@ -1,7 +1,7 @@
 import type { Catalog, HostStatus, KVEntry } from '../../catalog/types.js';
 import type { Claim } from '../reconcile/index.js';
 import { claimKey, versionKey } from '../reconcile/index.js';
-import { keys, type AllocStatus, type Allocation, type Evaluation, type Job, type JobRecord } from '../types.js';
+import { keys, type AllocStatus, type Allocation, type Evaluation, type Job, type JobRecord, type VolumeHome } from '../types.js';
 
 /** What a pass reads from the catalog, with the modify indexes its commit compares against. */
 export interface CatalogSnapshot {
@@ -11,6 +11,8 @@ export interface CatalogSnapshot {
   statuses: Map<string, AllocStatus>;
   evaluations: Map<string, Evaluation>;
   claims: Map<string, Claim>;
+  /** Where replicas' named volumes live, by `claimKey` (sticky placement). */
+  volumeHomes: Map<string, VolumeHome>;
   /** Specs of the older versions allocations still run (during rollouts), by `versionKey`. */
   versions: Map<string, Job>;
   /** modifyIndex by KV key, for CAS on allocations and claims. */
@@ -48,13 +50,14 @@ export class ParseCache {
 }
 
 export async function readSnapshot(catalog: Catalog, cache?: ParseCache): Promise<CatalogSnapshot> {
-  const [hosts, jobs, allocs, statuses, evals, claims] = await Promise.all([
+  const [hosts, jobs, allocs, statuses, evals, claims, homes] = await Promise.all([
     catalog.listHosts(),
     catalog.kvList(keys.jobPrefix),
     catalog.kvList(keys.allocsPrefix),
     catalog.kvList(keys.allocStatusesPrefix),
     catalog.kvList(keys.evaluationPrefix),
     catalog.kvList(keys.allocClaimsPrefix),
+    catalog.kvList(keys.volumeHomesPrefix),
   ]);
   const snap: CatalogSnapshot = {
     hosts: hosts.value,
@@ -63,6 +66,7 @@ export async function readSnapshot(catalog: Catalog, cache?: ParseCache): Promis
     statuses: new Map(),
     evaluations: new Map(),
     claims: new Map(),
+    volumeHomes: new Map(),
     versions: new Map(),
     indexes: new Map(),
     unreadable: [],
@@ -88,6 +92,12 @@ export async function readSnapshot(catalog: Catalog, cache?: ParseCache): Promis
     const slash = rest.lastIndexOf('/');
     snap.claims.set(claimKey(rest.slice(0, slash), Number(rest.slice(slash + 1))), c);
     snap.indexes.set(e.key, e.modifyIndex);
+  });
+  each<VolumeHome>(homes.value, (h, e) => {
+    const rest = e.key.slice(keys.volumeHomesPrefix.length);
+    const slash = rest.lastIndexOf('/');
+    if (typeof h?.host === 'string' && Array.isArray(h.volumes)) snap.volumeHomes.set(claimKey(rest.slice(0, slash), Number(rest.slice(slash + 1))), h);
+    else snap.unreadable.push(e.key);
   });
   cache?.endPass();
   await readOldVersions(catalog, snap);
