@@ -65,7 +65,7 @@ export function table(rows: RunFigures[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${n0(r.replicas)} replicas (${n0(r.jobs)} jobs) on ${n0(r.hosts)} hosts | ${n0(r.commitRate)}; ${n0(r.peakRate)} | ${s1(r.allSeenS)} s (committed in ${s1(r.committedS)} s) | ${n0(r.jobP50)} / ${n0(r.jobP99)} ms | ${n0(r.hostsP50)} / ${n0(r.hostsP99)} ms | ${n0(r.submitP50)} / ${n0(r.submitP99)} ms |`,
+      `| ${n0(r.replicas)} replicas (${n0(r.jobs)} jobs) on ${n0(r.hosts)} hosts | ${n0(r.commitRate)}; ${n0(r.peakRate)} | ${s1(r.allSeenS)} s (committed in ${s1(r.committedS)} s) | ${n0(r.jobP50)} / ${n0(r.jobP99)} ms | ${n0(r.hostsP50)} / ${n0(r.hostsP99)} ms | ${n0(r.submitP50)} / ${n0(r.submitP99)} ms (all in ${s1(r.submitS)} s) |`,
     );
   }
   lines.push(

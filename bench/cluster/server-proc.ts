@@ -5,29 +5,34 @@
  * loaded well past its cores a call can miss it three times in a row, and the client's circuit breaker
  * then refuses every call for 5 s (see README.md, "Findings").
  *
- *   argv[2]: JSON { etcd, prefix, port, callTimeoutMs }
+ *   argv[2]: JSON { etcd, prefix, port, callTimeoutMs, hold }
  */
 import { startApi } from '../../src/api/index.js';
 import { createEtcdCatalog } from '../../src/catalog/etcd/index.js';
 import { componentLogger, createLogger } from '../../src/log/index.js';
-import { startScheduler } from '../../src/scheduler/index.js';
+import { startScheduler, type Scheduler } from '../../src/scheduler/index.js';
 
-const cfg = JSON.parse(process.argv[2]!) as { etcd: string; prefix: string; port: number; callTimeoutMs: number };
+const cfg = JSON.parse(process.argv[2]!) as { etcd: string; prefix: string; port: number; callTimeoutMs: number; hold?: boolean };
 const log = createLogger({ level: 'warn' });
 const catalog = createEtcdCatalog({ endpoints: [cfg.etcd], prefix: cfg.prefix, hostName: 'bench-server', logger: log, callTimeoutMs: cfg.callTimeoutMs });
-const scheduler = startScheduler({ catalog, logger: componentLogger(log, 'scheduler'), graceMs: 10_000 });
+// `hold`: the scheduler starts on SIGUSR2 (run.js --submit-first: every job stored before placing).
+let scheduler: Scheduler | undefined;
+const schedule = () => (scheduler ??= startScheduler({ catalog, logger: componentLogger(log, 'scheduler'), graceMs: 10_000 }));
+if (cfg.hold) process.once('SIGUSR2', schedule);
+else schedule();
+const idle = { leader: false, placed: 0 };
 const api = await startApi({
   catalog,
   addr: { host: '127.0.0.1', port: cfg.port },
   logger: componentLogger(log, 'api'),
   metricsSources: {
-    scheduler: { read: () => scheduler.metrics(), counters: ['leaderChanges', 'passes', 'placed', 'stopped', 'removed', 'conflicts', 'errors'] },
+    scheduler: { read: () => scheduler?.metrics() ?? idle, counters: ['leaderChanges', 'passes', 'placed', 'stopped', 'removed', 'conflicts', 'errors'] },
   },
 });
 process.once('SIGTERM', () => {
   void (async () => {
     await api.stop();
-    await scheduler.stop();
+    await scheduler?.stop();
     await catalog.close();
     process.exit(0);
   })();

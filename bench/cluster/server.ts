@@ -25,7 +25,7 @@ export class BenchServer {
    * `mode: 'cli'` runs `maestro server` (fixed 2 s etcd deadline); `'proc'` runs server-proc.js, the
    * same scheduler and API with the deadline given.
    */
-  static async start(etcd: string, prefix: string, mode: 'cli' | 'proc' = 'cli', callTimeoutMs = 2_000): Promise<BenchServer> {
+  static async start(etcd: string, prefix: string, mode: 'cli' | 'proc' = 'cli', callTimeoutMs = 2_000, hold = false): Promise<BenchServer> {
     const dataDir = mkdtempSync(join(tmpdir(), 'maestro-bench-server-'));
     const port = await freePort();
     const logFile = join(dataDir, 'server.log');
@@ -33,7 +33,7 @@ export class BenchServer {
     const nodeOptions = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
     const args = mode === 'cli'
       ? [CLI, 'server', '--etcd', etcd, '--etcd-prefix', prefix, '--api-addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--host', 'bench-server', '--log-level', 'warn']
-      : [PROC, JSON.stringify({ etcd, prefix, port, callTimeoutMs })];
+      : [PROC, JSON.stringify({ etcd, prefix, port, callTimeoutMs, hold })];
     const child = spawn(process.execPath, [...nodeOptions, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(logFile);
     child.stdout!.pipe(log);
@@ -41,12 +41,17 @@ export class BenchServer {
     const server = new BenchServer(child, dataDir, `http://127.0.0.1:${port}`, logFile);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && child.exitCode === null) {
-      if ((await server.metric('maestro_scheduler_leader').catch(() => 0)) === 1) return server;
+      if ((await server.metric('maestro_scheduler_leader').catch(() => -1)) === (hold ? 0 : 1)) return server;
       await new Promise((r) => setTimeout(r, 200));
     }
     const why = readFileSync(logFile, 'utf8').slice(-2_000);
     await server.stop();
-    throw new Error(`maestro server did not lead within 30 s: ${why}`);
+    throw new Error(`maestro server did not ${hold ? 'answer' : 'lead'} within 30 s: ${why}`);
+  }
+
+  /** Starts a held scheduler (server-proc.js `hold`). */
+  release(): void {
+    this.child.kill('SIGUSR2');
   }
 
   get pid(): number | undefined {
