@@ -264,6 +264,27 @@ export interface Evaluation {
   rollout?: { state: 'running' | 'complete' | 'failed'; message?: string };
   /** Replicas whose replacement is held back by the reschedule back-off (absent when none). */
   delayed?: DelayedReplica[];
+  /**
+   * Replicas whose named volumes stayed behind on a host they were moved off (down past the grace
+   * period): `redis-1 moved to h2; its volumes (data) stay behind on h1`. Absent when none.
+   */
+  volumesLeftBehind?: string[];
+}
+
+/**
+ * Where a replica's named volumes live (`keys.volumeHome`): written by the scheduler with the
+ * replica's placement, kept when the job stops or scales down (the data is still there), deleted
+ * only when the volumes are removed on request. The scheduler places the replica back on `host`
+ * while that host is alive or within its grace period.
+ */
+export interface VolumeHome {
+  host: string;
+  /** Named volumes of the replica (`<job>-<ordinal>-<name>` on `host`). */
+  volumes: string[];
+  /** When the replica was placed on `host` with them. */
+  at: number;
+  /** Hosts the replica was moved off, whose copies of its volumes stay there (newest last). */
+  leftBehind?: { host: string; volumes: string[]; at: number }[];
 }
 
 /** A crash-looping replica waiting out its back-off before being placed again. */
@@ -299,6 +320,10 @@ export const keys = {
    */
   allocClaim: (job: string, ordinal: number) => `maestro/alloc-claims/${job}/${ordinal}`,
   allocClaimsPrefix: 'maestro/alloc-claims/',
+  /** Which host holds the named volumes of replica `<job>-<ordinal>` (a VolumeHome). */
+  volumeHome: (job: string, ordinal: number) => `maestro/volume-homes/${job}/${ordinal}`,
+  volumeHomePrefix: (job: string) => `maestro/volume-homes/${job}/`,
+  volumeHomesPrefix: 'maestro/volume-homes/',
 } as const;
 
 /** Labels the agent puts on every container it creates (README.md, "Job spec"). */

@@ -19,6 +19,8 @@ export const REASONS = {
   distinctHosts: 'distinctHosts',
   maxPerHost: (n: number) => `maxPerHost ${n}`,
   port: (p: string) => `port ${p} in use`,
+  /** Every host but the one holding a replica's named volumes (sticky placement, sticky.ts). */
+  volumes: (instance: string, host: string) => `volumes of ${instance} on ${host}`,
 } as const;
 
 const NO_CPU: Verdict = { exhausted: 'cpu' };

@@ -1,9 +1,10 @@
-import { placeReplicas } from '../placement/index.js';
+import { placePinned, placeReplicas } from '../placement/index.js';
 import type { Allocation, DelayedReplica, Evaluation, JobRecord } from '../types.js';
 import { delayedReplica, latestTombstones, retireFailed } from './backoff.js';
 import { better, claimInFlight, classify } from './classify.js';
 import type { PassContext } from './context.js';
 import { planRollout } from './rollout.js';
+import { splitByHome } from './sticky.js';
 
 /**
  * Count-based jobs: replicas `<job>-0 … <job>-(count-1)`. Lost, failed and superseded allocations go;
@@ -70,6 +71,9 @@ export function reconcileCount(ctx: PassContext, record: JobRecord, allocs: read
     missing.push(a.ordinal);
   }
   missing.sort((a, b) => a - b);
-  const result = placeReplicas(ctx.usage, job, missing, { seed: ctx.state.seed, wanted: job.count });
-  return ctx.finish(record, [result], stopped, decision.rollout, { carry: (o) => carry.get(o), delayed });
+  // Replicas whose volumes live on a host that may still come back go there and nowhere else.
+  const { pinned, free } = splitByHome(ctx, job, missing);
+  const sticky = placePinned(ctx.usage, job, pinned, job.count);
+  const result = placeReplicas(ctx.usage, job, free, { seed: ctx.state.seed, wanted: job.count });
+  return ctx.finish(record, [sticky, result], stopped, decision.rollout, { carry: (o) => carry.get(o), delayed });
 }

@@ -4,6 +4,7 @@ import { delayedReplica, latestTombstones, retireFailed } from './backoff.js';
 import { better, claimInFlight, classify } from './classify.js';
 import type { PassContext } from './context.js';
 import { planRollout } from './rollout.js';
+import { homesOf } from './sticky.js';
 
 /**
  * Global jobs: one replica on every host passing the host-level checks (new hosts included). A
@@ -51,13 +52,18 @@ export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: rea
       carry.set(host, t.failures ?? 1);
     }
   }
+  // A host holding a replica's volumes gets that replica's ordinal back (its volumes are named by it).
+  for (const [ordinal, home] of homesOf(ctx, job)) if (!reuse.has(home.host)) reuse.set(home.host, ordinal);
   const missing = [...targets].filter((h) => !byHost.has(h) && !waiting.has(h));
   const used = new Set([...byHost.values(), ...delayed].map((a) => a.ordinal));
+  // Ordinals other missing hosts will take back are not handed out as "lowest free" first.
+  const missingHosts = new Set(missing);
+  const reserved = new Set([...reuse].filter(([h]) => missingHosts.has(h)).map(([, o]) => o));
   const ordinalFor = (host: string): number => {
     let o = reuse.get(host);
     if (o === undefined || used.has(o)) {
       o = 0;
-      while (used.has(o) || claimInFlight(job.name, o, ctx.known, ctx.state)) o++;
+      while (used.has(o) || reserved.has(o) || claimInFlight(job.name, o, ctx.known, ctx.state)) o++;
     }
     used.add(o);
     return o;

@@ -7,6 +7,7 @@ import { reconcileCount } from './count.js';
 import { reconcileGlobal } from './global.js';
 import { idMaker } from './ids.js';
 import type { RolloutInput } from './rollout.js';
+import { homesOf, leftBehindNotes, nextHome } from './sticky.js';
 import { versionKey, type Plan, type ReconcileState } from './types.js';
 
 /**
@@ -99,14 +100,25 @@ class Pass implements PassContext {
     const { job } = record;
     const failures: PlacementFailure[] = [];
     let placed = 0;
+    const homes = homesOf(this, job);
     for (const r of results) {
-      for (const p of r.placed) this.plan.place.push(this.allocation(job, record.version, p.ordinal, p.host, extra.carry?.(p.ordinal, p.host)));
+      for (const p of r.placed) {
+        const a = this.allocation(job, record.version, p.ordinal, p.host, extra.carry?.(p.ordinal, p.host));
+        this.plan.place.push(a);
+        const home = nextHome(job, homes.get(p.ordinal), p.host, this.state.now);
+        if (home) {
+          (this.plan.homes ??= new Map()).set(a.id, home);
+          homes.set(p.ordinal, home);
+        }
+      }
       placed += r.placed.length;
       if (r.failure) failures.push(r.failure);
     }
     const ev: Evaluation = { job: job.name, at: this.state.now, jobVersion: record.version, placed, stopped, failures };
     if (rollout) ev.rollout = rollout;
     if (extra.delayed?.length) ev.delayed = extra.delayed;
+    const left = record.stopped ? [] : leftBehindNotes(job, homes);
+    if (left.length) ev.volumesLeftBehind = left;
     return ev;
   }
 

@@ -1,5 +1,5 @@
 import type { HostStatus } from '../../catalog/types.js';
-import type { AllocStatus, Allocation, Evaluation, Job, JobRecord } from '../types.js';
+import type { AllocStatus, Allocation, Evaluation, Job, JobRecord, VolumeHome } from '../types.js';
 
 /** Who holds a replica slot `<job>/<ordinal>`: the commit point that keeps two leaders from doubling it. */
 export interface Claim {
@@ -35,6 +35,8 @@ export interface ReconcileState {
   versions?: ReadonlyMap<string, Job>;
   /** A claim whose allocation is not (yet) visible is honoured this long: its writer may be mid-commit. */
   claimGraceMs?: number;
+  /** Where replicas' named volumes live, by `claimKey` (absent: none known; sticky placement is off). */
+  volumeHomes?: ReadonlyMap<string, VolumeHome>;
 }
 
 /** What one pass decided; the service commits it, the test harness applies it to its state. */
@@ -47,6 +49,11 @@ export interface Plan {
   remove: Allocation[];
   /** One per job evaluated. */
   evaluations: Evaluation[];
+  /**
+   * Volume homes to write with placements, by allocation id (`keys.volumeHome(job, ordinal)`): a
+   * replica with named volumes placed on a host its record does not name yet. Absent when none.
+   */
+  homes?: Map<string, VolumeHome>;
 }
 
 export const DEFAULT_GRACE_MS = 10_000;
