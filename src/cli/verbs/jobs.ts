@@ -45,7 +45,7 @@ export function registerJobVerbs(program: Command): void {
     'maestro history redis',
   ).action((name: string, opts: ClientOptions) =>
     withClient(opts, async (client) => {
-      type Version = { version: number; submittedAt: number; job: JobDetail['job'] };
+      type Version = { version: number; submittedAt: number; note?: string; job: JobDetail['job'] };
       const { versions } = await client.get<{ versions: Version[] }>(`/v1/jobs/${encodeURIComponent(name)}/history`);
       if (opts.json) return printJson(versions);
       const rows = versions.map((v) => [
@@ -53,8 +53,9 @@ export function registerJobVerbs(program: Command): void {
         new Date(v.submittedAt).toISOString(),
         v.job.global ? 'global' : String(v.job.count),
         v.job.containers.map((c) => c.image).join(','),
+        v.note ?? '',
       ]);
-      out(table(['VERSION', 'SUBMITTED', 'COUNT', 'IMAGES'], rows));
+      out(table(['VERSION', 'SUBMITTED', 'COUNT', 'IMAGES', 'NOTE'], rows));
     }),
   );
 
