@@ -4,34 +4,16 @@
  */
 import type { Capacity, Health, HostStatus, ServiceInstance } from '../catalog/types.js';
 import {
-  instanceName,
-  type AllocDesired,
   type Allocation,
-  type AllocState,
   type Evaluation,
   type Job,
   type JobRecord,
   type PlacementFailure,
 } from '../scheduler/types.js';
+import { allocView, stablyHealthy, type AllocView } from './alloc-view.js';
 import type { ClusterState } from './cluster.js';
 
-export interface AllocView {
-  id: string;
-  job: string;
-  /** `<job>-<ordinal>`: the DNS instance name. */
-  instance: string;
-  ordinal: number;
-  host: string;
-  desired: AllocDesired;
-  jobVersion: number;
-  /** `pending` until the host's agent reports. */
-  state: AllocState;
-  healthy: boolean;
-  message?: string;
-  containerIds: string[];
-  createdAt: number;
-  updatedAt?: number;
-}
+export { allocView, stablyHealthy, type AllocDisplayStatus, type AllocView } from './alloc-view.js';
 
 export type JobState = 'stopped' | 'healthy' | 'pending' | 'degraded';
 
@@ -44,6 +26,7 @@ export interface JobSummary {
   /** Replicas wanted: `count`, or for global jobs the allocations placed. */
   wanted: number;
   running: number;
+  /** Replicas of the current version healthy for at least `update.minHealthy` (alloc-view.ts). */
   healthy: number;
   /** Replicas the last evaluation of this version could not place. */
   unplaced: number;
@@ -94,38 +77,22 @@ function allocsOf(state: ClusterState, job?: string): Allocation[] {
   return index.get(job) ?? [];
 }
 
-export function allocViews(state: ClusterState, job?: string): AllocView[] {
+export function allocViews(state: ClusterState, job?: string, now = Date.now()): AllocView[] {
+  const jobs = new Map(state.jobs.map((r) => [r.job.name, r.job]));
   return allocsOf(state, job)
-    .map((a) => {
-      const s = state.statuses.get(a.id);
-      return {
-        id: a.id,
-        job: a.job,
-        instance: instanceName(a.job, a.ordinal),
-        ordinal: a.ordinal,
-        host: a.host,
-        desired: a.desired,
-        jobVersion: a.jobVersion,
-        state: s?.state ?? 'pending',
-        healthy: s?.healthy === true && s.state === 'running',
-        ...(s?.message ? { message: s.message } : {}),
-        containerIds: s?.containerIds ?? [],
-        createdAt: a.createdAt,
-        ...(s ? { updatedAt: s.updatedAt } : {}),
-      };
-    })
+    .map((a) => allocView(a, state.statuses.get(a.id), jobs.get(a.job), now))
     .sort((x, y) => compare(x.job, y.job) || x.ordinal - y.ordinal || x.createdAt - y.createdAt);
 }
 
-export function jobDetail(state: ClusterState, record: JobRecord): JobDetail {
-  const allocations = allocViews(state, record.job.name);
+export function jobDetail(state: ClusterState, record: JobRecord, now = Date.now()): JobDetail {
+  const allocations = allocViews(state, record.job.name, now);
   const evaluation = state.evals.get(record.job.name);
   // An evaluation of an older version says nothing about why the current one is unplaced.
   const current = evaluation && evaluation.jobVersion === record.version && !record.stopped ? evaluation : undefined;
   const unplacedReasons = current?.failures ?? [];
   const live = allocations.filter((a) => a.desired === 'run');
   const running = live.filter((a) => a.state === 'running').length;
-  const healthy = live.filter((a) => a.healthy && a.jobVersion === record.version).length;
+  const healthy = live.filter((a) => a.jobVersion === record.version && stablyHealthy(a, record.job, now)).length;
   const unplaced = unplacedReasons.reduce((n, f) => n + f.unplaced, 0);
   const wanted = record.stopped ? 0 : record.job.global ? live.length + unplaced : record.job.count;
   let jobState: JobState;
@@ -153,8 +120,8 @@ export function jobDetail(state: ClusterState, record: JobRecord): JobDetail {
   };
 }
 
-export function jobSummary(state: ClusterState, record: JobRecord): JobSummary {
-  const { job: _job, allocations: _a, unplacedReasons: _u, evaluation: _e, ...summary } = jobDetail(state, record);
+export function jobSummary(state: ClusterState, record: JobRecord, now = Date.now()): JobSummary {
+  const { job: _job, allocations: _a, unplacedReasons: _u, evaluation: _e, ...summary } = jobDetail(state, record, now);
   return summary;
 }
 

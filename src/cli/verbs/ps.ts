@@ -28,12 +28,21 @@ export function allocTable(allocs: AllocView[]): string {
     a.instance,
     a.job,
     a.host,
-    // A replica being stopped still shows, marked, until its agent has removed it.
-    a.desired === 'stop' ? `${a.state} (stopping)` : a.state,
+    // Words a user reads (starting, running, unhealthy, failed, stopping, stopped); older servers: state.
+    a.status ?? a.state,
     a.healthy ? 'yes' : 'no',
     String(a.jobVersion),
     age(a.createdAt),
-    a.message ?? '',
+    oneLine(a.message ?? ''),
   ]);
-  return table(['INSTANCE', 'JOB', 'HOST', 'STATE', 'HEALTHY', 'VERSION', 'AGE', 'MESSAGE'], rows);
+  return table(['INSTANCE', 'JOB', 'HOST', 'STATE', 'HEALTHY', 'VERSION', 'AGE', 'REASON'], rows);
+}
+
+/** Most of a reason shown in a table cell; `maestro status JOB` shows all of it. */
+const CELL_MAX = 160;
+
+/** A reason on one line (the lines of a container's output joined by ` | `), cut at CELL_MAX. */
+export function oneLine(text: string): string {
+  const flat = text.replace(/;? last output:\n/, ': ').split('\n').map((l) => l.trim()).filter(Boolean).join(' | ');
+  return flat.length > CELL_MAX ? `${flat.slice(0, CELL_MAX - 1)}…` : flat;
 }

@@ -8,6 +8,7 @@ import { CliError, EXIT, usageError } from '../errors.js';
 import { clientVerb, example, withClient, type ClientOptions } from '../options.js';
 import { out, printJson } from '../table.js';
 import { statusText } from './jobs.js';
+import { oneLine } from './ps.js';
 
 interface RunOptions extends ClientOptions {
   detach?: boolean;
@@ -16,6 +17,11 @@ interface RunOptions extends ClientOptions {
 
 /** How long unplaced replicas must stay unplaced, with nothing else in progress, before giving up. */
 const UNPLACED_SETTLE_MS = 2_000;
+/**
+ * Consecutive failures of one replica that make it crash-looping: the second proves a loop rather
+ * than a blip, and is where the scheduler's back-off starts (the first is replaced at once).
+ */
+export const CRASH_LOOP_FAILURES = 2;
 const POLL_MS = 500;
 
 export function registerRun(program: Command): void {
@@ -87,7 +93,7 @@ async function follow(client: ApiClient, name: string, timeoutMs: number, verbos
     const { job } = await client.get<{ job: JobDetail }>(`/v1/jobs/${encodeURIComponent(name)}`);
     if (verbose) {
       for (const a of job.allocations) {
-        const line = `${a.state}${a.healthy ? ', healthy' : ''}${a.desired === 'stop' ? ', stopping' : ''}${a.message ? ` (${a.message})` : ''}`;
+        const line = `${a.status ?? a.state}${a.healthy ? ', healthy' : ''}${a.message ? ` (${oneLine(a.message)})` : ''}`;
         if (seen.get(a.id) !== line) out(`  ${a.instance} on ${a.host}: ${line}`);
         seen.set(a.id, line);
       }
@@ -96,9 +102,12 @@ async function follow(client: ApiClient, name: string, timeoutMs: number, verbos
       lastReasons = reasons;
     }
     if (job.state === 'healthy' || job.state === 'stopped') {
-      if (verbose) out(`job ${job.name}: ${job.healthy}/${job.wanted} replicas healthy`);
+      const held = job.job.update.minHealthyMs ? ` for ${job.job.update.minHealthyMs / 1000}s` : '';
+      if (verbose) out(`job ${job.name}: ${job.healthy}/${job.wanted} replicas healthy${job.state === 'healthy' ? held : ''}`);
       return job;
     }
+    const broken = whyBroken(job);
+    if (broken) throw notHealthy(job, broken);
     const rollout = job.evaluation?.jobVersion === job.version ? job.evaluation.rollout : undefined;
     if (rollout?.state === 'failed') throw notHealthy(job, `the rollout of version ${job.version} failed${rollout.message ? `: ${rollout.message}` : ''}`);
     // Unplaced replicas with nothing else moving will not place themselves: say why and stop waiting.
@@ -110,6 +119,20 @@ async function follow(client: ApiClient, name: string, timeoutMs: number, verbos
     if (Date.now() >= deadline) throw notHealthy(job, `not healthy after ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/**
+ * A replica of the current version that will not turn healthy by waiting: crash-looping (failed
+ * CRASH_LOOP_FAILURES times in a row: image pull failed, exits, OOM kills) or unhealthy (its check
+ * has failed enough probes in a row to be critical). Its reason is the answer.
+ */
+export function whyBroken(job: JobDetail): string | undefined {
+  const current = job.allocations.filter((a) => a.jobVersion === job.version);
+  const looping = current.find((a) => (a.failures ?? 0) >= CRASH_LOOP_FAILURES);
+  if (looping) return `${looping.instance} is crash-looping (${looping.failures} failures in a row): ${oneLine(looping.message ?? 'failed')}`;
+  const sick = current.find((a) => a.desired === 'run' && a.status === 'unhealthy');
+  if (sick) return `${sick.instance} is unhealthy: ${oneLine(sick.message ?? 'health check failing')}`;
+  return undefined;
 }
 
 function notHealthy(job: JobDetail, why: string): CliError {
