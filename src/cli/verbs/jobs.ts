@@ -109,5 +109,8 @@ export function statusText(job: JobDetail): string {
       lines.push(`  ${d.instance} crash-looping: ${d.failures} failures, next attempt ${wait > 0 ? `in ${wait}s` : 'now'}`);
     }
   }
+  // Replicas moved off a lost host: their named volumes (their data) are still on that host.
+  const left = job.evaluation?.volumesLeftBehind ?? [];
+  if (left.length) lines.push('', 'Volumes left behind:', ...left.map((note) => `  ${note}`));
   return lines.join('\n');
 }
