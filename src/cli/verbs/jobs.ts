@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { JobDetail, JobSummary } from '../../api/index.js';
+import type { AllocView, JobDetail, JobSummary } from '../../api/index.js';
 import { usageError } from '../errors.js';
 import { clientVerb, example, selectorParam, withClient, type ClientOptions } from '../options.js';
 import { age, labelsText, out, printJson, table } from '../table.js';
@@ -96,6 +96,8 @@ export function statusText(job: JobDetail): string {
   if (rollout) lines.push(`Rollout:   ${rollout.state}${rollout.message ? `: ${rollout.message}` : ''}`);
   lines.push('', 'Allocations:');
   lines.push(job.allocations.length ? allocTable(job.allocations).trimEnd() : '  none');
+  const withEvents = job.allocations.filter((a) => a.events?.length);
+  if (withEvents.length) lines.push('', 'Recent events:', ...withEvents.flatMap(eventLines));
   if (job.unplacedReasons.length) {
     lines.push('', 'Unplaced:');
     for (const f of job.unplacedReasons) lines.push(`  ${f.message}`);
@@ -106,11 +108,22 @@ export function statusText(job: JobDetail): string {
     lines.push('', 'Restarting:');
     for (const d of delayed) {
       const wait = Math.max(0, Math.ceil((d.rescheduleAt - Date.now()) / 1000));
-      lines.push(`  ${d.instance} crash-looping: ${d.failures} failures, next attempt ${wait > 0 ? `in ${wait}s` : 'now'}`);
+      lines.push(`  ${d.instance} crash-looping: ${d.failures} failures, waiting to restart: next attempt ${wait > 0 ? `in ${wait}s` : 'now'}`);
     }
   }
   // Replicas moved off a lost host: their named volumes (their data) are still on that host.
   const left = job.evaluation?.volumesLeftBehind ?? [];
   if (left.length) lines.push('', 'Volumes left behind:', ...left.map((note) => `  ${note}`));
   return lines.join('\n');
+}
+
+/** One replica's events with their times (as `nomad alloc status` lists task events), oldest first. */
+function eventLines(a: AllocView): string[] {
+  const head = `  ${a.instance} (${a.id} on ${a.host}, ${a.status ?? a.state}):`;
+  const rows = a.events.map((e) => {
+    const when = `${new Date(e.at).toISOString().replace(/\.\d+Z$/, 'Z')} (${age(e.at)} ago)`;
+    const [first = '', ...more] = e.message.split('\n');
+    return [`    ${when}  ${e.type.padEnd(17)} ${first}`, ...more.map((l) => `${' '.repeat(4 + when.length + 2 + 18)}${l}`)].join('\n');
+  });
+  return [head, ...rows];
 }
