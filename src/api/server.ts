@@ -94,7 +94,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
         text: () => readBody(req, maxBody),
         signal: abort.signal,
       });
-      status = 'stream' in reply ? await sendStream(res, reply, abort) : send(res, reply);
+      status = 'stream' in reply ? await sendStream(res, reply, abort, method === 'HEAD') : send(res, reply);
     } catch (err) {
       const apiErr = toApiError(err);
       if (apiErr.code === 'internal') log.error({ err, method, url: req.url }, 'API request failed');
@@ -139,9 +139,22 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   };
 }
 
-async function sendStream(res: ServerResponse, reply: Extract<Reply, { stream: unknown }>, abort: AbortController): Promise<number> {
+async function sendStream(res: ServerResponse, reply: Extract<Reply, { stream: unknown }>, abort: AbortController, head: boolean): Promise<number> {
   const status = reply.status ?? 200;
   res.writeHead(status, { 'content-type': reply.contentType, 'cache-control': 'no-store' });
+  if (head) {
+    // A HEAD response has no body: node would discard every write at once, so nothing would ever
+    // push back on the source; end it instead of pumping it into nothing.
+    abort.abort();
+    try {
+      // Started and left at once, so the source's own clean-up (finally blocks) runs.
+      for await (const piece of reply.stream) if (piece) break;
+    } catch {
+      // the aborted source may end with its abort error: nothing to tell a HEAD request
+    }
+    res.end();
+    return status;
+  }
   res.flushHeaders();
   await pump(res, reply.stream, { abort, stallMs: reply.stallMs });
   return status;

@@ -130,6 +130,10 @@ test('agent log endpoint: only its token opens it; output equals `docker logs`, 
     assert.match(r.body, re, path);
   }
 
+  // HEAD is refused: node discards a HEAD response's writes, so nothing would push back on Docker.
+  const head = await new Promise<number>((resolve, reject) => request(`${s.base}/v1/logs/a1?container=main&follow=true`, { method: 'HEAD', headers: auth }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end());
+  assert.equal(head, 400);
+
   // Follow: a line written after the stream started arrives on it.
   const id2 = await run(s, 'a2', 'echo before; while [ ! -f /tmp/go ]; do sleep 0.1; done; echo after-the-start; sleep 3600');
   await eventually(async () => (await docker(['logs', id2])).includes('before'), 20_000, 'first line');

@@ -235,6 +235,16 @@ describe('API logs route', () => {
     await eventually(() => endless.ended && endless.aborted, 10_000, 'the source ended when its client left');
   });
 
+  it('HEAD answers the head only and ends the source at once (its writes would be discarded, pushing nothing back)', async () => {
+    endless = { ended: false, aborted: false };
+    produced = 0;
+    const res = await fetch(`${h.base}/v1/allocations/endless-0/logs?follow=true`, { method: 'HEAD' });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /x-ndjson/);
+    await eventually(() => endless.ended, 10_000, 'the source ended for a HEAD request');
+    assert.ok(produced <= 64 * 1024 + 100, `pulled ${produced} bytes for a HEAD request`);
+  });
+
   it('caps open streams (503 busy beyond)', async () => {
     const held = [new AbortController(), new AbortController()];
     for (const ac of held) {

@@ -68,7 +68,8 @@ export async function startLogEndpoint(opts: LogEndpointOptions): Promise<LogEnd
       const url = new URL(req.url ?? '/', 'http://agent');
       const match = /^\/v1\/logs\/([^/]+)$/.exec(url.pathname);
       if (!match) throw new LogsError('not_found', `no such endpoint: ${url.pathname.slice(0, 100)}`);
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new LogsError('bad_request', `${req.method} is not allowed (GET only)`);
+      // Not even HEAD: node discards a HEAD response's writes, so nothing would push back on Docker.
+      if (req.method !== 'GET') throw new LogsError('bad_request', `${req.method} is not allowed (GET only)`);
       const allocId = decodeURIComponent(match[1]!);
       if (!ALLOC_ID.test(allocId)) throw new LogsError('bad_request', `"${allocId.slice(0, 100)}" is not an allocation id`);
       const query = parseLogQuery(url.searchParams);
