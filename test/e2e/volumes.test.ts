@@ -102,7 +102,8 @@ test('a named volume keeps its data across stop + run and a rolling update; host
   await cli(m.api, ['run', jobFile(t, escaping, bad), '--timeout', '5s']);
   const refused = await eventually(async () => {
     const ps = await cliJson<AllocView[]>(m.api, ['ps', escaping]);
-    return ps.find((x) => /outside the agent's allowed prefixes/.test(x.message ?? '') || x.events?.some((e) => /outside the agent's allowed prefixes/.test(e.message)));
+    // In its message or its events, whichever the view shows.
+    return ps.find((x) => /outside the agent's allowed prefixes/.test(JSON.stringify(x)));
   }, 60_000, 'the refusal in maestro ps');
   assert.match(JSON.stringify(refused), /\(it resolves to \/etc\)/);
   assert.equal(await docker(['ps', '-aq', '--filter', `label=maestro.job=${escaping}`]), '', 'nothing was created');
