@@ -99,7 +99,7 @@ describe('CLI client verbs against a real API', () => {
     assert.equal((await maestro(['run', v2, '-d'], env)).code, 0);
     const history = await maestro(['history', 'web'], env);
     assert.equal(history.code, 0, history.stderr);
-    assert.match(history.stdout, /^VERSION\s+SUBMITTED\s+COUNT\s+IMAGES\n1\s+\S+\s+2\s+nginx:1\n2\s+\S+\s+4\s+nginx:2\n$/);
+    assert.match(history.stdout, /^VERSION\s+SUBMITTED\s+COUNT\s+IMAGES\s+NOTE\n1\s+\S+\s+2\s+nginx:1\n2\s+\S+\s+4\s+nginx:2\n$/);
     const stop = await maestro(['stop', 'web', '--json'], env);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(JSON.parse(stop.stdout).state, 'stopped');
