@@ -74,6 +74,10 @@ export function allocView(a: Allocation, s: AllocStatus | undefined, job: Job | 
       message = message ? `${message} — ${restart}` : restart;
     }
   }
+  // A replacement of a crash-looping replica says so until it is healthy (its predecessor said why).
+  if (!message && !healthy && state !== 'failed' && a.desired === 'run' && a.previousFailures) {
+    message = `restarted after ${a.previousFailures} failure${a.previousFailures === 1 ? '' : 's'} of this replica`;
+  }
   return {
     id: a.id,
     job: a.job,
