@@ -32,12 +32,13 @@ export interface Timed {
 }
 
 /** Submits every job; resolves with the wall time of each request. Fails on any non-2xx answer. */
-export async function submitAll(server: BenchServer, plan: JobPlan, concurrency: number): Promise<Timed[]> {
+export async function submitAll(server: BenchServer, plan: JobPlan, concurrency: number, deadline = Infinity): Promise<Timed[]> {
   const sizes = counts(plan);
   const times: Timed[] = [];
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < sizes.length) {
+      if (Date.now() > deadline) throw new Error(`timed out submitting: ${times.length} of ${sizes.length} jobs accepted`);
       const i = next++;
       const at = performance.now();
       // 503 = the API could not reach etcd within its deadline (a loaded machine): retried, as a
@@ -46,9 +47,10 @@ export async function submitAll(server: BenchServer, plan: JobPlan, concurrency:
         const res = await fetch(`${server.api}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: spec(i, sizes[i]!) });
         const body = await res.text();
         if (res.status === 201 || res.status === 200) break;
-        if (res.status !== 503 || attempt === 5) throw new Error(`POST /v1/jobs ${jobName(i)}: ${res.status} ${body.slice(0, 300)}`);
+        // Patient: a stalled etcd opens the client's circuit breaker for 5 s at a time.
+        if (res.status !== 503 || attempt === 10) throw new Error(`POST /v1/jobs ${jobName(i)}: ${res.status} ${body.slice(0, 300)}`);
         retries.n++;
-        await new Promise((r) => setTimeout(r, 200 * attempt));
+        await new Promise((r) => setTimeout(r, 500 * attempt));
       }
       times.push({ at, ms: performance.now() - at });
     }

@@ -14,8 +14,11 @@ export interface RunFigures {
   submitRetries: number;
   /** First submit → the scheduler's placed counter reached `replicas`. */
   committedS: number;
-  /** replicas / committedS. */
+  /** placed / committedS. */
   commitRate: number;
+  /** Placements committed when the run ended, and 1 if every replica was placed and seen in time, else 0. */
+  placed: number;
+  complete: number;
   /** Best 5 s window of the placed counter. */
   peakRate: number;
   /** First submit → every simulated agent had seen all of its allocations. */
@@ -65,7 +68,7 @@ export function table(rows: RunFigures[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${n0(r.replicas)} replicas (${n0(r.jobs)} jobs) on ${n0(r.hosts)} hosts | ${n0(r.commitRate)}; ${n0(r.peakRate)} | ${s1(r.allSeenS)} s (committed in ${s1(r.committedS)} s) | ${n0(r.jobP50)} / ${n0(r.jobP99)} ms | ${n0(r.hostsP50)} / ${n0(r.hostsP99)} ms | ${n0(r.submitP50)} / ${n0(r.submitP99)} ms (all in ${s1(r.submitS)} s) |`,
+      `| ${n0(r.replicas)} replicas (${n0(r.jobs)} jobs) on ${n0(r.hosts)} hosts | ${n0(r.commitRate)}; ${n0(r.peakRate)} | ${r.complete ? `${s1(r.allSeenS)} s (committed in ${s1(r.committedS)} s)` : `timed out: ${n0(r.placed)} placed in ${s1(r.committedS)} s`} | ${n0(r.jobP50)} / ${n0(r.jobP99)} ms | ${n0(r.hostsP50)} / ${n0(r.hostsP99)} ms | ${n0(r.submitP50)} / ${n0(r.submitP99)} ms (all in ${s1(r.submitS)} s) |`,
     );
   }
   lines.push(

@@ -13,18 +13,13 @@
  *   timed from its start — the scheduler's and etcd's rate without the API's per-request cost.
  * --quick: 200 hosts, 5,000 replicas in 50 jobs — a smoke run of every part in well under a minute.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createEtcdCatalog } from '../../src/catalog/etcd/index.js';
-import { silentLogger } from '../../src/log/index.js';
-import { keys } from '../../src/scheduler/types.js';
-import type { AgentsConfig } from './agents.js';
 import { cpuSeconds } from './cpu.js';
 import { BenchEtcd } from './etcd.js';
 import { pollPlaced, probe, retries, submitAll } from './load.js';
 import { median, peakRate, percentile, table, type RunFigures } from './report.js';
 import { BenchServer } from './server.js';
+import { startAgents, until, verify, type Worker } from './workers.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -46,63 +41,6 @@ const etcdTimeoutMs = Number(flags['etcd-timeout'] ?? 10) * 1000;
 const submitFirst = !!flags['submit-first'];
 if (submitFirst && serverMode !== 'proc') throw new Error('--submit-first needs --server proc');
 const PREFIX = '/bench/';
-const AGENTS = fileURLToPath(new URL('./agents.js', import.meta.url));
-
-interface Worker {
-  child: ChildProcess;
-  seen: number;
-  lastSeenAt: number;
-  final?: { perHost: Record<string, number>; statusesWritten: number };
-}
-
-function startAgents(endpoint: string, hosts: number): Promise<Worker[]> {
-  const per = Math.ceil(hosts / agentProcs);
-  const starts: Promise<Worker>[] = [];
-  for (let from = 0; from < hosts; from += per) {
-    const cfg: AgentsConfig = { endpoint, prefix: PREFIX, from, to: Math.min(hosts, from + per), ttlMs: 60_000 };
-    const child = fork(AGENTS, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const w: Worker = { child, seen: 0, lastSeenAt: 0 };
-    starts.push(new Promise((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`agent simulator exited (${code})`)));
-      child.on('message', (m: { type: string; seen?: number; lastSeenAt?: number; perHost?: Record<string, number>; statusesWritten?: number }) => {
-        if (m.type === 'watching') resolve(w);
-        if (m.type === 'seen') Object.assign(w, { seen: m.seen, lastSeenAt: m.lastSeenAt });
-        if (m.type === 'final') w.final = { perHost: m.perHost!, statusesWritten: m.statusesWritten! };
-      });
-    }));
-  }
-  return Promise.all(starts);
-}
-
-async function until(what: string, deadline: number, ok: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Every host saw exactly the allocations etcd holds for it. */
-async function verify(etcd: BenchEtcd, workers: Worker[]): Promise<void> {
-  for (const w of workers) w.child.send({ type: 'report' });
-  await until('simulator reports', Date.now() + 30_000, () => workers.every((w) => w.final));
-  const catalog = createEtcdCatalog({ endpoints: [etcd.endpoint], prefix: PREFIX, hostName: 'bench', logger: silentLogger, callTimeoutMs: 30_000 });
-  try {
-    const stored = new Map<string, number>();
-    for (const e of (await catalog.kvList(keys.allocsPrefix)).value) {
-      const host = e.key.slice(keys.allocsPrefix.length).split('/')[0]!;
-      stored.set(host, (stored.get(host) ?? 0) + 1);
-    }
-    const total = [...stored.values()].reduce((a, b) => a + b, 0);
-    if (total !== replicas) throw new Error(`etcd holds ${total} allocations, expected ${replicas}`);
-    for (const w of workers) {
-      for (const [host, n] of Object.entries(w.final!.perHost)) {
-        if ((stored.get(host) ?? 0) !== n) throw new Error(`${host} saw ${n} allocations, etcd holds ${stored.get(host) ?? 0}`);
-      }
-    }
-  } finally {
-    await catalog.close();
-  }
-}
 
 async function runOnce(hosts: number): Promise<RunFigures> {
   const etcd = await BenchEtcd.start();
@@ -110,7 +48,7 @@ async function runOnce(hosts: number): Promise<RunFigures> {
   let workers: Worker[] = [];
   try {
     const regStart = performance.now();
-    workers = await startAgents(etcd.endpoint, hosts);
+    workers = await startAgents(etcd.endpoint, PREFIX, hosts, agentProcs);
     const registerS = (performance.now() - regStart) / 1000;
     server = await BenchServer.start(etcd.endpoint, PREFIX, serverMode, etcdTimeoutMs, submitFirst);
     const srv = server;
@@ -127,16 +65,21 @@ async function runOnce(hosts: number): Promise<RunFigures> {
     let submits: { at: number; ms: number }[] = [];
     let submitEnd = 0;
     const submitStart = performance.now();
+    let complete = false;
     try {
-      submits = await submitAll(srv, { jobs, replicas }, concurrency);
+      submits = await submitAll(srv, { jobs, replicas }, concurrency, deadline).catch((err: Error) => {
+        console.error(`round ended early: ${err.message}`);
+        return [];
+      });
       submitEnd = performance.now();
       if (submitFirst) {
         // Every job is stored: placement is timed from the scheduler's start (its election included).
         [t0, t0Wall] = [performance.now(), Date.now()];
         srv.release();
       }
-      await until(`${replicas} placements`, deadline, () => (samples.at(-1)?.placed ?? 0) >= replicas);
-      await until('every agent seeing its allocations', deadline, () => workers.reduce((n, w) => n + w.seen, 0) >= replicas);
+      // A run past its deadline still reports how far it got (placed, rate so far), marked incomplete.
+      complete = await until(`${replicas} placements`, deadline, () => (samples.at(-1)?.placed ?? 0) >= replicas).then(() => true, () => false);
+      if (complete) complete = await until('every agent seeing its allocations', deadline, () => workers.reduce((n, w) => n + w.seen, 0) >= replicas).then(() => true, () => false);
     } finally {
       stop.abort();
     }
@@ -145,8 +88,9 @@ async function runOnce(hosts: number): Promise<RunFigures> {
     const bench = process.cpuUsage(cpu0[3] as NodeJS.CpuUsage);
     await polling;
     const latencies = await probing;
-    await verify(etcd, workers);
-    const committedAt = samples.find((s) => s.placed >= replicas)!.at;
+    if (complete) await verify(etcd.endpoint, PREFIX, replicas, workers);
+    const placed = samples.at(-1)?.placed ?? 0;
+    const committedAt = samples.find((s) => s.placed >= replicas)?.at ?? performance.now();
     const committedS = (committedAt - t0) / 1000;
     const [job, hostsL] = [...latencies.values()].map((xs) => xs.map((x) => x.ms));
     return {
@@ -155,7 +99,9 @@ async function runOnce(hosts: number): Promise<RunFigures> {
       submitP50: percentile(submits.map((s) => s.ms), 50),
       submitP99: percentile(submits.map((s) => s.ms), 99),
       committedS,
-      commitRate: replicas / committedS,
+      commitRate: placed / committedS,
+      placed,
+      complete: complete ? 1 : 0,
       peakRate: peakRate(samples, 5_000),
       allSeenS: (Math.max(...workers.map((w) => w.lastSeenAt)) - t0Wall) / 1000,
       jobP50: percentile(job!, 50), jobP99: percentile(job!, 99),
