@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { AllocView } from '../../src/api/index.js';
 import { FakeConsul } from '../catalog/fake-consul/server.js';
 import { docker, dockerOrSkip, TEST_IMAGE } from '../support/docker.js';
 import { eventually } from '../support/wait.js';
 import { MAIN, cli, cliJson, defer, jobFile, removeJobsAfter, startRole, startUp } from './support.js';
+
+const execFileP = promisify(execFile);
 
 /**
  * `maestro logs` as a user runs it: the built CLI against `maestro up` (the API reads its own host's
@@ -51,15 +54,20 @@ test('maestro logs on one host: output, stderr apart, --tail, -f gets a line wri
 
   const all = await eventually(async () => {
     const r = await cli(m.api, ['logs', instance]);
-    return r.code === 0 && r.stderr.includes('err-1') ? r : undefined;
+    return r.code === 0 && r.stderr.includes('err-1') && r.stdout.includes('line-2') ? r : undefined;
   }, 20_000, 'the replica wrote its lines');
   assert.equal(all.stdout, `line-1 on ${m.host}\nline-2\n`);
   assert.equal(all.stderr, 'err-1\n');
 
+  // Which two lines are last is Docker's to say: it copies stdout and stderr on separate pipes, so
+  // err-1 may be logged before line-1. `docker logs --tail 2` is the reference.
+  const container = await containerOf(job, m.host);
   const tail = await cli(m.api, ['logs', instance, '--tail', '2']);
   assert.equal(tail.code, 0);
-  assert.equal(tail.stdout, 'line-2\n');
-  assert.equal(tail.stderr, 'err-1\n');
+  const ref = await execFileP('docker', ['logs', '--tail', '2', container]);
+  assert.equal(tail.stdout, ref.stdout);
+  assert.equal(tail.stderr, ref.stderr);
+  assert.equal(`${tail.stdout}${tail.stderr}`.split('\n').filter(Boolean).length, 2);
   const none = await cli(m.api, ['logs', instance, '--tail', '0']);
   assert.equal(`${none.stdout}${none.stderr}`, '');
   const since = await cli(m.api, ['logs', instance, '--since', '1h', '--timestamps']);
@@ -69,13 +77,13 @@ test('maestro logs on one host: output, stderr apart, --tail, -f gets a line wri
 
   // The JSON records, for scripts.
   const json = await cli(m.api, ['logs', instance, '--json']);
-  assert.deepEqual(json.stdout.trim().split('\n').map((l) => JSON.parse(l).stream), ['stdout', 'stdout', 'stderr']);
+  assert.deepEqual(json.stdout.trim().split('\n').map((l) => JSON.parse(l).stream).sort(), ['stderr', 'stdout', 'stdout']);
 
   const f = follow(m.api, [instance]);
   defer(t, () => f.proc.kill('SIGKILL'));
   await eventually(() => f.out().includes('line-2'), 20_000, `logs -f to print the existing lines (stderr: ${f.err()})`);
   assert.doesNotMatch(f.out(), /after-follow/);
-  await docker(['exec', await containerOf(job, m.host), 'touch', '/tmp/go']);
+  await docker(['exec', container, 'touch', '/tmp/go']);
   await eventually(() => f.out().includes('after-follow\n'), 20_000, 'logs -f to print the line written after it started');
   f.proc.kill('SIGINT');
   await f.exit;
@@ -111,7 +119,7 @@ test('maestro logs in a cluster: the server reads each replica from its own host
   for (const a of placed) {
     const r = await eventually(async () => {
       const got = await cli(server.api, ['logs', a.instance]);
-      return got.stderr.includes('err-1') ? got : undefined;
+      return got.stderr.includes('err-1') && got.stdout.includes('line-2') ? got : undefined;
     }, 20_000, `logs of ${a.instance}`);
     assert.equal(r.code, 0);
     assert.equal(r.stdout, `line-1 on ${a.host}\nline-2\n`, `${a.instance} read from ${a.host}`);
