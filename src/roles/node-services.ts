@@ -101,15 +101,23 @@ async function serveLogs(rt: Runtime, catalog: Catalog, logs: LocalLogs): Promis
   if (config.agentAddr === 'off' || (!config.agentAddr && !config.etcd && !config.consul)) return undefined;
   const addr = config.agentAddr ?? { host: config.advertise, port: DEFAULT_AGENT_PORT };
   const wildcard = addr.host === '0.0.0.0' || addr.host === '::';
-  const endpoint = await startLogEndpoint({
-    catalog,
-    host: config.host,
-    addr,
-    portFallback: !config.agentAddr,
-    ...(wildcard ? { publishHost: config.advertise } : {}),
-    logs,
-    logger: componentLogger(log, 'agent-logs'),
-  });
+  let endpoint;
+  try {
+    endpoint = await startLogEndpoint({
+      catalog,
+      host: config.host,
+      addr,
+      portFallback: !config.agentAddr,
+      ...(wildcard ? { publishHost: config.advertise } : {}),
+      logs,
+      logger: componentLogger(log, 'agent-logs'),
+    });
+  } catch (err) {
+    // Asked for explicitly: the user wants to know. The default: logs are not worth a failed start.
+    if (config.agentAddr) throw err;
+    log.warn({ err, addr: formatHostPort(addr) }, `cannot serve replicas' logs on ${formatHostPort(addr)}: \`maestro logs\` cannot read this host's replicas; --agent-addr picks another address`);
+    return undefined;
+  }
   rt.onShutdown('agent-logs', () => endpoint.stop());
   return endpoint.address();
 }
