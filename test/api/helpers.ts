@@ -66,6 +66,8 @@ export async function seedRun(
       state: r.state,
       containerIds: [`c${r.ordinal}`],
       healthy: r.healthy,
+      // Healthy for long past any update.minHealthy, so it counts as healthy in job views.
+      ...(r.healthy ? { healthySince: Date.now() - 3_600_000 } : {}),
       updatedAt: Date.now(),
     };
     await catalog.kvPut(keys.alloc(r.host, alloc.id), JSON.stringify(alloc));

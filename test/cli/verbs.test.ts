@@ -66,7 +66,8 @@ describe('CLI client verbs against a real API', () => {
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^INSTANCE\s+JOB\s+HOST\s+STATE\s+HEALTHY/);
     assert.match(ps.stdout, /\nredis-0\s+redis\s+node-1\s+running\s+yes\s+1/);
-    assert.match(ps.stdout, /\nredis-1\s+redis\s+node-1\s+pending\s+no\s+1/);
+    // A pending allocation is shown in a user's words: starting.
+    assert.match(ps.stdout, /\nredis-1\s+redis\s+node-1\s+starting\s+no\s+1/);
     const psJson = JSON.parse((await maestro(['ps', 'redis', '--json'], env)).stdout);
     assert.deepEqual(psJson.map((a: { instance: string; healthy: boolean }) => [a.instance, a.healthy]), [
       ['redis-0', true],
