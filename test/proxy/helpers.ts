@@ -2,6 +2,7 @@
 import { createServer, request, type Agent, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { ServiceInstance } from '../../src/catalog/types.js';
+import { createProxy, type Proxy } from '../../src/proxy/index.js';
 
 export function inst(service: string, id: string, port: number, extra: Partial<ServiceInstance> = {}): ServiceInstance {
   return { id, service, name: id, host: 'h1', address: '127.0.0.1', port, tags: [], meta: {}, health: 'passing', ...extra };
@@ -139,4 +140,12 @@ export function rawExchange(port: number, raw: string | string[], until?: RegExp
     c.on('error', reject);
     for (const part of Array.isArray(raw) ? raw : [raw]) c.write(part);
   });
+}
+
+/** A proxy on a free loopback port routing `web` to one instance at `port`; stopped after the test. */
+export async function proxyFor(t: { after(fn: () => unknown): void }, port: number, extra: Parameters<typeof createProxy>[0] = {}): Promise<Proxy> {
+  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', ...extra });
+  t.after(() => proxy.stop());
+  await proxy.update([inst('web', 'a', port)]);
+  return proxy;
 }

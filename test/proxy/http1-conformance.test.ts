@@ -4,18 +4,10 @@
  * version, an over-long URI, a Trailer field — and timeouts that never fire before their time.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { createProxy, type Proxy } from '../../src/proxy/index.js';
-import { answering, inst, rawBackend, rawExchange, send } from './helpers.js';
+import { test } from 'node:test';
+import { answering, inst, proxyFor, rawBackend, rawExchange, send } from './helpers.js';
 
 const HOST = 'web.service.cluster';
-
-async function proxyFor(t: TestContext, port: number, extra: Parameters<typeof createProxy>[0] = {}): Promise<Proxy> {
-  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', ...extra });
-  t.after(() => proxy.stop());
-  await proxy.update([inst('web', 'a', port)]);
-  return proxy;
-}
 
 test('a response with Content-Length and Transfer-Encoding reaches the client without Content-Length (RFC 9112 §6.3)', async (t) => {
   const port = await rawBackend(t, answering(() => 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n'));

@@ -7,18 +7,10 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { createProxy, type Proxy } from '../../src/proxy/index.js';
 import { eventually } from '../support/wait.js';
-import { answering, inst, rawBackend, send } from './helpers.js';
+import { answering, proxyFor, rawBackend, send } from './helpers.js';
 
 const HOST = 'web.service.cluster';
-
-async function proxyFor(t: TestContext, port: number, extra: Parameters<typeof createProxy>[0] = {}): Promise<Proxy> {
-  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', ...extra });
-  t.after(() => proxy.stop());
-  await proxy.update([inst('web', 'a', port)]);
-  return proxy;
-}
 
 /** A client socket that collects what it reads (when it reads at all); cut after the test. */
 function client(t: TestContext, port: number, opts: { read?: boolean } = {}) {

@@ -8,17 +8,9 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { createProxy, type Proxy } from '../../src/proxy/index.js';
-import { answering, closeServer, inst, rawBackend, rawExchange, send } from './helpers.js';
+import { answering, closeServer, proxyFor, rawBackend, rawExchange, send } from './helpers.js';
 
 const HOST = 'web.service.cluster';
-
-async function proxyFor(t: TestContext, port: number, extra: Parameters<typeof createProxy>[0] = {}): Promise<Proxy> {
-  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', ...extra });
-  t.after(() => proxy.stop());
-  await proxy.update([inst('web', 'a', port)]);
-  return proxy;
-}
 
 /** An llhttp instance that records every request it parses (method, url, headers, body length). */
 async function recordingBackend(t: TestContext) {

@@ -1,71 +1,12 @@
 /** The HTTP/1 engine on the wire: raw sockets on both sides, so framing corner cases are exact. */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, request } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { test, type TestContext } from 'node:test';
-import { createProxy, type Proxy } from '../../src/proxy/index.js';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { test } from 'node:test';
 import { eventually } from '../support/wait.js';
-import { closeServer, inst, send, startBackend } from './helpers.js';
+import { answering, closeServer, inst, proxyFor, rawBackend, rawExchange, send, startBackend } from './helpers.js';
 
 const HOST = 'web.service.cluster';
-
-/** A raw TCP backend: `onConn` gets every accepted socket. */
-async function rawBackend(t: TestContext, onConn: (s: Socket) => void): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    onConn(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-/** Answers each request head (no request bodies) with `answer(requestHead, n)`, n counting per connection. */
-function answering(answer: (head: string, n: number) => string | null): (s: Socket) => void {
-  return (s) => {
-    let buf = '';
-    let n = 0;
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      let i: number;
-      while ((i = buf.indexOf('\r\n\r\n')) !== -1) {
-        const head = buf.slice(0, i);
-        buf = buf.slice(i + 4);
-        const out = answer(head, n++);
-        if (out === null) return void s.destroy();
-        s.write(out);
-      }
-    });
-  };
-}
-
-async function proxyFor(t: TestContext, port: number, extra: Parameters<typeof createProxy>[0] = {}): Promise<Proxy> {
-  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', ...extra });
-  t.after(() => proxy.stop());
-  await proxy.update([inst('web', 'a', port)]);
-  return proxy;
-}
-
-/** Writes `raw` to the proxy and collects everything until the proxy closes (or `until` matches). */
-function exchange(port: number, raw: string | string[], until?: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = connect({ host: '127.0.0.1', port });
-    let got = '';
-    c.on('data', (d) => {
-      got += d.toString('latin1');
-      if (until?.test(got)) c.end();
-    });
-    c.on('close', () => resolve(got));
-    c.on('error', reject);
-    for (const part of Array.isArray(raw) ? raw : [raw]) c.write(part);
-  });
-}
 
 test('smuggling attempts and malformed heads get 400 and a closed connection; the instance sees nothing', async (t) => {
   let seen = 0;
@@ -85,11 +26,11 @@ test('smuggling attempts and malformed heads get 400 and a closed connection; th
     `GET / HTTP/1.1\r\nHost: ${HOST}\r\nHost: other.service.cluster\r\n\r\n`,
   ];
   for (const attack of attacks) {
-    const got = await exchange(p, attack);
+    const got = await rawExchange(p, attack);
     assert.match(got, /^HTTP\/1\.1 400 Bad Request\r\n/, JSON.stringify(attack));
     assert.match(got, /connection: close/);
   }
-  const huge = await exchange(p, `GET / HTTP/1.1\r\nHost: ${HOST}\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`);
+  const huge = await rawExchange(p, `GET / HTTP/1.1\r\nHost: ${HOST}\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`);
   assert.match(huge, /^HTTP\/1\.1 431 /);
   assert.equal(seen, 0);
 });
@@ -118,7 +59,7 @@ test('pipelined requests are answered in order, one at a time, bodies included',
     `PUT /3 HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n` +
     `GET /4 HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`;
   // Split at odd places so heads and bodies straddle reads.
-  const got = await exchange(proxy.httpAddress().port, [reqs.slice(0, 7), reqs.slice(7, 60), reqs.slice(60)]);
+  const got = await rawExchange(proxy.httpAddress().port, [reqs.slice(0, 7), reqs.slice(7, 60), reqs.slice(60)]);
   const bodies = [...got.matchAll(/\r\n\r\n([A-Z]+ \/\d [a-z]*)/g)].map((m) => m[1]);
   assert.deepEqual(bodies, ['GET /1 ', 'POST /2 hello', 'PUT /3 abc', 'GET /4 ']);
   assert.equal(overlap, false);
@@ -137,7 +78,7 @@ test('HEAD, 204 and 304 carry Content-Length but no body; the connection stays i
   );
   const proxy = await proxyFor(t, port);
   const reqs = ['HEAD /h', 'GET /204', 'GET /304', 'GET /body'].map((r) => `${r} HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
-  const got = await exchange(proxy.httpAddress().port, reqs.join(''), /0123456789$/);
+  const got = await rawExchange(proxy.httpAddress().port, reqs.join(''), /0123456789$/);
   const statuses = [...got.matchAll(/HTTP\/1\.1 (\d+)/g)].map((m) => m[1]);
   assert.deepEqual(statuses, ['200', '204', '304', '200']);
   assert.equal((got.match(/content-length: 10/g) ?? []).length, 4);
@@ -148,14 +89,14 @@ test('a response delimited by close reaches the client whole, then the client co
   const body = 'x'.repeat(100_000);
   const closer = await rawBackend(t, (s) => s.once('data', () => s.end(`HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\n${body}`)));
   const proxy = await proxyFor(t, closer);
-  const got = await exchange(proxy.httpAddress().port, `GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+  const got = await rawExchange(proxy.httpAddress().port, `GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
   assert.match(got, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(got, /connection: close/);
   assert.ok(got.endsWith(`\r\n\r\n${body}`));
   // A chunked answer to an HTTP/1.0 client is de-chunked and delimited by close.
   const chunky = await rawBackend(t, answering(() => 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n'));
   await proxy.update([inst('web', 'c', chunky)]);
-  const old = await exchange(proxy.httpAddress().port, `GET / HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`);
+  const old = await rawExchange(proxy.httpAddress().port, `GET / HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`);
   assert.doesNotMatch(old, /transfer-encoding/i);
   assert.ok(old.endsWith('\r\n\r\nabcde'), JSON.stringify(old));
 });
@@ -246,11 +187,11 @@ test('response heads: passed as received when nothing is hop-by-hop, else withou
   );
   const proxy = await proxyFor(t, port);
   const p = proxy.httpAddress().port;
-  const asIs = await exchange(p, `GET /plain HTTP/1.1\r\nHost: ${HOST}\r\nX-Mine:  kept \r\n\r\n`, /ok$/);
+  const asIs = await rawExchange(p, `GET /plain HTTP/1.1\r\nHost: ${HOST}\r\nX-Mine:  kept \r\n\r\n`, /ok$/);
   assert.equal(asIs, 'HTTP/1.1 200 OK\r\nX-Odd:   spaced \r\nContent-Length: 2\r\n\r\nok');
   assert.match(heads[0], /^GET \/plain HTTP\/1\.1\r\nHost: web\.service\.cluster\r\nX-Mine: {2}kept \r\nx-forwarded-for: 127\.0\.0\.1\r\n/);
-  const rewritten = await exchange(p, `GET /ka HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`, /ka$/);
+  const rewritten = await rawExchange(p, `GET /ka HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`, /ka$/);
   assert.equal(rewritten, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nka');
-  const http10 = await exchange(p, `GET /plain HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`);
+  const http10 = await rawExchange(p, `GET /plain HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`);
   assert.equal(http10, 'HTTP/1.1 200 OK\r\nX-Odd:   spaced \r\nContent-Length: 2\r\nconnection: close\r\n\r\nok');
 });
