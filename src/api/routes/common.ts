@@ -1,6 +1,16 @@
+import type { Cluster } from '../cluster.js';
 import { ApiError } from '../errors.js';
 import type { Request } from '../router.js';
 import { parseSelector, type Selector } from '../selector.js';
+import { jobDetail } from '../views.js';
+
+/** One job's detail view from a fresh read of the cluster, or `not_found`. */
+export async function jobDetailOf(cluster: Cluster, name: string): Promise<ReturnType<typeof jobDetail>> {
+  const state = await cluster.state();
+  const record = state.jobs.find((r) => r.job.name === name);
+  if (!record) throw new ApiError('not_found', `no such job: ${name}`);
+  return jobDetail(state, record);
+}
 
 /** `?selector=` (Kubernetes syntax); absent or empty matches everything. */
 export function selectorOf(req: Request): Selector {

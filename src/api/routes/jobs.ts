@@ -2,20 +2,15 @@ import type { Cluster } from '../cluster.js';
 import { ApiError } from '../errors.js';
 import type { Request, Router } from '../router.js';
 import { matches } from '../selector.js';
-import { allocViews, jobDetail, jobSummary } from '../views.js';
+import { allocViews, jobSummary } from '../views.js';
 import type { SpecParser } from '../spec-parser.js';
-import { jsonBody, selectorOf } from './common.js';
+import { jobDetailOf, jsonBody, selectorOf } from './common.js';
 
 /** Replicas one request may ask for: far above any real job, low enough to refuse typos like 1e9. */
 const MAX_COUNT = 10_000;
 
 export function jobRoutes(router: Router, cluster: Cluster, specs: SpecParser): void {
-  const detail = async (name: string) => {
-    const state = await cluster.state();
-    const record = state.jobs.find((r) => r.job.name === name);
-    if (!record) throw new ApiError('not_found', `no such job: ${name}`);
-    return jobDetail(state, record);
-  };
+  const detail = (name: string) => jobDetailOf(cluster, name);
 
   router.add(
     'POST',

@@ -1,8 +1,7 @@
 import type { Cluster } from '../cluster.js';
 import { ApiError } from '../errors.js';
 import type { Router } from '../router.js';
-import { jobDetail } from '../views.js';
-import { jsonBody } from './common.js';
+import { jobDetailOf, jsonBody } from './common.js';
 
 /**
  * `POST /v1/jobs/:name/rollback` and `/restart`: new versions made from the job's own history
@@ -10,12 +9,7 @@ import { jsonBody } from './common.js';
  * a JSON body (`{}` will do) so that, like every write, no web page can send them without a preflight.
  */
 export function lifecycleRoutes(router: Router, cluster: Cluster): void {
-  const detail = async (name: string) => {
-    const state = await cluster.state();
-    const record = state.jobs.find((r) => r.job.name === name);
-    if (!record) throw new ApiError('not_found', `no such job: ${name}`);
-    return jobDetail(state, record);
-  };
+  const detail = (name: string) => jobDetailOf(cluster, name);
 
   router.add(
     'POST',
