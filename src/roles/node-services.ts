@@ -65,6 +65,8 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     logger: componentLogger(log, 'registrar'),
     // The agent fences this host's scheduled containers (src/registrar/fence.ts).
     vouch: (labels) => agent?.vouch(labels) ?? 'unsure',
+    // The agent's HTTP/TCP checks decide the health of the containers it runs, with Docker's view.
+    health: (labels) => agent?.health(labels),
   });
   rt.onShutdown('registrar', () => registrar.stop());
 
@@ -80,6 +82,7 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     ...containerResolver(containerDns, config.dnsAddr, containerFacing, config.zone),
     onVouching: () => registrar.resync(),
     containerPolicy: config.containerPolicy,
+    onHealthChange: (containerId) => registrar.refresh(containerId),
   });
   // Containers keep running when the agent stops: the next start adopts them.
   agent = hostAgent;
