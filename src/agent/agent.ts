@@ -11,7 +11,7 @@ import { sleep, watch } from '../catalog/watch.js';
 import type { ContainerInfo, DockerPort } from '../docker/types.js';
 import type { Logger } from '../log/index.js';
 import type { Vouch } from '../registrar/fence.js';
-import { keys, type Allocation, type AllocStatus } from '../scheduler/types.js';
+import { keys, type Allocation, type AllocStatus } from '../state/index.js';
 import { checkTargets } from './checks/policy.js';
 import { probe as realProbe, type Prober } from './checks/probe.js';
 import { CheckRunner } from './checks/runner.js';

@@ -3,7 +3,7 @@
  * exact version each allocation names (the current record, or a kept older version).
  */
 import type { Catalog, KVEntry } from '../catalog/types.js';
-import { keys, type Allocation, type Job, type JobRecord } from '../scheduler/types.js';
+import { keys, type Allocation, type Job, type JobRecord } from '../state/index.js';
 import type { DesiredAlloc } from './plan.js';
 
 export interface ParsedAllocs {

@@ -5,7 +5,7 @@
  */
 import { DockerError, type DockerPort } from '../docker/types.js';
 import type { Logger } from '../log/index.js';
-import type { Allocation, Job } from '../scheduler/types.js';
+import type { Allocation, Job } from '../state/index.js';
 import type { Action } from './plan.js';
 import { preparePod } from './mounts.js';
 import { DENY_ALL } from './policy.js';

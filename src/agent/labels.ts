@@ -3,7 +3,7 @@
  * registrar's settings (README.md, "Labels"). Kept in one place so the agent's
  * diff, its tests and the README cannot drift apart.
  */
-import { LABELS } from '../scheduler/types.js';
+import { LABELS } from '../state/index.js';
 
 export const AGENT_LABELS = {
   ...LABELS,

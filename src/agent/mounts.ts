@@ -11,7 +11,7 @@
  */
 import { realpath as fsRealpath } from 'node:fs/promises';
 import type { DockerPort } from '../docker/types.js';
-import { instanceName, isNamedVolume, namedVolumes, volumeName, type Allocation, type Job } from '../scheduler/types.js';
+import { instanceName, isNamedVolume, namedVolumes, volumeName, type Allocation, type Job } from '../state/index.js';
 import { AGENT_LABELS } from './labels.js';
 import { isUnder, privilegeProblems, type ContainerPolicy } from './policy.js';
 

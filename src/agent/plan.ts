@@ -5,7 +5,7 @@
  * test, and running it twice on the same snapshot after the actions ran yields no actions at all.
  */
 import type { ContainerInfo } from '../docker/types.js';
-import type { AllocEventType, AllocStatus, Allocation, CheckResult, Job } from '../scheduler/types.js';
+import type { AllocEventType, AllocStatus, Allocation, CheckResult, Job } from '../state/index.js';
 import { AGENT_LABELS } from './labels.js';
 import { appendEvent, exitReason, transitionEvent, unhealthyReason, type StartFailure } from './why.js';
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ServiceInstance } from '../catalog/types.js';
 import type { ContainerSpec } from '../docker/types.js';
-import { instanceName, isNamedVolume, volumeName, type Allocation, type Job, type JobContainer, type JobHealth, type JobPort } from '../scheduler/types.js';
+import { instanceName, isNamedVolume, volumeName, type Allocation, type Job, type JobContainer, type JobHealth, type JobPort } from '../state/index.js';
 import { isActingMaestroLabel } from '../scheduler/spec/labels.js';
 import { AGENT_LABELS, portNameLabel, portProxyLabel } from './labels.js';
 import type { ContainerPolicy } from './policy.js';

@@ -5,7 +5,7 @@
  * path checks that need the file system are in mounts.ts.
  */
 import { DOCKER_DEFAULT_CAPABILITIES } from '../scheduler/spec/linux.js';
-import type { Job } from '../scheduler/types.js';
+import type { Job } from '../state/index.js';
 
 export interface ContainerPolicy {
   /** Host path prefixes jobs may mount (real paths; none by default). */

@@ -3,7 +3,7 @@
  * keeps `healthySince` and sticky failures and rewrites nothing), then written only when changed.
  */
 import type { Catalog } from '../catalog/types.js';
-import { keys, type AllocStatus } from '../scheduler/types.js';
+import { keys, type AllocStatus } from '../state/index.js';
 import { sameStatus } from './plan.js';
 
 export class StatusStore {

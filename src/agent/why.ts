@@ -5,7 +5,7 @@
  * the exit code and the last lines of output for an exit, the check's output for a failing check.
  */
 import type { ContainerInfo } from '../docker/types.js';
-import { ALLOC_EVENTS_KEPT, type AllocEvent, type AllocEventType, type AllocStatus, type CheckResult } from '../scheduler/types.js';
+import { ALLOC_EVENTS_KEPT, type AllocEvent, type AllocEventType, type AllocStatus, type CheckResult } from '../state/index.js';
 import { AGENT_LABELS } from './labels.js';
 
 /** Why a pod could not be started (set by the executor, sticky for the allocation). */

@@ -15,7 +15,7 @@ import {
   type Allocation,
   type CheckResult,
   type Job,
-} from '../scheduler/types.js';
+} from '../state/index.js';
 
 export interface AllocView {
   id: string;

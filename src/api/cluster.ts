@@ -11,7 +11,7 @@ import {
   type Evaluation,
   type Job,
   type JobRecord,
-} from '../scheduler/types.js';
+} from '../state/index.js';
 import { getJob, jobHistory, restartJob, rollbackJob, scaleJob, stopJob, submitJob } from '../scheduler/jobs.js';
 import { jobChangesWhatRuns } from '../scheduler/spec/index.js';
 

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { SpecError, type SpecProblem } from '../scheduler/spec/index.js';
-import type { Job } from '../scheduler/types.js';
+import type { Job } from '../state/index.js';
 import { ApiError } from './errors.js';
 
 export type SpecFormat = 'yaml' | 'json';

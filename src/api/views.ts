@@ -9,7 +9,7 @@ import {
   type Job,
   type JobRecord,
   type PlacementFailure,
-} from '../scheduler/types.js';
+} from '../state/index.js';
 import { allocView, stablyHealthy, type AllocView } from './alloc-view.js';
 import type { ClusterState } from './cluster.js';
 

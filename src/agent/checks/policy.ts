@@ -4,7 +4,7 @@
  * verdict. No I/O and no clock of its own, so thresholds and targeting are table tests.
  */
 import type { ContainerInfo } from '../../docker/types.js';
-import type { CheckResult, Job, JobHealth } from '../../scheduler/types.js';
+import type { CheckResult, Job, JobHealth } from '../../state/index.js';
 import { AGENT_LABELS } from '../labels.js';
 import { podPorts } from '../pod.js';
 

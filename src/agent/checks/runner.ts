@@ -6,7 +6,7 @@
  * pass with the targets the pass found; loops of targets no longer wanted are stopped, probes in flight
  * cancelled.
  */
-import type { CheckResult } from '../../scheduler/types.js';
+import type { CheckResult } from '../../state/index.js';
 import { applyOutcome, initialResult, sameTarget, sameVerdict, type CheckTarget } from './policy.js';
 import type { Prober } from './probe.js';
 

@@ -1,7 +1,7 @@
 import type { LogSource } from '../../agent/logs/client.js';
 import { LogsError } from '../../agent/logs/errors.js';
 import { parseLogQuery } from '../../agent/logs/request.js';
-import { instanceName, type AllocStatus, type Allocation } from '../../scheduler/types.js';
+import { instanceName, type AllocStatus, type Allocation } from '../../state/index.js';
 import type { Cluster } from '../cluster.js';
 import { ApiError, type ApiErrorCode } from '../errors.js';
 import type { Router } from '../router.js';
