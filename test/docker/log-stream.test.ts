@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import Docker from 'dockerode';
 import { LogStreamDemuxer, LogStreamError, MAX_SYSTEM_ERROR_BYTES } from '../../src/docker/log-stream.js';
 import type { LogChunk } from '../../src/docker/types.js';
+import { seededRng } from '../../src/scheduler/placement/rng.js';
 
 /**
  * Docker's multiplexed log framing is bytes from the daemon (and, inside frames, whatever a
@@ -17,18 +18,6 @@ function frame(type: number, payload: Buffer): Buffer {
   header[0] = type;
   header.writeUInt32BE(payload.length, 4);
   return Buffer.concat([header, payload]);
-}
-
-/** A small seeded PRNG (mulberry32): failures replay. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function demux(pieces: Buffer[]): { stdout: Buffer; stderr: Buffer; chunks: LogChunk[] } {
@@ -70,7 +59,7 @@ function cut(bytes: Buffer, rand: () => number): Buffer[] {
 test('log stream demuxer agrees with docker-modem on 400 random well-formed streams, however they are cut', async () => {
   let frames = 0;
   for (let seed = 1; seed <= 400; seed++) {
-    const rand = rng(seed);
+    const rand = seededRng(seed);
     const parts: Buffer[] = [];
     const want = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     for (let i = Math.floor(rand() * 12); i >= 0; i--) {

@@ -5,45 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { reconcile, type Plan } from '../../src/scheduler/reconcile/index.js';
 import { placePinned, ClusterUsage, REASONS } from '../../src/scheduler/placement/index.js';
-import { instanceName, type VolumeHome } from '../../src/scheduler/types.js';
+import { instanceName } from '../../src/scheduler/types.js';
 import { mockHost, mockHosts, mockJob } from './support/fixtures.js';
 import { Harness } from './support/harness.js';
 
-/** The harness, also keeping the volume-home records as the scheduler's commit does. */
+/** The harness with two conveniences of these tests. */
 class StickyHarness extends Harness {
-  readonly homes = new Map<string, VolumeHome>();
-
-  override process(): Plan {
-    const plan = reconcile({
-      now: this.now,
-      hosts: [...this.hosts.values()],
-      jobs: [...this.jobs.values()],
-      allocations: [...this.allocs.values()],
-      statuses: this.statuses,
-      hostDownSince: this.downSince,
-      graceMs: this.graceMs,
-      seed: this.seed++,
-      previous: this.evaluations,
-      versions: this.versions,
-      volumeHomes: this.homes,
-    });
-    this.plans.push(plan);
-    for (const a of plan.place) {
-      this.allocs.set(a.id, a);
-      const home = plan.homes?.get(a.id);
-      if (home) this.homes.set(`${a.job}/${a.ordinal}`, home);
-    }
-    for (const a of plan.stop) this.allocs.set(a.id, { ...a, desired: 'stop' });
-    for (const a of plan.remove) {
-      this.allocs.delete(a.id);
-      this.statuses.delete(a.id);
-    }
-    for (const e of plan.evaluations) this.evaluations.set(e.job, e);
-    return plan;
-  }
-
   where(job: string): Record<string, string> {
     return Object.fromEntries(this.running(job).map((a) => [instanceName(a.job, a.ordinal), a.host]));
   }

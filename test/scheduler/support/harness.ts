@@ -1,6 +1,6 @@
 import type { HostStatus } from '../../../src/catalog/types.js';
 import { reconcile, versionKey, type Plan } from '../../../src/scheduler/reconcile/index.js';
-import type { AllocStatus, Allocation, Evaluation, Job, JobRecord } from '../../../src/scheduler/types.js';
+import type { AllocStatus, Allocation, Evaluation, Job, JobRecord, VolumeHome } from '../../../src/scheduler/types.js';
 import { jobChangesWhatRuns } from '../../../src/scheduler/spec/index.js';
 
 /**
@@ -21,6 +21,8 @@ export class Harness {
   readonly plans: Plan[] = [];
   /** Every version's spec, as the job store keeps them. */
   readonly versions = new Map<string, Job>();
+  /** Volume homes by `<job>/<ordinal>`, kept as the scheduler's commit keeps them. */
+  readonly homes = new Map<string, VolumeHome>();
 
   constructor(hosts: HostStatus[] = []) {
     for (const h of hosts) this.hosts.set(h.name, h);
@@ -68,9 +70,15 @@ export class Harness {
       seed: this.seed++,
       previous: this.evaluations,
       versions: this.versions,
+      volumeHomes: this.homes,
     });
     this.plans.push(plan);
-    for (const a of plan.place) this.allocs.set(a.id, a);
+    for (const a of plan.place) {
+      this.allocs.set(a.id, a);
+      // Where each replica's named volumes live, as the service commits it with the placement.
+      const home = plan.homes?.get(a.id);
+      if (home) this.homes.set(`${a.job}/${a.ordinal}`, home);
+    }
     for (const a of plan.stop) this.allocs.set(a.id, { ...a, desired: 'stop' });
     for (const a of plan.remove) {
       this.allocs.delete(a.id);
