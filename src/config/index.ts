@@ -48,6 +48,11 @@ export interface MaestroConfig {
   hostTtlMs: number;
   logLevel: string;
   logPretty: boolean;
+  /**
+   * What the proxies of `up` and `agent` log per exchange: `errors` (the default) keeps failed ones,
+   * as Envoy's status>=500 filter does; HAProxy and Envoy log nothing unless configured, hence `off`.
+   */
+  accessLog: AccessLogMode;
   /** What the agent lets jobs do to this host (`--allow-host-path`, `--allow-privileged`, `--allow-cap`). */
   containerPolicy: ContainerPolicyConfig;
 }
@@ -56,6 +61,10 @@ export interface HostPort {
   host: string;
   port: number;
 }
+
+/** `--access-log`: which proxied exchanges are logged. */
+export type AccessLogMode = 'off' | 'errors' | 'all';
+export const ACCESS_LOG_MODES: readonly AccessLogMode[] = ['off', 'errors', 'all'];
 
 /** `--container-dns`: `off`, `auto` (the Docker bridge's gateway, port 53), or an address of your choice. */
 export type ContainerDnsMode = { kind: 'off' } | { kind: 'auto' } | { kind: 'at'; addr: HostPort };
@@ -75,6 +84,7 @@ export const DEFAULTS = {
   hostDownGraceMs: 10_000,
   hostTtlMs: 10_000,
   logLevel: 'info',
+  accessLog: 'errors',
 } as const;
 
 /** The flags `load` understands, shared with the CLI's `--help`. */
@@ -108,6 +118,7 @@ export const FLAG_OPTIONS = {
   'host-down-grace': { type: 'string' },
   'log-level': { type: 'string' },
   'log-pretty': { type: 'boolean' },
+  'access-log': { type: 'string' },
 } as const;
 
 /**
@@ -160,6 +171,7 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
     hostTtlMs: DEFAULTS.hostTtlMs,
     logLevel: str('log-level') ?? env.MAESTRO_LOG_LEVEL ?? DEFAULTS.logLevel,
     logPretty: values['log-pretty'] === true,
+    accessLog: parseAccessLog(str('access-log') ?? env.MAESTRO_ACCESS_LOG ?? DEFAULTS.accessLog),
     containerPolicy: parseContainerPolicy(values),
   };
   if (config.consul && !/^https?:\/\//.test(config.consul)) config.consul = `http://${config.consul}`;
@@ -226,6 +238,12 @@ function parseNumber(flag: string, text: string, min: number, max: number): numb
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${flag}: expected an integer ${min}..${max}, got "${text}"`);
   return n;
+}
+
+function parseAccessLog(text: string): AccessLogMode {
+  const mode = ACCESS_LOG_MODES.find((m) => m === text);
+  if (!mode) throw new ConfigError(`--access-log: expected ${ACCESS_LOG_MODES.join('|')}, got "${text}"`);
+  return mode;
 }
 
 function parseMeta(pairs: string[]): Record<string, string> {

@@ -33,6 +33,8 @@ export const COMMON_FLAGS = `Flags:
   --host-down-grace DUR   wait before replacing replicas of a down host (default ${DEFAULTS.hostDownGraceMs / 1000}s)
   --log-level LEVEL       trace|debug|info|warn|error (default ${DEFAULTS.logLevel}; or MAESTRO_LOG_LEVEL)
   --log-pretty            human-readable logs instead of JSON lines
+  --access-log MODE       proxied exchanges to log (up, agent): off|errors|all (default ${DEFAULTS.accessLog};
+                          errors = failed ones; or MAESTRO_ACCESS_LOG)
 ${CONTAINER_POLICY_HELP}
 Port 0 picks a free port; the chosen addresses are logged and written to <data-dir>/addresses.json.
 MAESTRO_NATIVE=0 serves DNS over UDP and the L4 relay with Node's sockets instead of the native

@@ -40,3 +40,11 @@ test('durations and addresses parse', () => {
   assert.deepEqual(parseHostPort('x', ':0'), { host: '0.0.0.0', port: 0 });
   assert.deepEqual(parseHostPort('x', '[::1]:53'), { host: '::1', port: 53 });
 });
+
+test('--access-log: errors by default, a flag beats MAESTRO_ACCESS_LOG, anything else is a usage error', () => {
+  assert.equal(load([], {}).accessLog, 'errors');
+  assert.equal(load([], { MAESTRO_ACCESS_LOG: 'all' }).accessLog, 'all');
+  assert.equal(load(['--access-log', 'off'], { MAESTRO_ACCESS_LOG: 'all' }).accessLog, 'off');
+  assert.throws(() => load(['--access-log', 'verbose'], {}), /--access-log: expected off\|errors\|all, got "verbose"/);
+  assert.throws(() => load([], { MAESTRO_ACCESS_LOG: 'ALL' }), ConfigError);
+});
