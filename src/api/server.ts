@@ -16,6 +16,7 @@ import { lifecycleRoutes } from './routes/lifecycle.js';
 import { logRoutes, type LogRouteOptions } from './routes/logs.js';
 import { pump } from '../agent/logs/pump.js';
 import { SpecParser } from './spec-parser.js';
+import { uiMount, type UiSettings } from './ui.js';
 
 export interface ApiOptions {
   catalog: Catalog;
@@ -36,6 +37,8 @@ export interface ApiOptions {
   cluster?: Cluster;
   /** Where replicas' logs come from (routes/logs.ts); absent: the log route answers 503. */
   logs?: LogRouteOptions;
+  /** What the web UI at /ui/ shows of DNS (ui.ts); default zone `cluster`. */
+  ui?: UiSettings;
 }
 
 export interface ApiServer {
@@ -111,7 +114,8 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   };
 
   // Deadlines for what a client sends: the whole request (a 64 KiB body at a trickle) and its head.
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void handle(req, res));
+  const ui = uiMount({ token: opts.token, port: () => port, authorize, settings: opts.ui ?? { zone: 'cluster' } });
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void (ui(req, res) || handle(req, res)));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });

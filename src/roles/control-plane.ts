@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog/index.js';
-import type { HostPort } from '../config/index.js';
+import { formatHostPort, type HostPort } from '../config/index.js';
 import { componentLogger } from '../log/index.js';
 import { startApi, type ApiServer, type MetricsSources } from '../api/index.js';
 import { startScheduler, type Scheduler } from '../scheduler/index.js';
@@ -13,8 +13,11 @@ export interface ControlPlane {
   addresses: { api: HostPort };
 }
 
-/** `localLogs`: this process's own agent (`maestro up`), whose host's logs the API reads without the network. */
-export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSources: MetricsSources, localLogs?: LocalLogs): Promise<ControlPlane> {
+/**
+ * `localLogs`: this process's own agent (`maestro up`), whose host's logs the API reads without the
+ * network; `dns`: its DNS server, shown by the web UI in `dig` lines (else the configured --dns-addr).
+ */
+export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSources: MetricsSources, localLogs?: LocalLogs, dns?: HostPort): Promise<ControlPlane> {
   const { config, log } = rt;
   const scheduler = startScheduler({
     catalog,
@@ -28,6 +31,7 @@ export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSo
     addr: config.apiAddr,
     token: config.apiToken,
     logger: componentLogger(log, 'api'),
+    ui: { zone: config.zone, dns: formatHostPort(dns ?? config.dnsAddr) },
     logs: { source: agentLogSource({ catalog, ...(localLogs ? { local: { host: config.host, logs: localLogs } } : {}) }) },
     metricsSources: {
       ...metricsSources,

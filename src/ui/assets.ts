@@ -1,0 +1,67 @@
+/**
+ * The web UI's files, read once at start into memory: the page (`src/ui/public/`, plain HTML, CSS
+ * and ES modules, shipped as written) and its pure core (`src/ui/core/`, TypeScript compiled by the
+ * project's tsc next to this module, so the browser and the node tests run the same code).
+ * Only names from these two listings are ever served: a request path is looked up in a map, never
+ * joined onto a directory, so no `..`, encoded slash or symlink can reach another file.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Asset {
+  body: Buffer;
+  contentType: string;
+  /** Strong validator of the body, for `If-None-Match`. */
+  etag: string;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/** File names the UI serves: lowercase words, one known extension (compiled `.js.map`s are not served). */
+const SERVABLE = /^[a-z0-9][a-z0-9-]*\.(html|js|css|svg)$/;
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** The package root: the nearest folder up with a package.json (dist/, or a private .build/<x>/ tree). */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
+
+export interface AssetDirs {
+  /** The page's own files, served at /ui/<name>. */
+  publicDir: string;
+  /** The compiled core, served at /ui/core/<name>. */
+  coreDir: string;
+}
+
+export function defaultAssetDirs(): AssetDirs {
+  return { publicDir: join(packageRoot(HERE), 'src/ui/public'), coreDir: join(HERE, 'core') };
+}
+
+/** Every servable file, keyed by its URL path (`/ui/index.html`, `/ui/core/live.js`). */
+export function loadAssets(dirs: AssetDirs = defaultAssetDirs()): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  const add = (dir: string, prefix: string): void => {
+    for (const name of readdirSync(dir)) {
+      if (!SERVABLE.test(name)) continue;
+      const body = readFileSync(join(dir, name));
+      const ext = name.slice(name.lastIndexOf('.'));
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+      assets.set(`${prefix}${name}`, { body, contentType: TYPES[ext]!, etag });
+    }
+  };
+  add(dirs.publicDir, '/ui/');
+  add(dirs.coreDir, '/ui/core/');
+  if (!assets.has('/ui/index.html')) throw new Error(`the web UI's index.html is missing from ${dirs.publicDir}`);
+  return assets;
+}

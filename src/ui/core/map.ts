@@ -1,0 +1,101 @@
+/**
+ * The cluster map's model (pure): every host with its replicas, ordered and counted, and the colour
+ * class of each replica. Built from one `/v1/hosts` and one `/v1/allocations` listing. Replicas
+ * placed on a host the API does not list (a host that left the catalog) get a box of their own,
+ * marked unknown, so nothing placed is ever hidden.
+ */
+import type { AllocView, HostView } from '../../api/index.js';
+
+export type Tone = 'ok' | 'starting' | 'warn' | 'bad' | 'off';
+
+export interface MapReplica {
+  id: string;
+  instance: string;
+  job: string;
+  status: AllocView['status'];
+  tone: Tone;
+  message?: string;
+}
+
+export interface MapHost {
+  name: string;
+  alive: boolean;
+  /** Listed by /v1/hosts; false for a host only named by allocations. */
+  known: boolean;
+  address: string;
+  meta: Array<[string, string]>;
+  cpu: Bar;
+  memory: Bar;
+  replicas: MapReplica[];
+}
+
+export interface Bar {
+  used: number;
+  capacity: number;
+  /** 0–100, for the bar's width (capped: a host may be over-committed). */
+  percent: number;
+}
+
+export interface ClusterMap {
+  hosts: MapHost[];
+  /** Replicas per status, over the whole map. */
+  counts: Record<string, number>;
+  down: number;
+}
+
+export function toneOf(status: AllocView['status']): Tone {
+  switch (status) {
+    case 'running':
+      return 'ok';
+    case 'starting':
+      return 'starting';
+    case 'unhealthy':
+      return 'warn';
+    case 'failed':
+      return 'bad';
+    default:
+      return 'off';
+  }
+}
+
+function bar(used: number, capacity: number): Bar {
+  const percent = capacity > 0 ? Math.min(100, Math.round((used / capacity) * 100)) : used > 0 ? 100 : 0;
+  return { used, capacity, percent };
+}
+
+/** Replicas still wanted or still there: stopped ones that are gone are history, not the map. */
+export function onMap(a: AllocView): boolean {
+  return a.desired === 'run' || a.status !== 'stopped';
+}
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function clusterMap(hosts: HostView[], allocs: AllocView[]): ClusterMap {
+  const byHost = new Map<string, MapHost>();
+  for (const h of [...hosts].sort((a, b) => byText(a.name, b.name))) {
+    byHost.set(h.name, {
+      name: h.name,
+      alive: h.alive,
+      known: true,
+      address: h.address,
+      meta: Object.entries(h.meta ?? {}).sort(([a], [b]) => byText(a, b)),
+      cpu: bar(h.used?.cpu ?? 0, h.capacity?.cpu ?? 0),
+      memory: bar(h.used?.memory ?? 0, h.capacity?.memory ?? 0),
+      replicas: [],
+    });
+  }
+  const counts: Record<string, number> = {};
+  for (const a of allocs) {
+    if (!onMap(a)) continue;
+    let host = byHost.get(a.host);
+    if (!host) {
+      host = { name: a.host, alive: false, known: false, address: '', meta: [], cpu: bar(0, 0), memory: bar(0, 0), replicas: [] };
+      byHost.set(a.host, host);
+    }
+    host.replicas.push({ id: a.id, instance: a.instance, job: a.job, status: a.status, tone: toneOf(a.status), ...(a.message ? { message: a.message } : {}) });
+    counts[a.status] = (counts[a.status] ?? 0) + 1;
+  }
+  for (const h of byHost.values()) h.replicas.sort((a, b) => byText(a.job, b.job) || byText(a.instance, b.instance) || byText(a.id, b.id));
+  const list = [...byHost.values()];
+  return { hosts: list, counts, down: list.filter((h) => !h.alive).length };
+}

@@ -1,0 +1,79 @@
+/**
+ * What the API answers for the web UI's paths (pure): `/` and `/ui` redirect to `/ui/`, `/ui/` is the
+ * page, `/ui/<file>` and `/ui/core/<file>` its assets, `/ui/settings.json` what the page cannot learn
+ * from the API's listings (the DNS zone and server, for the names and `dig` lines it shows).
+ * Every answer carries a Content-Security-Policy that lets the page run only its own scripts and
+ * talk only to its own origin, and refuses to be framed: a page of another site cannot load the UI
+ * in a frame and trick a user into clicking Stop (clickjacking).
+ */
+import type { Asset } from './assets.js';
+
+export interface UiSettings {
+  /** The cluster's DNS zone (`--zone`), e.g. `cluster`. */
+  zone: string;
+  /** A DNS server of the cluster as `host:port` (this host's `--dns-addr`), for `dig @host -p port`. */
+  dns?: string;
+}
+
+export interface UiAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | string;
+  /** The answer tells about the cluster: the caller must check the token first. */
+  private?: boolean;
+}
+
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CSP,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+/** True for the paths the UI answers; everything else is the API's. */
+export function isUiPath(pathname: string): boolean {
+  return pathname === '/' || pathname === '/ui' || pathname.startsWith('/ui/');
+}
+
+function text(status: number, message: string, extra: Record<string, string> = {}): UiAnswer {
+  return { status, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra }, body: `${message}\n` };
+}
+
+/** The answer to one request for a UI path (call only when `isUiPath`). */
+export function uiAnswer(
+  method: string,
+  pathname: string,
+  ifNoneMatch: string | undefined,
+  assets: ReadonlyMap<string, Asset>,
+  settings: UiSettings,
+): UiAnswer {
+  if (method !== 'GET' && method !== 'HEAD') return text(405, `${method} is not allowed on ${pathname.slice(0, 100)} (allowed: GET, HEAD)`, { allow: 'GET, HEAD' });
+  // Relative to the request, so it works behind a reverse proxy that mounts the API under a prefix.
+  if (pathname === '/') return text(302, 'the web UI is at /ui/', { location: 'ui/' });
+  if (pathname === '/ui') return text(302, 'the web UI is at /ui/', { location: 'ui/' });
+  if (pathname === '/ui/settings.json') {
+    const body = JSON.stringify({ zone: settings.zone, ...(settings.dns ? { dns: settings.dns } : {}) });
+    return { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body, private: true };
+  }
+  const asset = assets.get(pathname === '/ui/' ? '/ui/index.html' : pathname);
+  if (!asset) return text(404, `no such file in the web UI: ${pathname.slice(0, 100)}`);
+  // no-cache, not max-age: an upgraded Maestro serves new files at the same names; the ETag makes
+  // the revalidation a 304 without a body.
+  const headers = { ...SECURITY_HEADERS, 'content-type': asset.contentType, 'cache-control': 'no-cache', etag: asset.etag };
+  if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === asset.etag)) {
+    return { status: 304, headers, body: '' };
+  }
+  return { status: 200, headers, body: asset.body };
+}

@@ -1,0 +1,146 @@
+/**
+ * The web UI as the API serves it, asked over raw HTTP (node:http, so paths reach the server as
+ * written, unnormalised): redirects, the page and its modules, security headers, caching, and what
+ * a hostile or foreign request gets.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { CSP } from '../../src/ui/serve.js';
+import { startHarness, type Harness } from '../api/helpers.js';
+
+interface Answer {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+function send(port: number, method: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('web UI served by a token-less API', () => {
+  let h: Harness;
+  let port: number;
+  before(async () => {
+    h = await startHarness({ ui: { zone: 'example', dns: '127.0.0.1:8600' } });
+    port = h.api.address().port;
+  });
+  after(() => h.close());
+
+  it('redirects / and /ui to /ui/, relative so a path prefix of a reverse proxy survives', async () => {
+    for (const path of ['/', '/ui']) {
+      const r = await send(port, 'GET', path);
+      assert.equal(r.status, 302, path);
+      assert.equal(r.headers.location, 'ui/');
+      assert.equal(new URL(r.headers.location as string, `http://x${path}`).pathname, '/ui/');
+    }
+  });
+
+  it('serves the page and its modules with a CSP that allows only its own origin and no framing', async () => {
+    const page = await send(port, 'GET', '/ui/');
+    assert.equal(page.status, 200);
+    assert.match(page.headers['content-type'] as string, /^text\/html/);
+    assert.match(page.body, /<script type="module" src="app.js">/);
+    assert.equal(page.headers['content-security-policy'], CSP);
+    assert.match(CSP, /frame-ancestors 'none'/);
+    assert.match(CSP, /script-src 'self'(;|$)/);
+    assert.equal(page.headers['x-frame-options'], 'DENY');
+    assert.equal(page.headers['x-content-type-options'], 'nosniff');
+    const core = await send(port, 'GET', '/ui/core/live.js');
+    assert.equal(core.status, 200);
+    assert.match(core.headers['content-type'] as string, /^text\/javascript/);
+    assert.match(core.body, /export function afterSuccess/);
+    assert.doesNotMatch(core.body, /from ['"]node:/, 'browser modules import nothing from node');
+  });
+
+  it('answers a repeated request with 304 by ETag, and HEAD without a body', async () => {
+    const first = await send(port, 'GET', '/ui/index.html');
+    const etag = first.headers.etag as string;
+    assert.match(etag, /^"[\w-]+"$/);
+    assert.equal(first.headers['cache-control'], 'no-cache');
+    const again = await send(port, 'GET', '/ui/index.html', { 'if-none-match': `"other", ${etag}` });
+    assert.equal(again.status, 304);
+    assert.equal(again.body, '');
+    const head = await send(port, 'HEAD', '/ui/');
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    assert.equal(Number(head.headers['content-length']), Buffer.byteLength(first.body));
+  });
+
+  it('serves only listed files: traversal, encoded slashes, source maps and unknown names get 404', async () => {
+    for (const path of [
+      '/ui/../package.json',
+      '/ui/%2e%2e/package.json',
+      '/ui/core/..%2flive.js',
+      '/ui/core/live.js.map',
+      '/ui/core/live.ts',
+      '/ui/core/../assets.js',
+      '/ui//index.html',
+      '/ui/INDEX.HTML',
+      '/ui/index.html%00.js',
+      `/ui/${'a'.repeat(5000)}.js`,
+    ]) {
+      const r = await send(port, 'GET', path);
+      assert.equal(r.status, 404, `${path.slice(0, 60)} → ${r.status}`);
+      assert.doesNotMatch(r.body, /"name": "maestro"/);
+    }
+  });
+
+  it('refuses writes with 405 and says what is allowed', async () => {
+    const r = await send(port, 'POST', '/ui/', { 'content-type': 'text/plain' });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.allow, 'GET, HEAD');
+  });
+
+  it('keeps the API’s web-page guards: a rebound Host and a foreign Origin get 403', async () => {
+    const rebound = await send(port, 'GET', '/ui/', { host: `evil.example:${port}` });
+    assert.equal(rebound.status, 403);
+    assert.equal(JSON.parse(rebound.body).error.code, 'forbidden');
+    const foreign = await send(port, 'GET', '/ui/settings.json', { origin: 'http://evil.example' });
+    assert.equal(foreign.status, 403);
+    const own = await send(port, 'GET', '/ui/settings.json', { origin: `http://127.0.0.1:${port}` });
+    assert.equal(own.status, 200);
+    assert.deepEqual(JSON.parse(own.body), { zone: 'example', dns: '127.0.0.1:8600' });
+  });
+
+  it('leaves the API’s own paths to the API', async () => {
+    const r = await send(port, 'GET', '/v1/hosts');
+    assert.equal(r.status, 200);
+    assert.ok(Array.isArray(JSON.parse(r.body).hosts));
+    const unknown = await send(port, 'GET', '/uix');
+    assert.equal(unknown.status, 404);
+    assert.equal(JSON.parse(unknown.body).error.code, 'not_found');
+  });
+});
+
+describe('web UI of a token-protected API', () => {
+  let h: Harness;
+  let port: number;
+  before(async () => {
+    h = await startHarness({ token: 's3cret' });
+    port = h.api.address().port;
+  });
+  after(() => h.close());
+
+  it('serves the page without the token (it holds no cluster data) but not the settings', async () => {
+    assert.equal((await send(port, 'GET', '/ui/')).status, 200);
+    assert.equal((await send(port, 'GET', '/ui/core/live.js')).status, 200);
+    const settings = await send(port, 'GET', '/ui/settings.json');
+    assert.equal(settings.status, 401);
+    assert.match(settings.headers['www-authenticate'] as string, /^Bearer/);
+    const ok = await send(port, 'GET', '/ui/settings.json', { authorization: 'Bearer s3cret' });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(JSON.parse(ok.body), { zone: 'cluster' });
+    assert.equal((await send(port, 'GET', '/v1/hosts')).status, 401, 'the API itself still needs the token');
+  });
+});
