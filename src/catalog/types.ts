@@ -6,6 +6,8 @@
  * alike. Adapters live beside this file: `embedded/` (in-process, persisted) and `consul/`.
  */
 
+import type { Follow } from './feed/types.js';
+
 /** Health of a service instance, as Consul names it. Only `passing` instances are served. */
 export type Health = 'passing' | 'warning' | 'critical';
 
@@ -164,6 +166,15 @@ export interface Catalog {
   kvTxn(ops: TxnOp[]): Promise<boolean>;
   /** The most operations one `kvTxn` takes on this adapter (etcd 127, Consul 32, embedded 1024). */
   readonly maxTxnOps: number;
+
+  // --- change feed ---
+  /**
+   * Follows hosts, instances and the KV under a prefix from an index, delivering what changed
+   * (feed/types.ts). Optional so that test doubles of the port need not implement it: consumers call
+   * `followCatalog()`, which falls back to blocking listings diffed on the client (what the Consul
+   * adapter does anyway).
+   */
+  follow?: Follow;
 
   /** Stops timers and pending blocking reads; persists what must be persisted. */
   close(): Promise<void>;

@@ -24,7 +24,7 @@ if (addr) {
       const catalog = createConsulCatalog({ url: addr, token: process.env.CONSUL_HTTP_TOKEN, hostName: 'contract', logger: silentLogger });
       return { catalog, cleanup: () => catalog.close() };
     },
-    { ttlScale: 17 },
+    { ttlScale: 17, feedDeltas: false },
   );
 } else {
   catalogContract(
@@ -41,6 +41,6 @@ if (addr) {
         },
       };
     },
-    { ttlScale: (10_000 * FAKE_TIME_SCALE) / 600 },
+    { ttlScale: (10_000 * FAKE_TIME_SCALE) / 600, feedDeltas: false },
   );
 }

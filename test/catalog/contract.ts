@@ -9,6 +9,7 @@ import { instanceFixture } from '../support/fixtures.js';
 import { eventually } from '../support/wait.js';
 import { largeListContract } from './contract-large.js';
 import { txnContract } from './contract-txn.js';
+import { feedContract } from './contract-feed.js';
 
 export interface ContractTarget {
   catalog: Catalog;
@@ -18,6 +19,8 @@ export interface ContractTarget {
 export interface ContractOptions {
   /** Session TTLs are multiplied by this (Consul's minimum TTL is 10 s and it invalidates after up to 2×TTL). */
   ttlScale?: number;
+  /** The adapter's feed replays from an index (false: Consul, whose feed always starts with a reset). */
+  feedDeltas?: boolean;
 }
 
 const instance = instanceFixture;
@@ -40,6 +43,7 @@ export function catalogContract(name: string, make: () => Promise<ContractTarget
 
     txnContract(() => catalog, ns, ttl);
     largeListContract(() => catalog, ns);
+    feedContract(() => catalog, ns, ttl, { deltas: opts.feedDeltas ?? true });
 
     it('registers, lists, filters by health and deregisters instances', async () => {
       const svc = `${ns}-web`;

@@ -19,6 +19,7 @@ import { Instances } from './instances.js';
 import { KvStore } from './kv.js';
 import { consulTxn, MAX_TXN_OPS } from './txn.js';
 import { InstanceReads } from './reads.js';
+import { diffFollow, type FeedBatch, type FollowOptions } from '../feed/index.js';
 
 export { HOSTS_PREFIX } from './hosts.js';
 
@@ -127,6 +128,14 @@ class ConsulCatalog implements Catalog {
   readonly maxTxnOps = MAX_TXN_OPS;
   kvTxn(ops: TxnOp[]): Promise<boolean> {
     return consulTxn(this.http, ops);
+  }
+
+  /**
+   * Consul has no delta API (a blocking query says only that something under a prefix changed): the
+   * feed is blocking listings diffed on the client (feed/diff.ts), starting with a reset.
+   */
+  follow(opts: FollowOptions, onBatch: (b: FeedBatch) => void): Promise<void> {
+    return diffFollow(this, opts, onBatch);
   }
 
   async close(): Promise<void> {

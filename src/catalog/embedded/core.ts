@@ -3,6 +3,8 @@ import { silentLogger, type Logger } from '../../log/index.js';
 import { Persistence } from './persistence.js';
 import { CatalogState, type Change, type LogRecord, type Table } from './state.js';
 import { Waiters } from './waiters.js';
+import { followStore, RecentLog } from './feed.js';
+import type { FeedBatch, FollowOptions } from '../feed/types.js';
 
 export interface EmbeddedOptions {
   /** Persist under this directory; absent keeps everything in memory. */
@@ -13,6 +15,8 @@ export interface EmbeddedOptions {
   compactAfter?: number;
   /** Told about recovery at open (an unfinished write cut, orphaned locks released) and disk failures. */
   logger?: Logger;
+  /** Records kept in memory for the change feed (feed.ts); a follower further behind gets a reset (default 10,000). */
+  feedLogSize?: number;
 }
 
 /**
@@ -24,12 +28,15 @@ export class StoreCore {
   protected readonly state: CatalogState;
   private readonly persistence?: Persistence;
   private readonly waiters = new Waiters();
+  private readonly closers = new Set<() => void>();
+  protected readonly log: RecentLog;
   protected readonly expiry = new Map<string, number>();
   private readonly reaper: NodeJS.Timeout;
   private closed = false;
 
   constructor(opts: EmbeddedOptions) {
     const logger = opts.logger ?? silentLogger;
+    this.log = new RecentLog(opts.feedLogSize ?? 10_000);
     if (opts.dataDir) {
       const opened = Persistence.open(opts.dataDir, { compactAfter: opts.compactAfter ?? 10_000, logger });
       this.state = opened.state;
@@ -54,6 +61,7 @@ export class StoreCore {
     this.closed = true;
     clearInterval(this.reaper);
     this.waiters.closeAll(new CatalogError('closed', 'catalog closed'));
+    for (const end of [...this.closers]) end();
     await this.persistence?.close();
   }
 
@@ -79,6 +87,25 @@ export class StoreCore {
   protected commit(record: LogRecord): void {
     this.persistence?.append(record);
     for (const table of this.state.apply(record)) this.waiters.wake(table, this.state.tableIndex[table]);
+    this.log.push(record);
+  }
+
+  /** The change feed (feed.ts): replayed from the in-memory log, or a reset from the state. */
+  follow(opts: FollowOptions, onBatch: (b: FeedBatch) => void): Promise<void> {
+    this.assertOpen();
+    return followStore(
+      {
+        state: this.state,
+        log: this.log,
+        durable: () => this.durable(),
+        onClose: (end) => {
+          this.closers.add(end);
+          return () => this.closers.delete(end);
+        },
+      },
+      opts,
+      onBatch,
+    );
   }
 
   /** Resolves once every change applied so far is durable: every operation's answer waits for it. */

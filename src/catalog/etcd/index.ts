@@ -12,6 +12,7 @@ import { DEFAULT_PREFIX, KeyLayout } from './keys.js';
 import { Kv } from './kv.js';
 import { Leases } from './leases.js';
 import { etcdTxn, MAX_TXN_OPS } from './txn.js';
+import { followEtcd } from './feed.js';
 
 export { DEFAULT_PREFIX } from './keys.js';
 
@@ -68,6 +69,7 @@ export function createEtcdCatalog(opts: EtcdCatalogOptions): Catalog {
     kvDelete: (key, o) => kv.delete(key, o),
     kvTxn: (ops) => etcdTxn(ctx, ops),
     maxTxnOps: MAX_TXN_OPS,
+    follow: (o, onBatch) => followEtcd(ctx, o, onBatch),
 
     async close() {
       if (closed) return;

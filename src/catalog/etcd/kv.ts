@@ -98,15 +98,20 @@ export class Kv {
   }
 
   private entry(kv: IKeyValue): KVEntry {
-    const entry: KVEntry = {
-      key: this.ctx.keys.portKey(kv.key.toString()),
-      value: kv.value.toString(),
-      createIndex: Number(kv.create_revision),
-      modifyIndex: Number(kv.mod_revision),
-    };
-    if (kv.lease && kv.lease !== '0') entry.session = sessionOfLease(kv.lease);
-    return entry;
+    return kvEntryOf(this.ctx, kv);
   }
+}
+
+/** An etcd key-value under `kv/` as the port's entry (revisions as indexes, a lease as the lock holder). */
+export function kvEntryOf(ctx: EtcdContext, kv: IKeyValue): KVEntry {
+  const entry: KVEntry = {
+    key: ctx.keys.portKey(kv.key.toString()),
+    value: kv.value.toString(),
+    createIndex: Number(kv.create_revision),
+    modifyIndex: Number(kv.mod_revision),
+  };
+  if (kv.lease && kv.lease !== '0') entry.session = sessionOfLease(kv.lease);
+  return entry;
 }
 
 function casCompare(key: Buffer, cas: number | undefined): ICompare[] {
