@@ -4,6 +4,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { AccessLog } from './access-log.js';
 import type { EjectionOptions } from './ejection.js';
 import type { Policy } from './policy.js';
 
@@ -13,8 +14,8 @@ export interface ForwardContext {
   /** Most instances one request is tried on. */
   attempts: number;
   log: Logger;
-  /** Whether access lines are logged (false when the level would drop them: saves building them). */
-  accessLog: boolean;
+  /** Which exchanges are logged, and the batch their lines wait in (see access-log.ts). */
+  accessLog: AccessLog;
   /** Open L4 and upgrade sockets (both ends), so stop() can cut what outlives the listeners. */
   tunnels: Set<Duplex>;
 }

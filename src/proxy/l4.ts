@@ -133,7 +133,10 @@ export class L4Listeners {
     const { ctx } = this.o;
     const u = tried.length < ctx.attempts ? ctx.policy(route.upstreams, route.state, Date.now(), tried.length ? tried : null) : undefined;
     if (u === undefined || client.destroyed) {
-      if (!client.destroyed) route.stats.failedConnections++;
+      if (!client.destroyed) {
+        route.stats.failedConnections++;
+        if (ctx.accessLog.wants(route.accessLog, true)) ctx.accessLog.add('L4 connection failed', { service: route.service, client: client.remoteAddress, attempts: tried.length, reason: 'no instance accepted' });
+      }
       client.destroy();
       return then();
     }
@@ -173,9 +176,9 @@ export class L4Listeners {
       l.active--;
       u.inFlight--;
       route.stats.activeConnections--;
-      if (!this.o.ctx.accessLog) return;
-      const line = { service: route.service, instance: u.id, client: remote, bytesIn, bytesOut, reason };
-      this.o.ctx.log.info({ ...line, ms: Date.now() - started }, 'L4 connection closed');
+      // `errors`: anything but a clean close by either side (an idle or stall timeout, a reset, a refusal).
+      if (!this.o.ctx.accessLog.wants(route.accessLog, reason !== 'eof' && reason !== 'closed')) return;
+      this.o.ctx.accessLog.add('L4 connection closed', { service: route.service, instance: u.id, client: remote, bytesIn, bytesOut, reason, ms: Date.now() - started });
     };
     const timeouts = { idleMs: this.o.idleTimeoutMs, stallMs: this.o.stallTimeoutMs };
     let native: Tunnel | undefined;

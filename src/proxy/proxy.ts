@@ -5,6 +5,7 @@
 import type { ServiceInstance } from '../catalog/types.js';
 import { DEFAULTS, parseHostPort, type HostPort } from '../config/index.js';
 import { componentLogger, silentLogger, type Logger } from '../log/index.js';
+import { AccessLog, type AccessLogMode } from './access-log.js';
 import { DEFAULT_EJECTION, type EjectionOptions } from './ejection.js';
 import type { EngineContext } from './http1/exchange.js';
 import { L4Listeners } from './l4.js';
@@ -43,6 +44,12 @@ export interface ProxyOptions {
   l7HeadTimeoutMs?: number;
   /** L7: client connections at once, further ones are closed when accepted; default 10,000. */
   l7MaxConnections?: number;
+  /**
+   * Which exchanges get an access line (`--access-log`): `errors` (default: 5xx, failed and
+   * abnormally closed ones), `all` or `off`; a service's instances may ask for their own with the
+   * meta `access-log` (container label `maestro.access-log`). Lines are batched, see access-log.ts.
+   */
+  accessLog?: AccessLogMode;
 }
 
 export interface Proxy {
@@ -80,7 +87,7 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
     ejection: { ...DEFAULT_EJECTION, ...opts.ejection },
     attempts: Math.max(1, opts.attempts ?? 3),
     log,
-    accessLog: log.isLevelEnabled('info'),
+    accessLog: new AccessLog(log, opts.accessLog ?? 'errors'),
     tunnels: new Set(),
     sweeper,
     headersTimeoutMs,
@@ -112,9 +119,12 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
     metrics: () => collectMetrics(registry, unrouted),
     async update(instances) {
       if (stopped) return;
-      const spec = buildRouteSpec(instances, zone);
+      const previous = registry.table.spec;
+      const spec = buildRouteSpec(instances, zone, previous);
       const diff = registry.apply(spec);
-      for (const p of spec.problems) log.warn({ problem: p }, 'route table problem');
+      // Said once when it appears, not at every one of a busy catalog's updates.
+      const known = new Set(previous.problems);
+      for (const p of spec.problems) if (!known.has(p)) log.warn({ problem: p }, 'route table problem');
       if (diff.added.length || diff.removed.length || diff.opened.length || diff.closed.length) {
         log.debug({ added: diff.added.length, removed: diff.removed.length, opened: diff.opened, closed: diff.closed }, 'routes updated');
       }
@@ -129,6 +139,7 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
       await server.close();
       await registry.close();
       sweeper.close();
+      ctx.accessLog.flush();
     },
   };
 }

@@ -2,22 +2,16 @@
  * The pure core of the proxy: catalog snapshot in, frozen route spec out (fabio's
  * `registry/consul/passing.go` + `route/table.go` idea). No sockets, no clocks, no state: the live
  * layer (table.ts) turns a spec into balancers, and `diffSpecs` tells it what to open and drain.
+ *
+ * Proportional to what changed: given the previous spec, a service whose instances carry the same
+ * routing fields as before keeps its `ServiceSpec` object (same reference), so a snapshot of 10,000
+ * instances with one change rebuilds one service and the live layer touches one route.
  */
 import type { ServiceInstance } from '../catalog/types.js';
+import { ACCESS_LOG_META, serviceMode, type AccessLogMode } from './access-log.js';
+import { sameRouting, serviceSpecOf, type InstanceSpec } from './spec-service.js';
 
-/** The instance meta key that asks for an L4 listener (set by the registrar from `maestro.proxy`). */
-export const PROXY_PORT_META = 'proxy_port';
-
-/** What the data path needs of one instance. */
-export interface InstanceSpec {
-  /** `<id>@<address>:<port>`: a moved instance is a new upstream (new pool), not a mutated one. */
-  key: string;
-  id: string;
-  service: string;
-  name: string;
-  address: string;
-  port: number;
-}
+export { instanceKey, serviceHost, PROXY_PORT_META, type InstanceSpec } from './spec-service.js';
 
 export interface ServiceSpec {
   service: string;
@@ -25,6 +19,15 @@ export interface ServiceSpec {
   host: string;
   /** Passing instances only, sorted by key so equal snapshots give equal specs. */
   healthy: readonly InstanceSpec[];
+  /** Every instance of the service whatever its health: their upstream state is kept. */
+  all: readonly InstanceSpec[];
+  /** Proxy ports claimed by passing instances → those instances. */
+  claims: ReadonlyMap<number, readonly InstanceSpec[]>;
+  /** Access-log mode asked for by its instances (meta `access-log`); undefined: the process default. */
+  accessLog: AccessLogMode | undefined;
+  problems: readonly string[];
+  /** The catalog instances it was built from (catalog order): the next snapshot is compared to them. */
+  source: readonly ServiceInstance[];
 }
 
 export interface L4Spec {
@@ -39,66 +42,61 @@ export interface RouteSpec {
   /** Every known service, including those without a passing instance (they answer 503, not 404). */
   services: ReadonlyMap<string, ServiceSpec>;
   l4: ReadonlyMap<number, L4Spec>;
-  /** Every instance in the snapshot whatever its health: their upstream state is kept. */
-  instances: ReadonlyMap<string, InstanceSpec>;
+  /** Every instance in the snapshot whatever its health, by key (built on first use: not on the update path). */
+  readonly instances: ReadonlyMap<string, InstanceSpec>;
   /** Human-readable problems (bad or conflicting proxy ports), for a warning log. */
   problems: readonly string[];
 }
 
-export function instanceKey(i: Pick<ServiceInstance, 'id' | 'address' | 'port'>): string {
-  return `${i.id}@${i.address}:${i.port}`;
-}
-
-export function serviceHost(service: string, zone: string): string {
-  return `${service}.service.${zone}`.toLowerCase();
-}
-
-/** Builds the route spec of one catalog snapshot. */
-export function buildRouteSpec(snapshot: readonly ServiceInstance[], zone: string): RouteSpec {
+/** Builds the route spec of one catalog snapshot; with `previous`, unchanged services are reused. */
+export function buildRouteSpec(snapshot: readonly ServiceInstance[], zone: string, previous?: RouteSpec): RouteSpec {
   const z = zone.replace(/\.+$/, '').toLowerCase();
-  const instances = new Map<string, InstanceSpec>();
-  const healthyBy = new Map<string, InstanceSpec[]>();
-  const l4Claims = new Map<number, Map<string, InstanceSpec[]>>();
-  const problems: string[] = [];
-  const sorted = [...snapshot].sort((a, b) => cmp(instanceKey(a), instanceKey(b)));
-  for (const inst of sorted) {
-    const spec: InstanceSpec = {
-      key: instanceKey(inst),
-      id: inst.id,
-      service: inst.service,
-      name: inst.name,
-      address: inst.address,
-      port: inst.port,
-    };
-    instances.set(spec.key, spec);
-    if (!healthyBy.has(inst.service)) healthyBy.set(inst.service, []);
-    const raw = inst.meta?.[PROXY_PORT_META];
-    const proxyPort = raw === undefined || raw === '' ? undefined : parsePort(raw);
-    if (proxyPort === null) problems.push(`instance ${inst.id}: ${PROXY_PORT_META}="${raw}" is not a port 1..65535`);
-    if (inst.health !== 'passing') continue;
-    healthyBy.get(inst.service)!.push(spec);
-    if (typeof proxyPort === 'number') {
-      let byService = l4Claims.get(proxyPort);
-      if (!byService) l4Claims.set(proxyPort, (byService = new Map()));
-      const list = byService.get(inst.service) ?? [];
-      list.push(spec);
-      byService.set(inst.service, list);
-    }
+  const reuse = previous?.zone === z ? previous.services : undefined;
+  const groups = new Map<string, ServiceInstance[]>();
+  for (const inst of snapshot) {
+    const list = groups.get(inst.service);
+    if (list) list.push(inst);
+    else groups.set(inst.service, [inst]);
   }
   const services = new Map<string, ServiceSpec>();
-  for (const service of [...healthyBy.keys()].sort(cmp)) {
-    const healthy = Object.freeze(healthyBy.get(service)!);
-    services.set(service, Object.freeze({ service, host: serviceHost(service, z), healthy }));
+  const problems: string[] = [];
+  const l4Claims = new Map<number, string[]>();
+  for (const service of [...groups.keys()].sort(cmp)) {
+    const source = groups.get(service)!;
+    const old = reuse?.get(service);
+    const spec = old !== undefined && sameRouting(old.source, source) ? old : buildService(service, z, source);
+    services.set(service, spec);
+    problems.push(...spec.problems);
+    for (const port of spec.claims.keys()) {
+      const list = l4Claims.get(port);
+      if (list) list.push(service);
+      else l4Claims.set(port, [service]);
+    }
   }
   const l4 = new Map<number, L4Spec>();
   for (const port of [...l4Claims.keys()].sort((a, b) => a - b)) {
-    const byService = l4Claims.get(port)!;
     // Two services claiming one port: the alphabetically first wins, deterministically on every host.
-    const names = [...byService.keys()].sort(cmp);
+    const names = l4Claims.get(port)!;
     if (names.length > 1) problems.push(`proxy port ${port} claimed by ${names.join(', ')}; serving ${names[0]}`);
-    l4.set(port, Object.freeze({ port, service: names[0], healthy: Object.freeze(byService.get(names[0])!) }));
+    l4.set(port, Object.freeze({ port, service: names[0]!, healthy: services.get(names[0]!)!.claims.get(port)! }));
   }
-  return Object.freeze({ zone: z, services, l4, instances, problems: Object.freeze(problems) });
+  let instances: Map<string, InstanceSpec> | undefined;
+  return Object.freeze({
+    zone: z,
+    services,
+    l4,
+    problems: Object.freeze(problems),
+    get instances() {
+      instances ??= new Map([...services.values()].flatMap((s) => s.all.map((i) => [i.key, i] as const)));
+      return instances;
+    },
+  });
+}
+
+function buildService(service: string, zone: string, source: ServiceInstance[]): ServiceSpec {
+  const s = serviceSpecOf(service, zone, source);
+  const accessLog = serviceMode(source.filter((i) => i.health === 'passing').map((i) => i.meta?.[ACCESS_LOG_META]));
+  return Object.freeze({ ...s, accessLog, source });
 }
 
 export interface SpecDiff {
@@ -111,11 +109,19 @@ export interface SpecDiff {
   closed: number[];
 }
 
+/** What changed between two specs; only services whose spec object changed are looked into. */
 export function diffSpecs(prev: RouteSpec | undefined, next: RouteSpec): SpecDiff {
-  const added: InstanceSpec[] = [];
-  const removed: string[] = [];
-  for (const [key, spec] of next.instances) if (!prev?.instances.has(key)) added.push(spec);
-  if (prev) for (const key of prev.instances.keys()) if (!next.instances.has(key)) removed.push(key);
+  const before = new Map<string, InstanceSpec>();
+  const after = new Map<string, InstanceSpec>();
+  for (const [name, s] of next.services) {
+    const p = prev?.services.get(name);
+    if (p === s) continue;
+    for (const i of s.all) after.set(i.key, i);
+    if (p) for (const i of p.all) before.set(i.key, i);
+  }
+  if (prev) for (const [name, p] of prev.services) if (!next.services.has(name)) for (const i of p.all) before.set(i.key, i);
+  const added = [...after.values()].filter((i) => !before.has(i.key));
+  const removed = [...before.keys()].filter((k) => !after.has(k));
   const opened = [...next.l4.keys()].filter((p) => !prev?.l4.has(p));
   const closed = prev ? [...prev.l4.keys()].filter((p) => !next.l4.has(p)) : [];
   return { added, removed, opened, closed };
@@ -124,11 +130,6 @@ export function diffSpecs(prev: RouteSpec | undefined, next: RouteSpec): SpecDif
 /** An empty spec: what the proxy serves before the first snapshot (every host is 404). */
 export function emptySpec(zone: string): RouteSpec {
   return buildRouteSpec([], zone);
-}
-
-function parsePort(text: string): number | null {
-  const n = Number(text);
-  return /^\d+$/.test(text.trim()) && n >= 1 && n <= 65_535 ? n : null;
 }
 
 function cmp(a: string, b: string): number {

@@ -4,8 +4,9 @@
  * table and replaces one reference, so a request reads exactly one consistent table; state objects
  * are carried over by key, so an update never resets balancing, ejections or pools.
  */
+import type { AccessLogMode } from './access-log.js';
 import type { BalancerState } from './policy.js';
-import { diffSpecs, emptySpec, type RouteSpec, type SpecDiff } from './spec.js';
+import { diffSpecs, emptySpec, type RouteSpec, type ServiceSpec, type SpecDiff } from './spec.js';
 import { ServiceStats } from './stats.js';
 import { Upstream, type PoolOptions } from './upstream.js';
 
@@ -15,6 +16,8 @@ export interface Route {
   readonly upstreams: readonly Upstream[];
   readonly state: BalancerState;
   readonly stats: ServiceStats;
+  /** Which exchanges are logged (undefined: the process default), see access-log.ts. */
+  readonly accessLog: AccessLogMode | undefined;
 }
 
 export interface LiveTable {
@@ -27,6 +30,9 @@ export interface LiveTable {
 interface ServiceState {
   state: BalancerState;
   stats: ServiceStats;
+  /** The route built from `spec`, reused while the spec object is the same (an unchanged service). */
+  spec?: ServiceSpec;
+  route?: Route;
 }
 
 export class RouteRegistry {
@@ -56,22 +62,28 @@ export class RouteRegistry {
       removed.push(u);
     }
 
+    // Only services whose spec object changed get a new route; the map itself is a cheap copy of
+    // references (one per service), so one change among 1,000 services costs one route.
     const byHost = new Map<string, Route>();
     for (const svc of spec.services.values()) {
       let st = this.#services.get(svc.service);
       if (!st) this.#services.set(svc.service, (st = { state: { cursor: 0 }, stats: new ServiceStats() }));
-      const upstreams = Object.freeze(svc.healthy.map((i) => this.#upstreams.get(i.key)!));
-      byHost.set(svc.host, Object.freeze({ service: svc.service, upstreams, state: st.state, stats: st.stats }));
+      if (st.spec !== svc || st.route === undefined) {
+        const upstreams = Object.freeze(svc.healthy.map((i) => this.#upstreams.get(i.key)!));
+        st.route = Object.freeze({ service: svc.service, upstreams, state: st.state, stats: st.stats, accessLog: svc.accessLog });
+        st.spec = svc;
+      }
+      byHost.set(svc.host, st.route);
     }
-    for (const name of [...this.#services.keys()]) if (!spec.services.has(name)) this.#services.delete(name);
+    if (this.#services.size > spec.services.size) for (const name of [...this.#services.keys()]) if (!spec.services.has(name)) this.#services.delete(name);
 
     const byPort = new Map<number, Route>();
     for (const l4 of spec.l4.values()) {
       let state = this.#l4State.get(l4.port);
       if (!state) this.#l4State.set(l4.port, (state = { cursor: 0 }));
       const upstreams = Object.freeze(l4.healthy.map((i) => this.#upstreams.get(i.key)!));
-      const stats = this.#services.get(l4.service)!.stats;
-      byPort.set(l4.port, Object.freeze({ service: l4.service, upstreams, state, stats }));
+      const svc = this.#services.get(l4.service)!;
+      byPort.set(l4.port, Object.freeze({ service: l4.service, upstreams, state, stats: svc.stats, accessLog: svc.spec?.accessLog }));
     }
     for (const port of diff.closed) this.#l4State.delete(port);
 

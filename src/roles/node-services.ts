@@ -49,6 +49,7 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
     zone: config.zone,
     httpAddr: config.httpAddr,
     l4Bind: config.proxyBind,
+    accessLog: config.accessLog,
     logger: log,
   });
   rt.onShutdown('proxy', () => proxy.stop());

@@ -34,14 +34,18 @@ export async function harness(t: { after(fn: () => Promise<void>): void }, handl
   const closed: Harness['closed'] = [];
   const lines: Harness['lines'] = [];
   const sink = new Writable({
-    write(line: Buffer, _enc, done) {
-      const o = JSON.parse(String(line));
-      lines.push(o);
-      if (o.msg === 'L4 connection closed') closed.push(o);
+    // Access lines arrive in batches: several lines per write.
+    write(chunk: Buffer, _enc, done) {
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue;
+        const o = JSON.parse(line);
+        lines.push(o);
+        if (o.msg === 'L4 connection closed') closed.push(o);
+      }
       done();
     },
   });
-  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', l4Bind: '127.0.0.1', logger: pino({ level: 'info' }, sink), ...opts });
+  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', l4Bind: '127.0.0.1', logger: pino({ level: 'info' }, sink), accessLog: 'all', ...opts });
   await proxy.update([inst('svc', 'i1', (backend.address() as AddressInfo).port, { meta: { proxy_port: String(port) } })]);
   t.after(async () => {
     await proxy.stop();
@@ -86,6 +90,9 @@ export function service(h: Harness) {
 /** Nothing left open: the in-flight count, the active count and (native) the addon's tunnels. */
 export async function settled(h: Harness, nativeActive?: () => number): Promise<void> {
   await eventually(() => service(h).activeConnections === 0 && service(h).instances[0].inFlight === 0 && (nativeActive?.() ?? 0) === 0, 2_000, 'tunnels closed, in-flight back to 0');
+  // Access lines leave in batches (a timer after the close): wait for the line of every relayed pair.
+  const s = service(h);
+  await eventually(() => h.closed.length >= s.connections - s.failedConnections, 2_000, 'the access line of every closed pair');
 }
 
 export function l4Cases(label: string, nativeActive?: () => number): void {

@@ -269,20 +269,20 @@ test('a removed instance drains: its in-flight request finishes, new ones go els
   await eventually(() => !proxy.metrics().services[0].instances.some((i) => i.id === 'slow'), 2_000, 'drained pool closed');
 });
 
-test('one access log line per request, through the given pino logger', async (t) => {
+test('with --access-log all, one access log line per request, through the given pino logger', async (t) => {
   const { pino } = await import('pino');
   const { Writable } = await import('node:stream');
   const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(JSON.parse(String(chunk))), cb()) });
+  const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))), cb()) });
   const b = await startBackend('a');
-  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', logger: pino({ level: 'info' }, sink) });
+  const proxy = await createProxy({ httpAddr: '127.0.0.1:0', logger: pino({ level: 'info' }, sink), accessLog: 'all' });
   t.after(async () => {
     await proxy.stop();
     await b.kill();
   });
   await proxy.update([inst('web', 'a', b.port)]);
   await send(proxy.httpAddress().port, HOST, { path: '/x?y=1' });
-  const access = await eventually(() => lines.find((l) => l.msg === 'access'), 1_000, 'access line');
+  const access = await eventually(() => lines.find((l) => l.msg === 'access'), 5_000, 'access line');
   assert.equal(access.component, 'proxy');
   assert.equal(access.service, 'web');
   assert.equal(access.instance, 'a');

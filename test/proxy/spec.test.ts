@@ -144,3 +144,42 @@ test('registry: updates keep upstream objects (pools, in-flight, ejection) and b
   assert.equal(reg.upstreams().live[0], before.upstreams[1], 'an unhealthy instance keeps its upstream');
   await reg.close();
 });
+
+test('route spec is proportional: unchanged services keep their spec and route objects, changed ones are rebuilt', async () => {
+  const { RouteRegistry } = await import('../../src/proxy/table.js');
+  const reg = new RouteRegistry('cluster', POOL);
+  const snapshot = Array.from({ length: 200 }, (_, i) => inst(`svc${i % 50}`, `i${i}`, 1000 + i));
+  const first = buildRouteSpec(snapshot, 'cluster');
+  reg.apply(first);
+  const routeBefore = (s: string) => reg.table.byHost.get(`${s}.service.cluster`)!;
+  const r0 = routeBefore('svc0');
+  const r1 = routeBefore('svc1');
+  // A fresh copy of every instance (what a catalog read returns), one health flip, one new instance of svc2.
+  const next = snapshot.map((i) => ({ ...i, meta: { ...i.meta } }));
+  next[1] = { ...next[1]!, health: 'critical' };
+  next.push(inst('svc2', 'new', 9000));
+  const second = buildRouteSpec(next, 'cluster', first);
+  assert.equal(second.services.get('svc0'), first.services.get('svc0'), 'same routing fields: same spec object');
+  assert.notEqual(second.services.get('svc1'), first.services.get('svc1'));
+  const d = diffSpecs(first, second);
+  assert.deepEqual(d.added.map((i) => i.id), ['new']);
+  assert.deepEqual(d.removed, []);
+  reg.apply(second);
+  assert.equal(routeBefore('svc0'), r0, 'an unchanged service keeps its route');
+  assert.notEqual(routeBefore('svc1'), r1);
+  assert.equal(routeBefore('svc1').upstreams.length, 3, 'the flipped instance left the route');
+  assert.equal(routeBefore('svc2').upstreams.length, 5);
+  // An instance that moves to another service: one upstream, never drained while it is still served.
+  const moved = next.map((i) => (i.id === 'i0' ? { ...i, service: 'svc3' } : i));
+  const third = buildRouteSpec(moved, 'cluster', second);
+  assert.deepEqual(diffSpecs(second, third), { added: [], removed: [], opened: [], closed: [] });
+  reg.apply(third);
+  assert.ok(routeBefore('svc3').upstreams.some((u) => u.id === 'i0'));
+  // A meta change routing reads (the access-log mode) rebuilds; one it does not read is a comparison.
+  const chatty = moved.map((i) => (i.id === 'i5' ? { ...i, meta: { 'access-log': 'all', other: 'x' } } : i));
+  const fourth = buildRouteSpec(chatty, 'cluster', third);
+  assert.equal(fourth.services.get('svc5')!.accessLog, 'all');
+  const other = buildRouteSpec(chatty.map((i) => (i.id === 'i5' ? { ...i, meta: { ...i.meta, other: 'y' } } : i)), 'cluster', fourth);
+  assert.equal(other.services.get('svc5'), fourth.services.get('svc5'));
+  await reg.close();
+});

@@ -29,8 +29,11 @@ export function recordExchange(
   countStatus(stats.requests, status);
   if (u) countStatus(u.stats.requests, status);
   stats.latency.observe(seconds);
-  if (!ctx.accessLog) return;
-  ctx.log.info(
+  // `errors`: what a 5xx or a failed exchange (including the client's 499) leaves; HAProxy's
+  // `option dontlog-normal`, Envoy's `status_code_filter >= 500`.
+  if (!ctx.accessLog.wants(route.accessLog, status >= 500 || err !== undefined)) return;
+  ctx.accessLog.add(
+    'access',
     {
       service: route.service,
       instance: u?.id,
@@ -42,7 +45,6 @@ export function recordExchange(
       client,
       err: err?.message,
     },
-    'access',
   );
 }
 
@@ -54,5 +56,5 @@ export function ejectIfFailing(ctx: EngineContext, route: Route, u: Upstream, no
 }
 
 export function logUpgradeClosed(ctx: EngineContext, route: Route, u: Upstream, req: RequestHead): void {
-  if (ctx.accessLog) ctx.log.info({ service: route.service, instance: u.id, method: req.method, url: req.target, status: 101 }, 'upgrade closed');
+  if (ctx.accessLog.wants(route.accessLog, false)) ctx.accessLog.add('upgrade closed', { service: route.service, instance: u.id, method: req.method, url: req.target, status: 101 });
 }
