@@ -111,10 +111,10 @@ up() {
   for h in "${HOSTS[@]}"; do
     spawn "agent-$h" "$h" node "$MAIN" agent --etcd "$(endpoints)" --host "$h" --advertise "$(addr "$h")" \
       --data-dir "$LAB_DIR/$h/agent" --docker-host "$(dockersock "$h")" --dns-addr "$(addr "$h"):53" \
-      --http-addr "$(addr "$h"):80" --proxy-bind "$(addr "$h")" --api-addr 127.0.0.1:0 --host-down-grace 5s
+      --http-addr "$(addr "$h"):80" --proxy-bind "$(addr "$h")"
   done
   for h in "${SERVERS[@]}"; do
-    spawn "server-$h" "$h" node "$MAIN" server --etcd "$(endpoints)" --host "$h-server" --advertise "$(addr "$h")" \
+    spawn "server-$h" "$h" node "$MAIN" server --etcd "$(endpoints)" --host "$h-server" \
       --data-dir "$LAB_DIR/$h/server" --api-addr "$(addr "$h"):4680" --api-token "$(cat "$LAB_DIR/token")" --host-down-grace 5s
   done
   wait_for 60 "the API on lab-a" curl -sf -H "Authorization: Bearer $(cat "$LAB_DIR/token")" "http://$(addr lab-a):4680/healthz"

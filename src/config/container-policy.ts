@@ -13,16 +13,6 @@ export interface ContainerPolicyConfig {
   allowCaps: string[];
 }
 
-export const CONTAINER_POLICY_FLAGS = {
-  'allow-host-path': { type: 'string', multiple: true },
-  'allow-privileged': { type: 'boolean' },
-  'allow-cap': { type: 'string', multiple: true },
-} as const;
-
-export const CONTAINER_POLICY_HELP = `  --allow-host-path DIR   jobs may mount host paths under DIR (repeatable; default none; symlinks resolved)
-  --allow-privileged      jobs may run privileged containers (default: refused)
-  --allow-cap CAP[,CAP]   capabilities jobs may add beyond Docker's defaults, or ALL (repeatable)`;
-
 export function parseContainerPolicy(values: Record<string, unknown>): ContainerPolicyConfig {
   const paths = (values['allow-host-path'] as string[] | undefined) ?? [];
   for (const p of paths) {

@@ -1,12 +1,18 @@
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseRoleArgv } from './argv.js';
 import { ConfigError } from './errors.js';
-import { CONTAINER_POLICY_FLAGS, parseContainerPolicy, type ContainerPolicyConfig } from './container-policy.js';
+import { parseContainerPolicy, type ContainerPolicyConfig } from './container-policy.js';
+import { DEFAULTS } from './defaults.js';
+import { durationFlag } from './duration.js';
 import { parseEtcd, type EtcdConfig } from './etcd.js';
+import type { RoleName } from './flags.js';
 
 export { ConfigError } from './errors.js';
+export { DEFAULTS } from './defaults.js';
 export { DEFAULT_ETCD_PREFIX, type EtcdConfig } from './etcd.js';
+export { FLAGS, flagsOf, rolesOf, ROLE_NAMES, type FlagSpec, type RoleName } from './flags.js';
+export { durationFlag, formatDuration, DURATION_EXAMPLES } from './duration.js';
 
 /** Everything the long-running roles (`up`, `agent`, `server`, `registrar`) are configured by. */
 export interface MaestroConfig {
@@ -47,7 +53,8 @@ export interface MaestroConfig {
   /** TTL of the host liveness session. */
   hostTtlMs: number;
   logLevel: string;
-  logPretty: boolean;
+  /** `auto`: pretty (pino-pretty) when stderr is a terminal, JSON lines otherwise. */
+  logFormat: LogFormat;
   /**
    * What the proxies of `up` and `agent` log per exchange: `errors` (the default) keeps failed ones,
    * as Envoy's status>=500 filter does; HAProxy and Envoy log nothing unless configured, hence `off`.
@@ -69,70 +76,17 @@ export const ACCESS_LOG_MODES: readonly AccessLogMode[] = ['off', 'errors', 'all
 /** `--container-dns`: `off`, `auto` (the Docker bridge's gateway, port 53), or an address of your choice. */
 export type ContainerDnsMode = { kind: 'off' } | { kind: 'auto' } | { kind: 'at'; addr: HostPort };
 
-/** The defaults, in one place (README.md, "CLI"). */
-export const DEFAULTS = {
-  dataDir: './.maestro',
-  zone: 'cluster',
-  dnsAddr: '127.0.0.1:8600',
-  dnsTtl: 5,
-  containerDns: 'auto',
-  resolvConf: '/etc/resolv.conf',
-  httpAddr: '127.0.0.1:8080',
-  proxyBind: '0.0.0.0',
-  apiAddr: '127.0.0.1:4680',
-  resyncMs: 30_000,
-  hostDownGraceMs: 10_000,
-  hostTtlMs: 10_000,
-  logLevel: 'info',
-  accessLog: 'errors',
-} as const;
-
-/** The flags `load` understands, shared with the CLI's `--help`. */
-export const FLAG_OPTIONS = {
-  ...CONTAINER_POLICY_FLAGS,
-  'data-dir': { type: 'string' },
-  host: { type: 'string' },
-  advertise: { type: 'string' },
-  meta: { type: 'string', multiple: true },
-  zone: { type: 'string' },
-  'dns-addr': { type: 'string' },
-  'dns-forward': { type: 'string' },
-  'dns-ttl': { type: 'string' },
-  'container-dns': { type: 'string' },
-  'resolv-conf': { type: 'string' },
-  'http-addr': { type: 'string' },
-  'proxy-bind': { type: 'string' },
-  'api-addr': { type: 'string' },
-  'api-token': { type: 'string' },
-  'agent-addr': { type: 'string' },
-  consul: { type: 'string' },
-  etcd: { type: 'string' },
-  'etcd-prefix': { type: 'string' },
-  'etcd-cacert': { type: 'string' },
-  'etcd-cert': { type: 'string' },
-  'etcd-key': { type: 'string' },
-  'etcd-user': { type: 'string' },
-  'docker-host': { type: 'string' },
-  internal: { type: 'boolean' },
-  resync: { type: 'string' },
-  'host-down-grace': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-pretty': { type: 'boolean' },
-  'access-log': { type: 'string' },
-} as const;
+/** How logs are written: `auto` is pretty on a terminal, JSON lines otherwise. */
+export type LogFormat = 'auto' | 'pretty' | 'json';
 
 /**
  * Builds the configuration from flags and environment. Pure: no I/O beyond reading the machine's
  * hostname and interfaces for defaults, so it is tested with plain arrays and objects.
- * Throws ConfigError (code `usage`) on unknown flags or bad values, naming the flag.
+ * `role` decides which flags are accepted (`up`, the default, takes them all: it runs every part).
+ * Throws ConfigError (code `usage`) on unknown flags, another role's flags or bad values, naming the flag.
  */
-export function load(argv: string[], env: Record<string, string | undefined>): MaestroConfig {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: FLAG_OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
+export function load(argv: string[], env: Record<string, string | undefined>, role: RoleName = 'up'): MaestroConfig {
+  const values = parseRoleArgv(role, argv);
   const str = (name: string): string | undefined => values[name] as string | undefined;
   const zone = (str('zone') ?? DEFAULTS.zone).replace(/\.+$/, '').toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(zone)) {
@@ -150,7 +104,7 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
     dnsForward: dnsForwardText
       ? dnsForwardText.split(',').map((a) => parseHostPort('--dns-forward', a.trim(), 53))
       : [],
-    dnsTtl: parseNumber('--dns-ttl', str('dns-ttl') ?? String(DEFAULTS.dnsTtl), 0, 86_400),
+    dnsTtl: parseTtl(str('dns-ttl') ?? String(DEFAULTS.dnsTtl)),
     containerDns: parseContainerDns(str('container-dns') ?? DEFAULTS.containerDns),
     resolvConf: str('resolv-conf') ?? DEFAULTS.resolvConf,
     httpAddr: parseHostPort('--http-addr', str('http-addr') ?? DEFAULTS.httpAddr),
@@ -166,11 +120,11 @@ export function load(argv: string[], env: Record<string, string | undefined>): M
     ),
     dockerHost: str('docker-host') ?? env.DOCKER_HOST,
     internal: values.internal === true,
-    resyncMs: parseDuration('--resync', str('resync') ?? `${DEFAULTS.resyncMs}ms`),
-    hostDownGraceMs: parseDuration('--host-down-grace', str('host-down-grace') ?? `${DEFAULTS.hostDownGraceMs}ms`),
+    resyncMs: durationFlag('--resync', str('resync') ?? `${DEFAULTS.resyncMs}ms`),
+    hostDownGraceMs: durationFlag('--host-down-grace', str('host-down-grace') ?? `${DEFAULTS.hostDownGraceMs}ms`),
     hostTtlMs: DEFAULTS.hostTtlMs,
     logLevel: str('log-level') ?? env.MAESTRO_LOG_LEVEL ?? DEFAULTS.logLevel,
-    logPretty: values['log-pretty'] === true,
+    logFormat: parseLogFormat(str('log-format') ?? env.MAESTRO_LOG_FORMAT ?? 'auto'),
     accessLog: parseAccessLog(str('access-log') ?? env.MAESTRO_ACCESS_LOG ?? DEFAULTS.accessLog),
     containerPolicy: parseContainerPolicy(values),
   };
@@ -226,18 +180,24 @@ export function parseContainerDns(text: string): ContainerDnsMode {
   return { kind: 'at', addr };
 }
 
-/** `500ms`, `5s`, `2m`, `1h`, or a bare number of milliseconds. */
-export function parseDuration(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new ConfigError(`${flag}: expected a duration like 500ms, 5s or 2m, got "${text}"`);
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
+/**
+ * A flag's duration (src/config/duration.ts): milliseconds, or a ConfigError naming the flag.
+ * Kept under this name for the CLI verbs that import it from here.
+ */
+export const parseDuration = durationFlag;
+
+/** `--dns-ttl`: whole seconds, as a duration (`30s`, `1m`) or a bare number (DNS's own unit, as in zone files). */
+function parseTtl(text: string): number {
+  const seconds = /^\d+$/.test(text) ? Number(text) : durationFlag('--dns-ttl', text) / 1000;
+  if (!Number.isInteger(seconds) || seconds > 86_400) {
+    throw new ConfigError(`--dns-ttl: expected whole seconds up to a day (30, 30s, 1m), got "${text}"`);
+  }
+  return seconds;
 }
 
-function parseNumber(flag: string, text: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${flag}: expected an integer ${min}..${max}, got "${text}"`);
-  return n;
+function parseLogFormat(text: string): LogFormat {
+  if (text === 'auto' || text === 'pretty' || text === 'json') return text;
+  throw new ConfigError(`--log-format: expected pretty or json (auto: pretty on a terminal), got "${text}"`);
 }
 
 function parseAccessLog(text: string): AccessLogMode {

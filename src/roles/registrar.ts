@@ -10,12 +10,13 @@ export const registrarRole: Role = {
   name: 'registrar',
   summary: 'only register this host\'s containers in the catalog (Registrator-style)',
   help: roleHelp(
+    'registrar',
     'maestro registrar [flags]',
     'Watches Docker and keeps the catalog equal to the containers running here: one instance per\n' +
       'published port (or per exposed port with --internal). Use --etcd or --consul for a shared catalog.',
     'maestro registrar --consul http://127.0.0.1:8500 --advertise 10.0.0.5',
   ),
-  run: (argv) => runRole(argv, async (rt) => {
+  run: (argv) => runRole('registrar', argv, async (rt) => {
     const { docker } = await connectDocker(rt.config, rt.log);
     const catalog = await openRuntimeCatalog(rt);
     const registrar = startRegistrar({

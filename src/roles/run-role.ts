@@ -1,18 +1,19 @@
-import { formatHostPort } from '../config/index.js';
+import { formatHostPort, type RoleName } from '../config/index.js';
 import { nativeStatus } from '../native/index.js';
 import { createRuntime, reportStartupFailure, writeAddresses, type Runtime } from './runtime.js';
 
 /**
- * Runs a role: builds the runtime, starts what `start` starts, publishes the chosen addresses,
+ * Runs a role: builds the runtime from the flags `role` takes, starts what `start` starts, publishes the chosen addresses,
  * then waits for a signal and shuts down in order. Startup failures print a clear message.
  */
 export async function runRole(
+  role: RoleName,
   argv: string[],
   start: (rt: Runtime) => Promise<Record<string, { host: string; port: number }>>,
 ): Promise<number> {
   let rt: Runtime | undefined;
   try {
-    rt = createRuntime(argv, process.env);
+    rt = createRuntime(role, argv, process.env);
     const addresses = await start(rt);
     const path = writeAddresses(rt.config.dataDir, addresses);
     const native = nativeStatus();
@@ -28,7 +29,7 @@ export async function runRole(
       'maestro is up',
     );
   } catch (err) {
-    const code = reportStartupFailure(err);
+    const code = reportStartupFailure(err, role);
     // Undo what did start, so a half-started process does not linger on its ports.
     await rt?.shutdown();
     return code;

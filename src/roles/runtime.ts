@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkCatalogReachable, openCatalog, type Catalog } from '../catalog/index.js';
-import { ConfigError, formatHostPort, load, type HostPort, type MaestroConfig } from '../config/index.js';
+import { ConfigError, formatHostPort, load, type HostPort, type MaestroConfig, type RoleName } from '../config/index.js';
 import { DockerodeAdapter, type DockerPort, type EngineInfo } from '../docker/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 
@@ -17,9 +17,9 @@ export interface Runtime {
   shutdown(): Promise<number>;
 }
 
-export function createRuntime(argv: string[], env: NodeJS.ProcessEnv): Runtime {
-  const config = load(argv, env);
-  const log = createLogger({ level: config.logLevel, pretty: config.logPretty });
+export function createRuntime(role: RoleName, argv: string[], env: NodeJS.ProcessEnv): Runtime {
+  const config = load(argv, env, role);
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
   const steps: Array<{ name: string; step: () => Promise<unknown> }> = [];
   let started: Promise<number> | undefined;
   let finished: Promise<number> | undefined;
@@ -115,9 +115,9 @@ export function writeAddresses(dataDir: string, addresses: Record<string, HostPo
 
 
 /** Maps a thrown error to what the CLI prints and the exit code (2 for usage, 1 otherwise). */
-export function reportStartupFailure(err: unknown): number {
+export function reportStartupFailure(err: unknown, role?: RoleName): number {
   if (err instanceof ConfigError) {
-    process.stderr.write(`maestro: ${err.message}\n  See the flags with --help.\n`);
+    process.stderr.write(`maestro: ${err.message}\n  See the flags with \`maestro ${role ?? '<role>'} --help\`.\n`);
     return 2;
   }
   const message = err instanceof Error ? err.message : String(err);

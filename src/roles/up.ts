@@ -11,12 +11,13 @@ export const upRole: Role = {
   name: 'up',
   summary: 'run everything on this host: registrar, DNS, proxies, scheduler, agent, API',
   help: roleHelp(
+    'up',
     'maestro up [flags]',
     'Runs Maestro for one host in one process, with the embedded catalog persisted under --data-dir.\n' +
       'Containers keep running when it stops and are adopted on the next start.',
     'maestro up --meta disk=ssd --dns-addr 127.0.0.1:8600 --http-addr 127.0.0.1:8080',
   ),
-  run: (argv) => runRole(argv, async (rt) => {
+  run: (argv) => runRole('up', argv, async (rt) => {
     const { docker, info } = await connectDocker(rt.config, rt.log);
     const catalog = await openRuntimeCatalog(rt);
     const node = await startNodeServices(rt, catalog, docker, info);

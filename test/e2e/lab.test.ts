@@ -27,10 +27,10 @@ test('lab: three hosts on a three-member etcd — spread, DNS and proxies everyw
   const etcd = await startEtcdCluster(t, lab.hosts);
   const [ea, eb, ec] = etcd.members as [typeof etcd.members[0], typeof etcd.members[0], typeof etcd.members[0]];
   const token = `lab-${Math.random().toString(36).slice(2)}`;
-  const catalogFlags = ['--etcd', etcd.endpoints, '--host-down-grace', '1s'];
+  const catalogFlags = ['--etcd', etcd.endpoints];
   const agents = await Promise.all(lab.hosts.map((h) => startRoleIn(t, h, 'agent', catalogFlags)));
   const [aa, ab, ac] = agents as [NsAgent, NsAgent, NsAgent];
-  const serverFlags = (h: NetHost) => [...catalogFlags, '--api-addr', `${h.address}:0`, '--api-token', token];
+  const serverFlags = (h: NetHost) => [...catalogFlags, '--host-down-grace', '1s', '--api-addr', `${h.address}:0`, '--api-token', token];
   const servers: NsAgent[] = await Promise.all([ha, hb].map((h) => startRoleIn(t, h, 'server', serverFlags(h))));
   const api = () => `http://${servers.find((s) => !s.exited())!.addresses.api}`;
   const maestro = (args: string[]) => cli(api(), [...args, '--token', token]);

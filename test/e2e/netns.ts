@@ -164,13 +164,14 @@ export function startAgentIn(t: TestContext, h: NetHost, consul: string, extra: 
  */
 export async function startRoleIn(t: TestContext, h: NetHost, role: 'agent' | 'server', args: string[]): Promise<NsAgent> {
   const dataDir = join(h.dir, role === 'agent' ? 'maestro' : `maestro-${role}`);
+  // Each role takes only the flags of the parts it runs (`server --dns-addr` is a usage error).
   const roleArgs = role === 'agent'
-    ? ['--docker-host', h.dockerHost, '--dns-addr', `${h.address}:0`, '--http-addr', `${h.address}:0`, '--proxy-bind', h.address]
-    : [];
+    ? ['--docker-host', h.dockerHost, '--advertise', h.address, '--dns-addr', `${h.address}:0`, '--http-addr', `${h.address}:0`, '--proxy-bind', h.address, '--resync', '2s']
+    : ['--api-addr', '127.0.0.1:0'];
   const argv = [
     ...inNs(h.ns), process.execPath, MAIN, role,
-    '--data-dir', dataDir, '--host', role === 'agent' ? h.ns : `${h.ns}-${role}`, '--advertise', h.address,
-    '--api-addr', '127.0.0.1:0', ...roleArgs, '--resync', '2s', '--log-level', 'info', ...args,
+    '--data-dir', dataDir, '--host', role === 'agent' ? h.ns : `${h.ns}-${role}`,
+    ...roleArgs, '--log-level', 'info', ...args,
   ];
   rmSync(join(dataDir, 'addresses.json'), { force: true });
   const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });

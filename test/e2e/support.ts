@@ -91,18 +91,22 @@ export async function startRole(t: TestContext, role: 'up' | 'agent' | 'server',
   const host = opts.host ?? `e2e-${Math.random().toString(36).slice(2, 8)}`;
   const addressesFile = join(dataDir, 'addresses.json');
   rmSync(addressesFile, { force: true });
+  // Each role takes only the flags of the parts it runs (`server --dns-addr` is a usage error).
+  const node = role === 'server' ? [] : [
+    '--advertise', '127.0.0.1',
+    '--dns-addr', '127.0.0.1:0',
+    '--http-addr', '127.0.0.1:0',
+    '--proxy-bind', '127.0.0.1',
+    '--resync', '2s',
+    ...(opts.containerDns ? [] : ['--container-dns', 'off']),
+  ];
   const args = [
     MAIN, role,
     '--data-dir', dataDir,
     '--host', host,
-    '--advertise', '127.0.0.1',
-    '--dns-addr', '127.0.0.1:0',
-    '--http-addr', '127.0.0.1:0',
-    '--api-addr', '127.0.0.1:0',
-    '--proxy-bind', '127.0.0.1',
-    '--resync', '2s',
+    ...(role === 'agent' ? [] : ['--api-addr', '127.0.0.1:0']),
+    ...node,
     '--log-level', 'info',
-    ...(opts.containerDns || role === 'server' ? [] : ['--container-dns', 'off']),
     ...(opts.extra ?? []),
   ];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { JobDetail } from '../../api/index.js';
-import { parseDuration } from '../../scheduler/spec/duration.js';
+import { durationFlag } from '../../config/duration.js';
 import type { ApiClient } from '../client.js';
 import { CliError, usageError } from '../errors.js';
 import { clientVerb, example, withClient, type ClientOptions } from '../options.js';
@@ -71,9 +71,7 @@ function withWait(cmd: Command): Command {
 }
 
 function waitTimeout(opts: LifecycleOptions): number {
-  const ms = parseDuration(opts.timeout);
-  if (ms === undefined || /^\d+$/.test(opts.timeout)) throw usageError(`--timeout: expected a duration like 90s or 1m30s, got "${opts.timeout}"`);
-  return ms;
+  return durationFlag('--timeout', opts.timeout);
 }
 
 function rolling(job: JobDetail): string {

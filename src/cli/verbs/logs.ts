@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { parseDuration } from '../../scheduler/spec/duration.js';
+import { DURATION_EXAMPLES, parseDuration } from '../../config/duration.js';
 import { ApiCallError, ApiClient } from '../client.js';
 import { CliError, usageError } from '../errors.js';
 import { clientVerb, example, type ClientOptions } from '../options.js';
@@ -104,7 +104,7 @@ function sinceSeconds(text: string): number {
   const ago = parseDuration(text);
   if (ago !== undefined && !/^\d+$/.test(text)) return Math.max(0, (Date.now() - ago) / 1000);
   const at = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(at)) throw usageError(`--since: expected a duration (10m, 1m30s) or an RFC 3339 time (2024-05-01T10:00:00Z), got "${text}"`);
+  if (Number.isNaN(at)) throw usageError(`--since: expected a duration (${DURATION_EXAMPLES}) or an RFC 3339 time (2024-05-01T10:00:00Z), got "${text}"`);
   return at / 1000;
 }
 
