@@ -3,6 +3,7 @@ import { emptyMetrics, explainHosts, placementFailure } from './explain.js';
 import { JobFeasibility, REASONS, type Verdict } from './feasible.js';
 import { SCORERS } from './rank.js';
 import { hashString, LazyShuffle, seededRng } from './rng.js';
+import { runSteps, STEP_EVERY, type Steps } from './steps.js';
 import { ClusterUsage, type HostSlot, type UsageSnapshot } from './usage.js';
 
 export interface PlaceOptions {
@@ -32,6 +33,11 @@ export interface PlaceResult {
  * so the rest are reported unplaced with the reason of every host.
  */
 export function placeReplicas(usage: ClusterUsage, job: Job, ordinals: readonly number[], opts: PlaceOptions): PlaceResult {
+  return runSteps(placeReplicasSteps(usage, job, ordinals, opts));
+}
+
+/** `placeReplicas`, pausing every few replicas (a job of thousands of replicas is many steps). */
+export function* placeReplicasSteps(usage: ClusterUsage, job: Job, ordinals: readonly number[], opts: PlaceOptions): Steps<PlaceResult> {
   const placed: Placement[] = [];
   const slots = usage.slots;
   const n = slots.length;
@@ -45,6 +51,7 @@ export function placeReplicas(usage: ClusterUsage, job: Job, ordinals: readonly 
   const m = order.length;
   let cursor = 0;
   for (let i = 0; i < ordinals.length; i++) {
+    if (i > 0 && i % STEP_EVERY === 0) yield;
     let best: HostSlot | undefined;
     let bestScore = -Infinity;
     let found = 0;
@@ -93,12 +100,25 @@ export function placeOnHosts(
   ordinalFor: (host: string) => number,
   wanted: number,
 ): PlaceResult {
+  return runSteps(placeOnHostsSteps(usage, job, hosts, ordinalFor, wanted));
+}
+
+/** `placeOnHosts`, pausing every few hosts (a global job over thousands of hosts). */
+export function* placeOnHostsSteps(
+  usage: ClusterUsage,
+  job: Job,
+  hosts: readonly string[],
+  ordinalFor: (host: string) => number,
+  wanted: number,
+): Steps<PlaceResult> {
   const placed: Placement[] = [];
   if (hosts.length === 0) return { placed };
   const feas = new JobFeasibility(usage, job);
   const metrics = emptyMetrics();
   let unplaced = 0;
+  let tried = 0;
   for (const name of hosts) {
+    if (++tried % STEP_EVERY === 0) yield;
     const slot = usage.byName.get(name);
     const verdict: Verdict = slot ? feas.check(slot) : { filter: REASONS.down };
     if (verdict === undefined) {

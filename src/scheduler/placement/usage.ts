@@ -27,8 +27,8 @@ export function demandOf(job: Job): Demand {
 
 /** One host with what is allocated on it, kept current as placements are made (never rescanned). */
 export interface HostSlot {
-  readonly host: HostStatus;
-  readonly index: number;
+  host: HostStatus;
+  index: number;
   cpu: number;
   memory: number;
   readonly ports: Map<string, number>;
@@ -46,53 +46,79 @@ export interface UsageSnapshot {
   specOf?: (a: Allocation) => Job | undefined;
 }
 
+/** What one allocation was charged, on which slot: freed exactly, even after its host or spec changed. */
+interface Charge {
+  slot: HostSlot;
+  job: string;
+  demand: Demand;
+}
+
 /**
- * The cluster's usage, built once per evaluation pass in O(hosts + allocations) and then updated
- * incrementally by each placement and stop, so placing a replica never rescans allocations.
- * An allocation is charged with the spec of the version it runs when `specOf` knows it.
+ * The cluster's usage, built once in O(hosts + allocations) and then updated incrementally by each
+ * placement and stop, so placing a replica never rescans allocations. An allocation is charged with
+ * the spec of the version it runs when `specOf` knows it. The scheduler service keeps one across
+ * passes (usage-live.ts adds what that needs); a pure pass builds its own.
  */
 export class ClusterUsage {
-  readonly slots: HostSlot[];
+  slots: HostSlot[];
   readonly byName = new Map<string, HostSlot>();
-  readonly jobs: ReadonlyMap<string, Job>;
-  /** The jobs that declare conflictsWith: the only ones a reverse conflict check must look at. */
-  readonly conflicting: Job[];
-  private readonly specOf: (a: Allocation) => Job | undefined;
+  readonly jobs: Map<string, Job>;
+  protected readonly specOf: (a: Allocation) => Job | undefined;
   /** Allocations per job name, cluster-wide: which jobs a conflicts glob can meet at all. */
   private readonly present = new Map<string, number>();
-  private readonly filters = new Map<string, Uint8Array>();
+  protected readonly filters = new Map<string, Uint8Array>();
+  /** Each running allocation's charge, by id. */
+  protected readonly charged = new Map<string, Charge>();
+  private conflictingJobs: Job[] | undefined;
+  /** While a pass plans on a kept usage: every change it makes, to undo (usage-live.ts). */
+  protected journal: { slot: HostSlot; job: string; demand: Demand; sign: 1 | -1 }[] | undefined;
 
   constructor(snapshot: UsageSnapshot) {
-    this.jobs = snapshot.jobs;
+    this.jobs = new Map(snapshot.jobs);
     const given = snapshot.specOf;
-    this.specOf = (a) => given?.(a) ?? snapshot.jobs.get(a.job);
-    this.conflicting = [...snapshot.jobs.values()].filter((j) => j.constraints.conflictsWith?.length);
+    this.specOf = (a) => given?.(a) ?? this.jobs.get(a.job);
     this.slots = [...snapshot.hosts]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .map((host, index) => ({ host, index, cpu: 0, memory: 0, ports: new Map(), jobs: new Map() }));
     for (const s of this.slots) this.byName.set(s.host.name, s);
-    for (const a of snapshot.allocations) {
-      if (a.desired === 'run') this.chargeAlloc(a, 1);
-    }
+    for (const a of snapshot.allocations) if (a.desired === 'run') this.chargeAlloc(a);
+  }
+
+  /** The jobs that declare conflictsWith: the only ones a reverse conflict check must look at. */
+  get conflicting(): Job[] {
+    return (this.conflictingJobs ??= [...this.jobs.values()].filter((j) => j.constraints.conflictsWith?.length));
+  }
+
+  protected jobsChanged(): void {
+    this.conflictingJobs = undefined;
   }
 
   add(host: string, job: Job): void {
     const slot = this.byName.get(host);
-    if (slot) this.charge(slot, job.name, demandOf(job), 1);
+    if (slot) this.apply(slot, job.name, demandOf(job), 1);
   }
 
   /** Frees what a running allocation held (its spec may be gone: then only its count). */
   remove(a: Allocation): void {
-    this.chargeAlloc(a, -1);
+    const c = this.charged.get(a.id);
+    if (c) this.apply(c.slot, c.job, c.demand, -1);
   }
 
-  private chargeAlloc(a: Allocation, sign: 1 | -1): void {
+  protected chargeAlloc(a: Allocation): void {
     const slot = this.byName.get(a.host);
+    if (!slot) return;
     const job = this.specOf(a);
-    if (slot) this.charge(slot, a.job, job ? demandOf(job) : NO_DEMAND, sign);
+    const c: Charge = { slot, job: a.job, demand: job ? demandOf(job) : NO_DEMAND };
+    this.charged.set(a.id, c);
+    this.charge(c.slot, c.job, c.demand, 1);
   }
 
-  private charge(slot: HostSlot, jobName: string, d: Demand, sign: 1 | -1): void {
+  protected apply(slot: HostSlot, job: string, d: Demand, sign: 1 | -1): void {
+    this.journal?.push({ slot, job, demand: d, sign });
+    this.charge(slot, job, d, sign);
+  }
+
+  protected charge(slot: HostSlot, jobName: string, d: Demand, sign: 1 | -1): void {
     slot.cpu += sign * d.cpu;
     slot.memory += sign * d.memory;
     for (const p of d.ports) bump(slot.ports, p, sign);
@@ -101,8 +127,8 @@ export class ClusterUsage {
   }
 
   /**
-   * Which hosts pass a host-only predicate (a hosts glob, one hostMeta pair), computed once per pass
-   * and shared by every job asking the same (Nomad caches feasibility per computed node class).
+   * Which hosts pass a host-only predicate (a hosts glob, one hostMeta pair), computed once and
+   * shared by every job asking the same (Nomad caches feasibility per computed node class).
    */
   hostFilter(key: string, test: (host: HostStatus) => boolean): Uint8Array {
     let bits = this.filters.get(key);
@@ -120,7 +146,7 @@ export class ClusterUsage {
   }
 }
 
-const NO_DEMAND: Demand = { cpu: 0, memory: 0, ports: [] };
+export const NO_DEMAND: Demand = { cpu: 0, memory: 0, ports: [] };
 
 function bump(map: Map<string, number>, key: string, by: number): void {
   const n = (map.get(key) ?? 0) + by;

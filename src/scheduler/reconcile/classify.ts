@@ -1,6 +1,6 @@
 import type { HostStatus } from '../../catalog/types.js';
 import type { AllocStatus, Allocation } from '../types.js';
-import { claimKey, DEFAULT_CLAIM_GRACE_MS, type ReconcileState } from './types.js';
+import { claimKey, DEFAULT_CLAIM_GRACE_MS, type Lookup, type PassState, type ReconcileState } from './types.js';
 
 /** Where a host stands for the allocations on it. */
 export type HostState = 'alive' | 'grace' | 'lost';
@@ -11,7 +11,7 @@ export function hostStates(state: ReconcileState): Map<string, HostState> {
   return out;
 }
 
-function hostState(h: HostStatus, state: ReconcileState): HostState {
+export function hostState(h: HostStatus, state: Pick<ReconcileState, 'hostDownSince' | 'now' | 'graceMs'>): HostState {
   if (h.alive) return 'alive';
   const since = state.hostDownSince.get(h.name) ?? state.now;
   return state.now - since >= state.graceMs ? 'lost' : 'grace';
@@ -27,7 +27,7 @@ export type AllocClass =
   | 'failed'
   | 'ok';
 
-export function classify(a: Allocation, hosts: ReadonlyMap<string, HostState>, state: ReconcileState): AllocClass {
+export function classify(a: Allocation, hosts: Lookup<string, HostState>, state: PassState): AllocClass {
   const host = hosts.get(a.host);
   if (host === undefined || host === 'lost') return 'lost';
   const claim = state.claims?.get(claimKey(a.job, a.ordinal));
@@ -38,7 +38,7 @@ export function classify(a: Allocation, hosts: ReadonlyMap<string, HostState>, s
 }
 
 /** A stop-desired allocation is done once its agent reports it stopped, or its host is gone for good. */
-export function stopDone(a: Allocation, hosts: ReadonlyMap<string, HostState>, status: AllocStatus | undefined): boolean {
+export function stopDone(a: Allocation, hosts: Lookup<string, HostState>, status: AllocStatus | undefined): boolean {
   const host = hosts.get(a.host);
   if (host === undefined || host === 'lost') return true;
   return status !== undefined && (status.state === 'stopped' || status.state === 'failed');
@@ -50,14 +50,14 @@ export function stablyHealthy(status: AllocStatus | undefined, now: number, minH
 }
 
 /** An ordinal whose claim points at an allocation not visible yet: its writer may still be committing. */
-export function claimInFlight(job: string, ordinal: number, known: ReadonlySet<string>, state: ReconcileState): boolean {
+export function claimInFlight(job: string, ordinal: number, known: { has(id: string): boolean }, state: PassState): boolean {
   const claim = state.claims?.get(claimKey(job, ordinal));
   if (!claim || known.has(claim.id)) return false;
   return state.now - claim.at < (state.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS);
 }
 
 /** Which of two allocations for one replica to keep: running and healthy first, then current version, then oldest. */
-export function better(a: Allocation, b: Allocation, statuses: ReadonlyMap<string, AllocStatus>, version: number): boolean {
+export function better(a: Allocation, b: Allocation, statuses: Lookup<string, AllocStatus>, version: number): boolean {
   const rank = (x: Allocation) => {
     const s = statuses.get(x.id);
     return (s?.healthy ? 4 : 0) + (s?.state === 'running' ? 2 : 0) + (x.jobVersion === version ? 1 : 0);

@@ -1,17 +1,19 @@
 import type { ClusterUsage, PlaceResult } from '../placement/index.js';
-import type { Allocation, DelayedReplica, Evaluation, JobRecord } from '../types.js';
+import type { Allocation, DelayedReplica, Evaluation, Job, JobRecord, VolumeHome } from '../types.js';
 import type { HostState } from './classify.js';
 import type { RolloutInput } from './rollout.js';
-import type { ReconcileState } from './types.js';
+import type { Lookup, PassState } from './types.js';
 
 /** What one pass shares with the per-job reconcilers (count-based and global). */
 export interface PassContext {
-  readonly state: ReconcileState;
-  readonly hosts: ReadonlyMap<string, HostState>;
+  readonly state: PassState;
+  readonly hosts: Lookup<string, HostState>;
   /** Usage as this pass has changed it so far (stops freed, placements charged). */
   readonly usage: ClusterUsage;
-  /** Ids of every allocation in the snapshot. */
-  readonly known: ReadonlySet<string>;
+  /** Whether an allocation id exists in the state the pass reads. */
+  readonly known: { has(id: string): boolean };
+  /** Where the job's replicas' named volumes live, by ordinal; undefined: sticky placement is off. */
+  homesOf(job: Job): ReadonlyMap<number, VolumeHome> | undefined;
   /** Ends an allocation: deleted when its host is gone (no agent to tell), else asked to stop. */
   retire(a: Allocation): void;
   /** Deletes a tombstone (a failed allocation kept for its back-off) that is no longer needed, once stopped. */

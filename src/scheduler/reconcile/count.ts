@@ -1,4 +1,4 @@
-import { placePinned, placeReplicas } from '../placement/index.js';
+import { placePinned, placeReplicasSteps, type Steps } from '../placement/index.js';
 import type { Allocation, DelayedReplica, Evaluation, JobRecord } from '../types.js';
 import { delayedReplica, latestTombstones, retireFailed } from './backoff.js';
 import { better, claimInFlight, classify } from './classify.js';
@@ -12,7 +12,7 @@ import { splitByHome } from './sticky.js';
  * the rollout's batch are placed, each replacement keeping its ordinal. A replica that keeps failing
  * is replaced only once its back-off has passed (`tombstones`: its failed allocations, kept stopped).
  */
-export function reconcileCount(ctx: PassContext, record: JobRecord, allocs: readonly Allocation[], tombstones: readonly Allocation[]): Evaluation {
+export function* reconcileCount(ctx: PassContext, record: JobRecord, allocs: readonly Allocation[], tombstones: readonly Allocation[]): Steps<Evaluation> {
   const { job } = record;
   const { now, statuses } = ctx.state;
   const kept = new Map<number, Allocation>();
@@ -74,6 +74,6 @@ export function reconcileCount(ctx: PassContext, record: JobRecord, allocs: read
   // Replicas whose volumes live on a host that may still come back go there and nowhere else.
   const { pinned, free } = splitByHome(ctx, job, missing);
   const sticky = placePinned(ctx.usage, job, pinned, job.count);
-  const result = placeReplicas(ctx.usage, job, free, { seed: ctx.state.seed, wanted: job.count });
+  const result = yield* placeReplicasSteps(ctx.usage, job, free, { seed: ctx.state.seed, wanted: job.count });
   return ctx.finish(record, [sticky, result], stopped, decision.rollout, { carry: (o) => carry.get(o), delayed });
 }

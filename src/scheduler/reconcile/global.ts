@@ -1,4 +1,4 @@
-import { globalTargets, placeOnHosts, type PlaceResult } from '../placement/index.js';
+import { globalTargets, placeOnHostsSteps, type PlaceResult, type Steps } from '../placement/index.js';
 import type { Allocation, DelayedReplica, Evaluation, JobRecord } from '../types.js';
 import { delayedReplica, latestTombstones, retireFailed } from './backoff.js';
 import { better, claimInFlight, classify } from './classify.js';
@@ -11,7 +11,7 @@ import { homesOf } from './sticky.js';
  * replacement stays on its host and keeps its ordinal; new hosts get the lowest free ordinals. A
  * replica that keeps failing on a host is replaced there once its back-off has passed.
  */
-export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: readonly Allocation[], tombstones: readonly Allocation[]): Evaluation {
+export function* reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: readonly Allocation[], tombstones: readonly Allocation[]): Steps<Evaluation> {
   const { job } = record;
   const { now } = ctx.state;
   const failedNow: Allocation[] = [];
@@ -73,8 +73,8 @@ export function reconcileGlobal(ctx: PassContext, record: JobRecord, allocs: rea
   for (const a of decision.replace) {
     ctx.retire(a);
     stopped++;
-    results.push(placeOnHosts(ctx.usage, job, [a.host], () => a.ordinal, 1));
+    results.push(yield* placeOnHostsSteps(ctx.usage, job, [a.host], () => a.ordinal, 1));
   }
-  results.push(placeOnHosts(ctx.usage, job, missing, ordinalFor, targets.size));
+  results.push(yield* placeOnHostsSteps(ctx.usage, job, missing, ordinalFor, targets.size));
   return ctx.finish(record, results, stopped, decision.rollout, { carry: (_o, host) => carry.get(host), delayed });
 }

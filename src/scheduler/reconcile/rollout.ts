@@ -3,6 +3,7 @@ import { formatDuration } from '../spec/duration.js';
 import { JOB_DEFAULTS } from '../spec/defaults.js';
 import { instanceName } from '../types.js';
 import { stablyHealthy } from './classify.js';
+import type { Lookup } from './types.js';
 
 export interface RolloutInput {
   record: JobRecord;
@@ -13,7 +14,7 @@ export interface RolloutInput {
   failed: readonly Allocation[];
   /** Replicas being placed anyway this pass (missing or replaced) or waiting out a back-off, all at the current version. */
   placing: number;
-  statuses: ReadonlyMap<string, AllocStatus>;
+  statuses: Lookup<string, AllocStatus>;
   previous?: Evaluation;
 }
 

@@ -1,7 +1,6 @@
 import type { Pin } from '../placement/index.js';
 import { instanceName, namedVolumes, type Job, type VolumeHome } from '../types.js';
 import type { PassContext } from './context.js';
-import { claimKey } from './types.js';
 
 /**
  * Sticky placement for replicas with named volumes. The record of where a replica's volumes live is
@@ -12,12 +11,12 @@ import { claimKey } from './types.js';
  * its old home is remembered as *left behind*, which `maestro status` reports.
  */
 export function splitByHome(ctx: PassContext, job: Job, ordinals: readonly number[]): { pinned: Pin[]; free: number[] } {
-  const homes = ctx.state.volumeHomes;
+  const homes = ctx.homesOf(job);
   if (!homes || namedVolumes(job).length === 0) return { pinned: [], free: [...ordinals] };
   const pinned: Pin[] = [];
   const free: number[] = [];
   for (const ordinal of ordinals) {
-    const home = homes.get(claimKey(job.name, ordinal));
+    const home = homes.get(ordinal);
     const state = home ? ctx.hosts.get(home.host) : undefined;
     if (home && (state === 'alive' || state === 'grace')) pinned.push({ ordinal, host: home.host });
     else free.push(ordinal);
@@ -59,14 +58,22 @@ export function leftBehindNotes(job: Job, homes: Iterable<[number, VolumeHome]>)
   return notes;
 }
 
-/** The stored homes of one job's replicas, by ordinal. */
+/** A copy of the stored homes of one job's replicas, by ordinal (the pass adds its own to it). */
 export function homesOf(ctx: PassContext, job: Job): Map<number, VolumeHome> {
-  const out = new Map<number, VolumeHome>();
-  const prefix = claimKey(job.name, 0).slice(0, -1);
-  for (const [key, home] of ctx.state.volumeHomes ?? []) {
-    if (!key.startsWith(prefix)) continue;
-    const ordinal = Number(key.slice(prefix.length));
-    if (Number.isInteger(ordinal) && ordinal >= 0) out.set(ordinal, home);
+  return new Map(ctx.homesOf(job));
+}
+
+/** Volume homes keyed by `claimKey`, grouped per job and ordinal once (not scanned per job). */
+export function homesByJob(homes: ReadonlyMap<string, VolumeHome>): Map<string, Map<number, VolumeHome>> {
+  const out = new Map<string, Map<number, VolumeHome>>();
+  for (const [key, home] of homes) {
+    const slash = key.lastIndexOf('/');
+    const ordinal = Number(key.slice(slash + 1));
+    if (slash < 0 || !Number.isInteger(ordinal) || ordinal < 0) continue;
+    const job = key.slice(0, slash);
+    let m = out.get(job);
+    if (!m) out.set(job, (m = new Map()));
+    m.set(ordinal, home);
   }
   return out;
 }

@@ -28,26 +28,26 @@ const IN_FLIGHT = 8;
  * one of its units — then its halves are tried, and theirs, so one lost race costs one unit, not a
  * batch, in about 2·log2(batch) more transactions.
  */
-export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence | undefined): Promise<boolean> {
+export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence | undefined, pause: () => Promise<void> = async () => undefined): Promise<boolean> {
   const head: TxnOp[] = fence ? [{ verb: 'check', key: fence.key, session: fence.session }] : [];
   const budget = catalog.maxTxnOps - head.length;
-  const batches: Unit[][] = [];
-  let batch: Unit[] = [];
-  let weight = 0;
-  for (const u of units) {
-    const w = u.ops.reduce((n, op) => n + txnWeight(op), 0);
-    if (batch.length && weight + w > budget) {
-      batches.push(batch);
-      batch = [];
-      weight = 0;
+  // Batches are cut as workers take them, so cutting 100,000 units is spread between round trips.
+  let next = 0;
+  const take = (): Unit[] => {
+    const batch: Unit[] = [];
+    let weight = 0;
+    while (next < units.length) {
+      const u = units[next]!;
+      const w = u.ops.reduce((n, op) => n + txnWeight(op), 0);
+      if (batch.length && weight + w > budget) break;
+      batch.push(u);
+      weight += w;
+      next++;
     }
-    batch.push(u);
-    weight += w;
-  }
-  if (batch.length) batches.push(batch);
+    return batch;
+  };
 
   let deposed = false;
-  let next = 0;
   const fenced = async (): Promise<boolean> => !fence || (await catalog.kvTxn(head));
   const commit = async (b: Unit[]): Promise<void> => {
     if (deposed) return;
@@ -65,8 +65,12 @@ export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence |
     await commit(b.slice(half));
   };
   const worker = async (): Promise<void> => {
-    while (!deposed && next < batches.length) await commit(batches[next++]!);
+    while (!deposed && next < units.length) {
+      await commit(take());
+      await pause();
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches.length) }, worker));
+  const batches = Math.ceil(units.length / Math.max(1, Math.floor(budget / 2)));
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches) }, worker));
   return !deposed;
 }

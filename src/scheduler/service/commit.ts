@@ -1,8 +1,7 @@
 import type { Catalog, TxnOp } from '../../catalog/types.js';
-import type { Plan } from '../reconcile/index.js';
+import type { Claim, Lookup, Plan } from '../reconcile/index.js';
 import { keys, type Evaluation } from '../types.js';
 import { runBatched, type Fence, type Unit } from './batches.js';
-import type { CatalogSnapshot } from './snapshot.js';
 
 export type { Fence } from './batches.js';
 
@@ -15,6 +14,19 @@ export interface CommitResult {
   evaluationsWritten: number;
   /** True when the fence failed: this scheduler no longer holds the lock, and wrote nothing more. */
   deposed: boolean;
+  /** Jobs with a refused write: evaluate them again from fresh state. */
+  conflictedJobs: Set<string>;
+  /** Every key written, with the modifyIndex it had before: what read-your-writes waits to see. */
+  written: { key: string; before: number }[];
+}
+
+/** What a plan was made from: the indexes its writes compare against, the claims and evaluations it saw. */
+export interface CommitBasis {
+  /** modifyIndex by KV key (0 or absent: the key did not exist). */
+  indexes: Lookup<string, number>;
+  /** Replica claims by `claimKey`. */
+  claims: Lookup<string, Claim>;
+  evaluations: Lookup<string, Evaluation>;
 }
 
 /**
@@ -28,10 +40,35 @@ export interface CommitResult {
  * state only one wins — the loser's pass is simply re-run. Stops and removals are committed before
  * any placement, so what they free is free before anything new lands.
  */
-export async function commitPlan(catalog: Catalog, plan: Plan, snap: CatalogSnapshot, now: number, fence?: Fence): Promise<CommitResult> {
-  const r: CommitResult = { placed: 0, stopped: 0, removed: 0, conflicts: 0, evaluationsWritten: 0, deposed: false };
+export async function commitPlan(
+  catalog: Catalog,
+  plan: Plan,
+  snap: CommitBasis,
+  now: number,
+  fence?: Fence,
+  pause: () => Promise<void> = async () => undefined,
+): Promise<CommitResult> {
+  const r: CommitResult = { placed: 0, stopped: 0, removed: 0, conflicts: 0, evaluationsWritten: 0, deposed: false, conflictedJobs: new Set(), written: [] };
   const cas = (key: string) => snap.indexes.get(key) ?? 0;
-  const unit = (ops: TxnOp[], done: () => void): Unit => ({ ops, done, conflict: () => r.conflicts++ });
+  let built = 0;
+  // Building 100,000 placements' JSON is itself a long step: let the loop run between chunks.
+  const progress = async () => {
+    if (++built % 256 === 0) await pause();
+  };
+  const unit = (job: string, ops: TxnOp[], done: () => void): Unit => ({
+    ops,
+    done: () => {
+      done();
+      for (const op of ops) {
+        // A delete of a key that was absent leaves nothing for the view to show.
+        if (op.verb === 'put' || (op.verb === 'delete' && cas(op.key) !== 0)) r.written.push({ key: op.key, before: cas(op.key) });
+      }
+    },
+    conflict: () => {
+      r.conflicts++;
+      r.conflictedJobs.add(job);
+    },
+  });
 
   const freeing: Unit[] = [];
   for (const a of plan.remove) {
@@ -39,30 +76,36 @@ export async function commitPlan(catalog: Catalog, plan: Plan, snap: CatalogSnap
     const ops: TxnOp[] = [{ verb: 'delete', key, cas: cas(key) }, { verb: 'delete', key: keys.allocStatus(a.host, a.id) }];
     const claim = keys.allocClaim(a.job, a.ordinal);
     if (snap.claims.get(`${a.job}/${a.ordinal}`)?.id === a.id) ops.push({ verb: 'delete', key: claim, cas: cas(claim) });
-    freeing.push(unit(ops, () => r.removed++));
+    freeing.push(unit(a.job, ops, () => r.removed++));
+    await progress();
   }
   for (const a of plan.stop) {
     const key = keys.alloc(a.host, a.id);
-    freeing.push(unit([{ verb: 'put', key, value: JSON.stringify({ ...a, desired: 'stop' }), cas: cas(key) }], () => r.stopped++));
+    freeing.push(unit(a.job, [{ verb: 'put', key, value: JSON.stringify({ ...a, desired: 'stop' }), cas: cas(key) }], () => r.stopped++));
+    await progress();
   }
-  const placing = plan.place.map((a) => {
+  const placing: Unit[] = [];
+  for (const a of plan.place) {
     const claim = keys.allocClaim(a.job, a.ordinal);
-    return unit(
-      [
-        { verb: 'put', key: claim, value: JSON.stringify({ id: a.id, at: now }), cas: cas(claim) },
-        { verb: 'put', key: keys.alloc(a.host, a.id), value: JSON.stringify(a), cas: 0 },
-        // Where its named volumes now live: written with the placement that creates them.
-        ...(plan.homes?.has(a.id) ? [{ verb: 'put' as const, key: keys.volumeHome(a.job, a.ordinal), value: JSON.stringify(plan.homes.get(a.id)) }] : []),
-      ],
-      () => r.placed++,
-    );
-  });
-  const evaluations = plan.evaluations
-    .filter((ev) => !sameEvaluation(snap.evaluations.get(ev.job), ev))
-    .map((ev) => unit([{ verb: 'put', key: keys.evaluation(ev.job), value: JSON.stringify(ev) }], () => r.evaluationsWritten++));
+    const ops: TxnOp[] = [
+      { verb: 'put', key: claim, value: JSON.stringify({ id: a.id, at: now }), cas: cas(claim) },
+      { verb: 'put', key: keys.alloc(a.host, a.id), value: JSON.stringify(a), cas: 0 },
+    ];
+    // Where its named volumes now live: written with the placement that creates them.
+    const home = plan.homes?.get(a.id);
+    if (home) ops.push({ verb: 'put', key: keys.volumeHome(a.job, a.ordinal), value: JSON.stringify(home) });
+    placing.push(unit(a.job, ops, () => r.placed++));
+    await progress();
+  }
+  const evaluations: Unit[] = [];
+  for (const ev of plan.evaluations) {
+    if (sameEvaluation(snap.evaluations.get(ev.job), ev)) continue;
+    evaluations.push(unit(ev.job, [{ verb: 'put', key: keys.evaluation(ev.job), value: JSON.stringify(ev) }], () => r.evaluationsWritten++));
+    await progress();
+  }
 
   for (const phase of [freeing, placing, evaluations]) {
-    if (!(await runBatched(catalog, phase, fence))) {
+    if (!(await runBatched(catalog, phase, fence, pause))) {
       r.deposed = true;
       break;
     }

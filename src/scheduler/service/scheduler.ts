@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Catalog, HostStatus } from '../../catalog/types.js';
-import { watch } from '../../catalog/watch.js';
-import { DEFAULT_GRACE_MS, reconcile } from '../reconcile/index.js';
-import { keys } from '../types.js';
-import { commitPlan } from './commit.js';
+import type { Catalog } from '../../catalog/types.js';
+import type { StateView } from '../../view/types.js';
+import { DEFAULT_GRACE_MS } from '../reconcile/index.js';
+import type { PassEngine } from './engine.js';
 import { Election } from './leader.js';
-import { ParseCache, readSnapshot } from './snapshot.js';
+import { TimeSlice } from './slice.js';
+import { SnapshotPasses } from './snapshot-passes.js';
+import { ViewPasses } from './view-passes.js';
 
 export interface SchedulerOptions {
   catalog: Catalog;
@@ -23,6 +24,13 @@ export interface SchedulerOptions {
   sessionTtlMs?: number;
   /** How often a standby tries to take over (default 500 ms). */
   retryMs?: number;
+  /**
+   * The process's state view: passes read from it and evaluate only the jobs whose inputs changed.
+   * Without it every pass reads the whole catalog and evaluates every job.
+   */
+  view?: StateView;
+  /** With a view: how often a full pass re-evaluates everything anyway, a safety net (default 60 s). */
+  fullPassMs?: number;
 }
 
 export interface SchedulerMetrics {
@@ -37,6 +45,13 @@ export interface SchedulerMetrics {
   unplaced: number;
   errors: number;
   lastPassMs: number;
+  /** Jobs evaluated, in total (a full pass counts every job). */
+  evaluated: number;
+  /** Jobs the last pass evaluated. */
+  lastPassJobs: number;
+  fullPasses: number;
+  /** The longest the scheduler held the event loop between two yields (ms). */
+  longestStepMs: number;
 }
 
 export interface Scheduler {
@@ -52,20 +67,30 @@ export interface Scheduler {
  * allocations and agent statuses and runs a reconcile pass on every change and every `intervalMs`.
  * Passes never overlap and coalesce: changes arriving during a pass cause exactly one more.
  */
+/**
+ * The scheduler service: elected through the catalog; while leading it follows changes (the state
+ * view's notifications, or the catalog's watches without a view) and runs a pass on each, plus the
+ * periodic tick for time-based decisions. Passes never overlap and coalesce: changes arriving
+ * during a pass cause exactly one more. Every pass is sliced (slice.ts) so that it never holds the
+ * event loop for more than a few milliseconds at a time.
+ */
 export function startScheduler(opts: SchedulerOptions): Scheduler {
   const { catalog } = opts;
   const logger = opts.logger.child({ scheduler: opts.id ?? 'scheduler' });
   const id = opts.id ?? randomUUID();
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const m: Omit<SchedulerMetrics, 'leader' | 'leaderChanges'> = { passes: 0, placed: 0, stopped: 0, removed: 0, conflicts: 0, unplaced: 0, errors: 0, lastPassMs: 0 };
-  const downSince = new Map<string, number>();
+  const m: Omit<SchedulerMetrics, 'leader' | 'leaderChanges' | 'longestStepMs'> = {
+    passes: 0, placed: 0, stopped: 0, removed: 0, conflicts: 0, unplaced: 0, errors: 0, lastPassMs: 0, evaluated: 0, lastPassJobs: 0, fullPasses: 0,
+  };
+  const slice = new TimeSlice();
+  const engine: PassEngine = opts.view
+    ? new ViewPasses({ view: opts.view, catalog, logger, graceMs, fullPassMs: opts.fullPassMs ?? 60_000, slice })
+    : new SnapshotPasses({ catalog, logger, graceMs, slice });
   let term: { abort: AbortController; timer: NodeJS.Timeout } | undefined;
   let current: Promise<void> = Promise.resolve();
   let pending: Promise<void> | undefined;
   let stopped = false;
-  let lastPassEnded = 0;
-  const parsed = new ParseCache();
 
   const election = new Election({
     catalog,
@@ -74,24 +99,12 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     ttlMs: opts.sessionTtlMs ?? 10_000,
     retryMs: opts.retryMs ?? 500,
     onElected: () => {
-      // Grace periods restart with each term: a new leader never replaces on a predecessor's clock.
-      downSince.clear();
       const abort = new AbortController();
-      // The periodic pass (time-based decisions) leaves the catalog idle for at least twice as
-      // long as the last pass took: at 100,000 allocations a pass reads tens of MiB, and passes
-      // back to back would keep a core busy re-reading an unchanged cluster. Changes still
-      // trigger a pass at once through the watches.
       const timer = setInterval(() => {
-        if (performance.now() - lastPassEnded >= 2 * m.lastPassMs) void trigger();
+        if (engine.tick(Date.now())) void trigger();
       }, opts.intervalMs ?? 1_000);
       term = { abort, timer };
-      const onError = (err: unknown) => logger.warn({ err }, 'scheduler: watch failed, retrying');
-      const follow = <T>(read: Parameters<typeof watch<T>>[0]) => void watch(read, () => void trigger(), { signal: abort.signal, onError });
-      follow((o) => catalog.listHosts(o));
-      // Triggers only (every pass reads fresh): the prefix's index, never its 100,000 entries.
-      for (const prefix of [keys.jobPrefix, keys.allocsPrefix, keys.allocStatusesPrefix]) {
-        follow(async (o) => ({ index: await catalog.kvIndex(prefix, o), value: undefined }));
-      }
+      engine.begin(abort.signal, () => void trigger());
       void trigger();
     },
     onDeposed: () => {
@@ -119,54 +132,34 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     if (stopped || !election.isLeader()) return;
     const started = performance.now();
     try {
-      const snap = await readSnapshot(catalog, parsed);
-      if (snap.unreadable.length) logger.warn({ keys: snap.unreadable }, 'scheduler: ignoring unreadable entries');
-      const now = Date.now();
-      trackDownHosts(snap.hosts, now);
-      const plan = reconcile({
-        now,
-        hosts: snap.hosts,
-        jobs: snap.jobs,
-        allocations: snap.allocations,
-        statuses: snap.statuses,
-        hostDownSince: downSince,
-        graceMs,
-        seed: seed + m.passes,
-        previous: snap.evaluations,
-        claims: snap.claims,
-        volumeHomes: snap.volumeHomes,
-        versions: snap.versions,
-      });
+      const out = await engine.pass({ seed: seed + m.passes, fence: () => election.fence(), holdsLock: () => election.holdsLock() });
+      if (!out) return;
       m.passes++;
-      // The fence: a deposed leader that has not noticed yet must not write.
-      const fence = election.fence();
-      if (!fence || !(await election.holdsLock())) return;
-      const r = await commitPlan(catalog, plan, snap, now, fence);
+      m.evaluated += out.evaluated;
+      m.lastPassJobs = out.evaluated;
+      if (out.full) m.fullPasses++;
+      const r = out.result;
       // The lock went while committing: the txns after that wrote nothing; step down now.
       if (r.deposed) await election.holdsLock();
       m.placed += r.placed;
       m.stopped += r.stopped;
       m.removed += r.removed;
       m.conflicts += r.conflicts;
-      m.unplaced = plan.evaluations.reduce((n, ev) => n + ev.failures.reduce((k, f) => k + f.unplaced, 0), 0);
-      if (r.placed + r.stopped + r.removed > 0 || r.conflicts > 0) logger.info({ ...r }, 'scheduler: plan committed');
-      // Lost a race: evaluate again from fresh state rather than wait for the next tick.
-      if (r.conflicts > 0) setTimeout(() => void trigger(), 50).unref();
+      m.unplaced = out.unplaced;
+      if (r.placed + r.stopped + r.removed > 0 || r.conflicts > 0) {
+        const { written: _w, conflictedJobs: _c, ...counts } = r;
+        logger.info({ ...counts, jobs: out.evaluated }, 'scheduler: plan committed');
+      }
+      // Lost a race: evaluate those jobs again from fresh state rather than wait for the next tick.
+      if (r.conflicts > 0) {
+        engine.retry(r.conflictedJobs);
+        setTimeout(() => void trigger(), 50).unref();
+      }
     } catch (err) {
       m.errors++;
       logger.warn({ err }, 'scheduler: pass failed');
     } finally {
-      lastPassEnded = performance.now();
-      m.lastPassMs = lastPassEnded - started;
-    }
-  }
-
-  function trackDownHosts(hosts: HostStatus[], now: number): void {
-    const names = new Set(hosts.map((h) => h.name));
-    for (const name of downSince.keys()) if (!names.has(name)) downSince.delete(name);
-    for (const h of hosts) {
-      if (h.alive) downSince.delete(h.name);
-      else if (!downSince.has(h.name)) downSince.set(h.name, now);
+      m.lastPassMs = performance.now() - started;
     }
   }
 
@@ -177,7 +170,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
       await current;
     },
     isLeader: () => election.isLeader(),
-    metrics: () => ({ ...m, leader: election.isLeader(), leaderChanges: election.changes }),
+    metrics: () => ({ ...m, leader: election.isLeader(), leaderChanges: election.changes, longestStepMs: slice.longestMs }),
     evaluateNow: () => trigger(),
   };
 }
