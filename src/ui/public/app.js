@@ -1,1 +1,43 @@
+// The page: a hash router over the views (#/ map, #/jobs, #/jobs/NAME, #/services, #/logs/ID).
+// Each view gets a fresh AbortSignal that ends its watches and streams when the user leaves it.
+import { h, errorBox } from './dom.js';
+import { mapView } from './view-map.js';
+import { jobsView } from './view-jobs.js';
+import { jobView } from './view-job.js';
+import { servicesView } from './view-services.js';
+import { logsView } from './view-logs.js';
 
+let current;
+
+function route() {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const [path, query = ''] = hash.split('?');
+  const parts = path.split('/').filter(Boolean).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  });
+  const params = new URLSearchParams(query);
+  if (parts.length === 0) return { name: 'map', run: mapView };
+  if (parts[0] === 'jobs' && parts.length === 1) return { name: 'jobs', run: (el, s) => jobsView(el, s, params) };
+  if (parts[0] === 'jobs' && parts.length === 2) return { name: 'jobs', run: (el, s) => jobView(el, s, parts[1]) };
+  if (parts[0] === 'services') return { name: 'services', run: servicesView };
+  if (parts[0] === 'logs' && parts.length === 2) return { name: 'map', run: (el, s) => logsView(el, s, parts[1]) };
+  return { name: '', run: (el) => el.replaceChildren(errorBox(new Error(`nothing at #${hash}`)), h('a', { href: '#/' }, 'to the map')) };
+}
+
+function show() {
+  current?.abort();
+  current = new AbortController();
+  const view = document.getElementById('view');
+  const r = route();
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.view === r.name);
+  view.replaceChildren(h('p.loading', {}, 'loading…'));
+  view.dataset.view = r.name;
+  r.run(view, current.signal);
+}
+
+window.addEventListener('hashchange', show);
+show();
