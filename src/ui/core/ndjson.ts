@@ -13,12 +13,20 @@ export type LogRecord =
 
 export class NdjsonSplitter {
   private pending = '';
+  /** A line was cut: the rest of it, up to its newline, is dropped (it would read as garbage). */
+  private skipping = false;
   constructor(private readonly maxLine = 1 << 20) {}
 
   /** The complete records in `chunk` (with what was left of the previous ones). */
   push(chunk: string): LogRecord[] {
     const records: LogRecord[] = [];
     let text = this.pending + chunk;
+    if (this.skipping) {
+      const nl = text.indexOf('\n');
+      if (nl === -1) return records;
+      this.skipping = false;
+      text = text.slice(nl + 1);
+    }
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n')) {
       const line = text.slice(0, nl);
       text = text.slice(nl + 1);
@@ -28,6 +36,7 @@ export class NdjsonSplitter {
     if (text.length > this.maxLine) {
       records.push({ kind: 'garbled', text: `${text.slice(0, 200)}… (a line longer than ${this.maxLine} characters was cut)` });
       text = '';
+      this.skipping = true;
     }
     this.pending = text;
     return records;
