@@ -55,21 +55,25 @@ export async function commitPlan(
   const progress = async () => {
     if (++built % 256 === 0) await pause();
   };
-  const unit = (job: string, ops: TxnOp[], done: () => void): Unit => ({
-    ops,
-    done: () => {
-      done();
-      for (const op of ops) {
-        // A delete of a key that was absent leaves nothing for the view to show.
-        if (op.verb === 'put' || (op.verb === 'delete' && cas(op.key) !== 0)) r.written.push({ key: op.key, before: cas(op.key) });
-      }
-    },
-    conflict: () => {
-      r.conflicts++;
-      r.conflictedJobs.add(job);
-    },
-  });
-
+  const unit = (job: string, ops: TxnOp[], done: () => void): Unit => {
+    // Indexes as the plan read them, taken now: once the write lands, a view may already show it.
+    const written = ops.flatMap((op) => {
+      const before = cas(op.key);
+      // A delete of a key that was absent leaves nothing for a reader to see.
+      return op.verb === 'put' || (op.verb === 'delete' && before !== 0) ? [{ key: op.key, before }] : [];
+    });
+    return {
+      ops,
+      done: () => {
+        done();
+        r.written.push(...written);
+      },
+      conflict: () => {
+        r.conflicts++;
+        r.conflictedJobs.add(job);
+      },
+    };
+  };
   const freeing: Unit[] = [];
   for (const a of plan.remove) {
     const key = keys.alloc(a.host, a.id);

@@ -13,8 +13,8 @@ export interface PassOutcome {
   result: CommitResult;
   /** Replicas left unplaced by the jobs this pass evaluated. */
   unplaced: number;
-  /** Jobs evaluated (all of them on a full pass). */
-  evaluated: number;
+  /** The jobs evaluated (all of them on a full pass). */
+  jobs: string[];
   full: boolean;
 }
 

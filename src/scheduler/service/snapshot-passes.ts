@@ -76,7 +76,7 @@ export class SnapshotPasses implements PassEngine {
       const fence = term.fence();
       if (!fence || !(await term.holdsLock())) return undefined;
       const result = await commitPlan(catalog, plan, snap, now, fence, () => slice.pause());
-      return { result, unplaced: unplacedOf(plan.evaluations), evaluated: plan.evaluations.length, full: true };
+      return { result, unplaced: unplacedOf(plan.evaluations), jobs: plan.evaluations.map((ev) => ev.job), full: true };
     } finally {
       this.lastPassEnded = performance.now();
       this.lastPassMs = this.lastPassEnded - started;

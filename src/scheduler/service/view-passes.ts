@@ -8,7 +8,7 @@ import { commitPlan } from './commit.js';
 import { unplacedOf, type PassEngine, type PassOutcome, type PassTerm } from './engine.js';
 import { isEmpty, noChanges, noteChange, Selection, type Changes } from './selection.js';
 import type { TimeSlice } from './slice.js';
-import { ViewState } from './view-state.js';
+import { ViewInputs } from './view-inputs.js';
 
 export interface ViewPassOptions {
   view: StateView;
@@ -31,7 +31,7 @@ const READ_YOUR_WRITES_MS = 10_000;
  */
 export class ViewPasses implements PassEngine {
   private usage!: LiveUsage;
-  private readonly state: ViewState;
+  private readonly state: ViewInputs;
   private selection = new Selection();
   private changes: Changes = noChanges();
   private readonly downSince = new Map<string, number>();
@@ -42,7 +42,7 @@ export class ViewPasses implements PassEngine {
   private lastFull = 0;
 
   constructor(private readonly o: ViewPassOptions) {
-    this.state = new ViewState(o.view);
+    this.state = new ViewInputs(o.view);
   }
 
   begin(signal: AbortSignal, changed: () => void): void {
@@ -105,7 +105,7 @@ export class ViewPasses implements PassEngine {
       this.unseen = result.written;
       if (this.state.unreadable.size) this.o.logger.warn({ keys: [...this.state.unreadable].slice(0, 20) }, 'scheduler: ignoring unreadable entries');
       this.state.unreadable.clear();
-      return { result, unplaced: unplacedOf(plan.evaluations), evaluated: jobs.size, full: c.reset };
+      return { result, unplaced: unplacedOf(plan.evaluations), jobs: [...jobs], full: c.reset };
     } catch (err) {
       // Nothing taken is lost: the jobs are evaluated again by the next pass.
       if (c.reset) this.changes.reset = true;

@@ -1,7 +1,7 @@
 import type { StateView } from '../../view/types.js';
 import { hostState, type Claim, type JobPassInput, type Lookup } from '../reconcile/index.js';
 import type { LiveUsage } from '../placement/index.js';
-import { keys, type Job, type JobRecord, type VolumeHome } from '../types.js';
+import { keys, namedVolumes, type Job, type JobRecord, type VolumeHome } from '../types.js';
 import type { CommitBasis } from './commit.js';
 
 /** The reads of a pass that the view holds only as raw KV (claims, old versions, volume homes). */
@@ -12,7 +12,7 @@ export type ViewReads = Pick<StateView, 'job' | 'alloc' | 'allocsOfJob' | 'statu
  * answer from the view's indexes when the planner asks, for the jobs it evaluates only. Raw KV
  * values are parsed once per modifyIndex and kept (claims, old job versions, volume homes).
  */
-export class ViewState {
+export class ViewInputs {
   private readonly parsed = new Map<string, { modifyIndex: number; value: unknown }>();
   /** Entries that did not parse (logged by the service, otherwise ignored, as the snapshot path does). */
   readonly unreadable = new Set<string>();
@@ -44,8 +44,11 @@ export class ViewState {
     return this.value<JobRecord>(keys.jobVersion(job, version))?.job;
   }
 
+  /** Only jobs with named volumes have homes (and a prefix read walks the view's directories). */
   homesOf(job: string): Map<number, VolumeHome> {
     const out = new Map<number, VolumeHome>();
+    const spec = this.view.job(job)?.job;
+    if (!spec || namedVolumes(spec).length === 0) return out;
     const prefix = keys.volumeHomePrefix(job);
     for (const e of this.view.kvPrefix(prefix)) {
       const ordinal = Number(e.key.slice(prefix.length));
