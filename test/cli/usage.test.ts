@@ -14,7 +14,7 @@ describe('CLI usage and failures', () => {
       [['run', '/nonexistent/job.yaml'], /cannot read \/nonexistent\/job\.yaml: ENOENT/],
       [['run', 'x.yaml', '--timeout', 'soon'], /--timeout: expected a duration/],
       [['jobs', '--api', 'ftp://x'], /must be an http\(s\) URL/],
-      [['resolve', 'web', 'MX'], /unsupported record type "MX"/],
+      [['resolve', 'web', 'MX'], /unsupported record type "MX": the cluster DNS server serves A, AAAA, SRV, PTR, SOA, NS, ANY/],
       [[], /Usage: maestro/],
     ];
     for (const [args, re] of cases) {

@@ -1,4 +1,6 @@
+import type { AnyRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { Option, type Command } from 'commander';
 import { DEFAULTS, formatHostPort, parseHostPort } from '../../config/index.js';
 import { CliError, usageError } from '../errors.js';
@@ -8,39 +10,68 @@ import { out, printJson, table } from '../table.js';
 interface ResolveOptions {
   dns: string;
   zone: string;
+  type?: string;
   json?: boolean;
 }
 
-const TYPES = ['A', 'AAAA', 'SRV', 'TXT', 'NS', 'SOA', 'CNAME'] as const;
-type RecordType = (typeof TYPES)[number];
+/**
+ * Exactly the types the cluster DNS server answers with records (src/dns/README.md): addresses,
+ * SRV, the zone's SOA and NS, PTR in the reverse zones, and ANY. Any other type gets NODATA
+ * from the server, so asking for it would only ever print nothing.
+ */
+export const RESOLVE_TYPES = ['A', 'AAAA', 'SRV', 'PTR', 'SOA', 'NS', 'ANY'] as const;
+type RecordType = (typeof RESOLVE_TYPES)[number];
 
 export function registerResolve(program: Command): void {
   example(
     program
       .command('resolve')
-      .argument('<name>', 'a name in the cluster zone; a bare service name means <name>.service.<zone>')
-      .argument('[type]', `record type: ${TYPES.join(', ')}`, 'A')
+      .argument('<name>', 'a name in the cluster zone (a bare service name means <name>.service.<zone>), or an IPv4 address for PTR')
+      .argument('[type]', 'the record type, as with --type')
       .description('ask the cluster DNS server directly (no system resolver, no cache)')
+      .option('-t, --type <type>', `record type: ${RESOLVE_TYPES.join(', ')} (default A; PTR when NAME is an address)`)
       .addOption(new Option('--dns <addr>', 'the cluster DNS server').env('MAESTRO_DNS_ADDR').default(DEFAULTS.dnsAddr))
       .option('--zone <zone>', 'the cluster zone', DEFAULTS.zone)
       .option('--json', 'print JSON for scripts instead of a table'),
     'maestro resolve redis',
-    'maestro resolve redis SRV',
+    'maestro resolve redis --type SRV',
     'maestro resolve kafka-0.kafka.service.cluster',
-  ).action((name: string, typeText: string, opts: ResolveOptions) => resolve(name, typeText, opts));
+    'maestro resolve 172.17.0.5 --type PTR',
+  ).action((name: string, typeText: string | undefined, opts: ResolveOptions) => resolve(name, typeText, opts));
 }
 
-async function resolve(nameText: string, typeText: string, opts: ResolveOptions): Promise<void> {
-  const type = typeText.toUpperCase() as RecordType;
-  if (!TYPES.includes(type)) throw usageError(`resolve: unsupported record type "${typeText}"`, `Use one of ${TYPES.join(', ')}.`);
+/** The type asked for: `--type` or the positional TYPE (as dig takes it), not two different ones. */
+function typeOf(nameText: string, positional: string | undefined, flag: string | undefined): RecordType {
+  if (positional !== undefined && flag !== undefined && positional.toUpperCase() !== flag.toUpperCase()) {
+    throw usageError(`resolve: two record types given, "${positional}" and --type ${flag}`, 'Give one, e.g. --type SRV.');
+  }
+  const text = flag ?? positional ?? (isIP(nameText) === 4 ? 'PTR' : 'A');
+  const type = RESOLVE_TYPES.find((t) => t === text.toUpperCase());
+  if (!type) {
+    throw usageError(`resolve: unsupported record type "${text}": the cluster DNS server serves ${RESOLVE_TYPES.join(', ')}`,
+      `e.g. maestro resolve ${nameText} --type SRV`);
+  }
+  return type;
+}
+
+/** The name to ask: a bare service name is in `service.<zone>`; an IPv4 address asked for PTR is its in-addr.arpa name. */
+function nameOf(nameText: string, type: RecordType, zone: string): string {
+  if (isIP(nameText) === 4) {
+    if (type !== 'PTR') throw usageError(`resolve: ${nameText} is an address; ask for its name with --type PTR`);
+    return `${nameText.split('.').reverse().join('.')}.in-addr.arpa`;
+  }
+  return nameText.includes('.') ? nameText.replace(/\.$/, '') : `${nameText}.service.${zone}`;
+}
+
+async function resolve(nameText: string, typeText: string | undefined, opts: ResolveOptions): Promise<void> {
+  const type = typeOf(nameText, typeText, opts.type);
   let server: string;
   try {
     server = formatHostPort(parseHostPort('--dns', opts.dns, 53));
   } catch (err) {
     throw usageError((err as Error).message);
   }
-  const zone = opts.zone.replace(/\.+$/, '');
-  const name = nameText.includes('.') ? nameText.replace(/\.$/, '') : `${nameText}.service.${zone}`;
+  const name = nameOf(nameText, type, opts.zone.replace(/\.+$/, ''));
   const resolver = new Resolver({ timeout: 2_000, tries: 2 });
   resolver.setServers([server]);
   let rows: string[][];
@@ -65,19 +96,38 @@ async function lookup(r: Resolver, name: string, type: RecordType): Promise<{ ro
       const records = await r.resolveSrv(name);
       return { records, rows: records.map((x) => [name, String(x.priority), String(x.weight), String(x.port), x.name]) };
     }
-    case 'TXT': {
-      const records = await r.resolveTxt(name);
-      return { records, rows: records.map((x) => [name, 'TXT', x.join('')]) };
-    }
     case 'NS':
-    case 'CNAME': {
-      const records = await (type === 'NS' ? r.resolveNs(name) : r.resolveCname(name));
+    case 'PTR': {
+      const records = await (type === 'NS' ? r.resolveNs(name) : r.resolvePtr(name));
       return { records, rows: records.map((x) => [name, type, x]) };
+    }
+    case 'ANY': {
+      const records = await r.resolveAny(name);
+      return { records, rows: records.map((x) => [name, x.type, anyValue(x)]) };
     }
     case 'SOA': {
       const x = await r.resolveSoa(name);
       return { records: x, rows: [[name, x.nsname, x.hostmaster, String(x.serial), String(x.minttl)]] };
     }
+  }
+}
+
+/** One record of an ANY answer as text: what dig prints after the type. */
+function anyValue(x: AnyRecord): string {
+  switch (x.type) {
+    case 'A':
+    case 'AAAA':
+      return x.address;
+    case 'SRV':
+      return `${x.priority} ${x.weight} ${x.port} ${x.name}`;
+    case 'SOA':
+      return `${x.nsname} ${x.hostmaster} ${x.serial} ${x.refresh} ${x.retry} ${x.expire} ${x.minttl}`;
+    case 'NS':
+    case 'PTR':
+    case 'CNAME':
+      return x.value;
+    default:
+      return JSON.stringify(x);
   }
 }
 
