@@ -1,19 +1,14 @@
 /**
  * The API's one seam onto the scheduler and the catalog: every job write goes through the
- * scheduler's job store, every read comes from the catalog KV layout in src/scheduler/types.ts.
- * Keeping it in one module means a change in either is fixed here and nowhere else.
+ * scheduler's job functions, every read comes from the state view (src/view/) — never from a
+ * listing of the catalog per request. After a write, the answer waits until the view has applied it
+ * (read-your-writes): a client reading after its own write sees it, from any later request too.
  */
-import type { Catalog, HostStatus, ServiceInstance } from '../catalog/types.js';
-import {
-  keys,
-  type Allocation,
-  type AllocStatus,
-  type Evaluation,
-  type Job,
-  type JobRecord,
-} from '../state/index.js';
+import type { Catalog } from '../catalog/types.js';
+import { keys, type Job, type JobRecord } from '../state/index.js';
 import { getJob, jobHistory, restartJob, rollbackJob, scaleJob, stopJob, submitJob } from '../scheduler/jobs.js';
 import { jobChangesWhatRuns } from '../scheduler/spec/index.js';
+import type { IndexedStateView } from '../view/index.js';
 
 export interface SubmitResult {
   record: JobRecord;
@@ -23,15 +18,9 @@ export interface SubmitResult {
   changed: boolean;
 }
 
-/** Everything the read endpoints show, read at (about) one moment. */
-export interface ClusterState {
-  jobs: JobRecord[];
-  allocs: Allocation[];
-  statuses: Map<string, AllocStatus>;
-  evals: Map<string, Evaluation>;
-}
-
 export interface Cluster {
+  /** What every read is answered from. */
+  readonly view: IndexedStateView;
   submit(job: Job): Promise<SubmitResult>;
   /** Throws code `not_found` for an unknown job. */
   stop(name: string): Promise<JobRecord>;
@@ -42,77 +31,38 @@ export interface Cluster {
   rollback(name: string, version?: number): Promise<{ record: JobRecord; changed: boolean; target: number }>;
   /** The same spec as a new version: the rolling update replaces every replica. */
   restart(name: string): Promise<JobRecord>;
-  state(): Promise<ClusterState>;
-  hosts(): Promise<HostStatus[]>;
-  instances(): Promise<ServiceInstance[]>;
 }
 
-/**
- * A KV prefix read as parsed values, re-parsing only entries whose modifyIndex changed since the
- * last read: listings parse a thousand allocations per request otherwise, which dominated their
- * cost. Cached values are shared between requests, so views never mutate them.
- */
-function cachedList<T>(catalog: Catalog, prefix: string): () => Promise<T[]> {
-  let cache = new Map<string, { modifyIndex: number; value: T | undefined }>();
-  let last: { index: number; values: T[] } | undefined;
-  return async () => {
-    const { index, value: entries } = await catalog.kvList(prefix);
-    // Nothing written since the last read (the index did not move): the same values.
-    if (last && last.index === index && index > 0) return last.values;
-    const next = new Map<string, { modifyIndex: number; value: T | undefined }>();
-    for (const e of entries) {
-      const hit = cache.get(e.key);
-      next.set(e.key, hit && hit.modifyIndex === e.modifyIndex ? hit : { modifyIndex: e.modifyIndex, value: parse<T>(e.value) });
+/** How long a write's answer waits for the view to show it before answering anyway. */
+const READ_YOUR_WRITES_MS = 10_000;
+
+export function catalogCluster(catalog: Catalog, view: IndexedStateView): Cluster {
+  /** Waits until the view holds the job record as the catalog has it now (the write just made). */
+  const seen = async <T>(name: string, result: T): Promise<T> => {
+    const entry = (await catalog.kvGet(keys.job(name))).value;
+    // The key itself, not the view's index: on Consul the view's index also moves with hosts and
+    // instances, so it can pass the write's index before the KV part of the view has it.
+    const deadline = Date.now() + READ_YOUR_WRITES_MS;
+    while (entry && (view.kv(entry.key)?.modifyIndex ?? 0) < entry.modifyIndex && Date.now() < deadline) {
+      await view.waitForIndex(view.index, deadline - Date.now());
     }
-    cache = next;
-    const values = [...next.values()].map((c) => c.value).filter((v): v is T => v !== undefined);
-    last = { index, values };
-    return values;
+    return result;
   };
-}
-
-function parse<T>(value: string): T | undefined {
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-export function catalogCluster(catalog: Catalog): Cluster {
-  const jobs = cachedList<JobRecord>(catalog, keys.jobPrefix);
-  const allocs = cachedList<Allocation>(catalog, keys.allocsPrefix);
-  const statuses = cachedList<AllocStatus>(catalog, keys.allocStatusesPrefix);
-  const evals = cachedList<Evaluation>(catalog, keys.evaluationPrefix);
   return {
+    view,
     async submit(job) {
       const prev = await getJob(catalog, job.name);
       // An identical resubmit writes nothing, so it wakes no watcher.
       if (prev && !prev.stopped && prev.job.count === job.count && !jobChangesWhatRuns(prev.job, job)) {
-        return { record: prev, created: false, changed: false };
+        return seen(job.name, { record: prev, created: false, changed: false });
       }
       const { record, created } = await submitJob(catalog, job);
-      return { record, created, changed: true };
+      return seen(job.name, { record, created, changed: true });
     },
-    stop: (name) => stopJob(catalog, name),
-    scale: (name, count) => scaleJob(catalog, name, count),
+    stop: async (name) => seen(name, await stopJob(catalog, name)),
+    scale: async (name, count) => seen(name, await scaleJob(catalog, name, count)),
     history: (name) => jobHistory(catalog, name),
-    rollback: (name, version) => rollbackJob(catalog, name, version),
-    restart: async (name) => (await restartJob(catalog, name)).record,
-    async state() {
-      const [j, a, s, e] = await Promise.all([jobs(), allocs(), statuses(), evals()]);
-      return {
-        jobs: j,
-        allocs: a,
-        statuses: new Map(s.map((x) => [x.allocId, x])),
-        evals: new Map(e.map((x) => [x.job, x])),
-      };
-    },
-    async hosts() {
-      return (await catalog.listHosts()).value;
-    },
-    async instances() {
-      return (await catalog.listInstances()).value;
-    },
+    rollback: async (name, version) => seen(name, await rollbackJob(catalog, name, version)),
+    restart: async (name) => seen(name, (await restartJob(catalog, name)).record),
   };
 }

@@ -13,6 +13,7 @@ export type ApiErrorCode =
   | 'forbidden'
   | 'unsupported_media_type'
   | 'busy'
+  | 'too_many_requests'
   | 'unavailable'
   | 'internal';
 
@@ -27,6 +28,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   forbidden: 403,
   unsupported_media_type: 415,
   busy: 503,
+  too_many_requests: 429,
   unavailable: 503,
   internal: 500,
 };
@@ -93,6 +95,6 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   const body: ErrorBody = { error: { code: err.code, message: err.message } };
   if (err.details !== undefined) body.error.details = err.details;
   if (err.code === 'unauthorized') res.setHeader('www-authenticate', 'Bearer realm="maestro"');
-  if (err.code === 'busy') res.setHeader('retry-after', '1');
+  if (err.code === 'busy' || err.code === 'too_many_requests') res.setHeader('retry-after', '1');
   sendJson(res, err.status, body);
 }

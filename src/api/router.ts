@@ -14,6 +14,8 @@ export interface Request {
   text(): Promise<string>;
   /** Aborted when the client goes (streaming routes end what they opened for it). */
   signal: AbortSignal;
+  /** The client's address, for per-client limits (blocking queries). */
+  client?: string;
 }
 
 export interface RouteOptions {
@@ -26,7 +28,7 @@ export interface RouteOptions {
  * back-pressure and a stall deadline; its source must end when the request's `signal` aborts.
  */
 export type Reply =
-  | { status?: number; json: unknown }
+  | { status?: number; json: unknown; headers?: Record<string, string> }
   | { status?: number; text: string; contentType: string }
   | { status?: number; stream: AsyncIterable<string | Buffer>; contentType: string; stallMs?: number };
 

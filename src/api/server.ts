@@ -4,7 +4,9 @@ import type { Catalog } from '../catalog/types.js';
 import type { HostPort } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { authorizer, checkBindPolicy } from './auth.js';
-import { catalogCluster, type Cluster } from './cluster.js';
+import { catalogCluster } from './cluster.js';
+import { Blocker, DEFAULT_LIMITS, type BlockingLimits } from './blocking.js';
+import { createStateView, type IndexedStateView } from '../view/index.js';
 import { SPEC_LIMITS } from '../scheduler/spec/index.js';
 import { ApiError, sendError, sendJson, toApiError } from './errors.js';
 import { bodyKind, checkLoopbackHost, checkOrigin } from './guard.js';
@@ -33,8 +35,13 @@ export interface ApiOptions {
   specParseTimeoutMs?: number;
   /** Register process metrics (cpu, memory, event loop) too (default true). */
   processMetrics?: boolean;
-  /** Replaces the catalog-backed cluster seam (tests, other stores). */
-  cluster?: Cluster;
+  /**
+   * The process's one state view (src/view/), which every read is answered from; absent, the API
+   * builds its own over `catalog` (and closes it on stop).
+   */
+  view?: IndexedStateView;
+  /** Caps on blocking queries held at once (blocking.ts; defaults 64 per client, 4,096 in total). */
+  blocking?: Partial<BlockingLimits>;
   /** Where replicas' logs come from (routes/logs.ts); absent: the log route answers 503. */
   logs?: LogRouteOptions;
   /** What the web UI at /ui/ shows of DNS (ui.ts); default zone `cluster`. */
@@ -51,9 +58,14 @@ export interface ApiServer {
 export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   checkBindPolicy(opts.addr.host, opts.token);
   const log = opts.logger;
-  const cluster = opts.cluster ?? catalogCluster(opts.catalog);
+  const view = opts.view ?? createStateView(opts.catalog, { logger: log });
+  const cluster = catalogCluster(opts.catalog, view);
+  const blocker = new Blocker(view, { ...DEFAULT_LIMITS, ...opts.blocking });
   const specs = new SpecParser({ logger: log, timeoutMs: opts.specParseTimeoutMs });
-  const sources: MetricsSources = { ...opts.metricsSources, api: () => ({ specParserRestartsTotal: specs.restarts }) };
+  const sources: MetricsSources = {
+    ...opts.metricsSources,
+    api: () => ({ specParserRestartsTotal: specs.restarts, viewIndex: view.index, viewResetsTotal: view.resets, blockingQueriesHeld: blocker.held }),
+  };
   const metrics = new ApiMetrics(sources, log, { processMetrics: opts.processMetrics });
   const authorize = authorizer(opts.token);
   const maxBody = opts.maxBodyBytes ?? SPEC_LIMITS.maxBytes;
@@ -61,14 +73,14 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   let port = 0;
 
   const router = new Router();
-  jobRoutes(router, cluster, specs);
-  clusterRoutes(router, cluster);
+  jobRoutes(router, cluster, specs, blocker);
+  clusterRoutes(router, cluster, blocker);
   lifecycleRoutes(router, cluster);
   logRoutes(router, cluster, opts.logs);
   router.add('GET', '/metrics', async () => ({ ...(await metrics.scrape()) }));
   // Ready when the catalog answers: a load balancer then skips servers cut off from it.
   router.add('GET', '/healthz', async () => {
-    await cluster.hosts();
+    await opts.catalog.listHosts();
     return { json: { status: 'ok', catalog: opts.catalog.kind } };
   });
 
@@ -96,6 +108,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
         kind,
         text: () => readBody(req, maxBody),
         signal: abort.signal,
+        client: req.socket.remoteAddress,
       });
       status = 'stream' in reply ? await sendStream(res, reply, abort, method === 'HEAD') : send(res, reply);
     } catch (err) {
@@ -139,6 +152,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
       await closed;
       clearTimeout(timer);
       await specs.stop();
+      if (!opts.view) await view.close();
     },
   };
 }
@@ -167,6 +181,7 @@ async function sendStream(res: ServerResponse, reply: Extract<Reply, { stream: u
 function send(res: ServerResponse, reply: Exclude<Reply, { stream: unknown }>): number {
   const status = reply.status ?? 200;
   if ('json' in reply) {
+    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     sendJson(res, status, reply.json);
   } else {
     res.writeHead(status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.text) });

@@ -11,7 +11,10 @@ import {
   type PlacementFailure,
 } from '../state/index.js';
 import { allocView, stablyHealthy, type AllocView } from './alloc-view.js';
-import type { ClusterState } from './cluster.js';
+import type { StateView } from '../view/types.js';
+
+/** What the views read: the state view (src/view/), or any plain stand-in in tests. */
+export type StateReader = Pick<StateView, 'job' | 'jobs' | 'allocsOfJob' | 'allocsOnHost' | 'status' | 'evaluation'>;
 
 export { allocView, stablyHealthy, type AllocDisplayStatus, type AllocView } from './alloc-view.js';
 
@@ -59,34 +62,19 @@ export interface ServiceView {
 /** Code-point order: stable across locales, and cheaper than localeCompare in listings. */
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Allocations by job, computed once per state: listings build every job's view from one state. */
-const byJob = new WeakMap<ClusterState, Map<string, Allocation[]>>();
-
-function allocsOf(state: ClusterState, job?: string): Allocation[] {
-  if (job === undefined) return state.allocs;
-  let index = byJob.get(state);
-  if (!index) {
-    index = new Map();
-    for (const a of state.allocs) {
-      const list = index.get(a.job);
-      if (list) list.push(a);
-      else index.set(a.job, [a]);
-    }
-    byJob.set(state, index);
-  }
-  return index.get(job) ?? [];
+/** The order of allocation listings: by job, replica, then age. */
+export function compareAllocs(x: Allocation, y: Allocation): number {
+  return compare(x.job, y.job) || x.ordinal - y.ordinal || x.createdAt - y.createdAt || compare(x.id, y.id);
 }
 
-export function allocViews(state: ClusterState, job?: string, now = Date.now()): AllocView[] {
-  const jobs = new Map(state.jobs.map((r) => [r.job.name, r.job]));
-  return allocsOf(state, job)
-    .map((a) => allocView(a, state.statuses.get(a.id), jobs.get(a.job), now))
-    .sort((x, y) => compare(x.job, y.job) || x.ordinal - y.ordinal || x.createdAt - y.createdAt);
+/** Views of `allocs` (already filtered), in listing order. */
+export function allocViews(state: StateReader, allocs: Iterable<Allocation>, now = Date.now()): AllocView[] {
+  return [...allocs].sort(compareAllocs).map((a) => allocView(a, state.status(a.id), state.job(a.job)?.job, now));
 }
 
-export function jobDetail(state: ClusterState, record: JobRecord, now = Date.now()): JobDetail {
-  const allocations = allocViews(state, record.job.name, now);
-  const evaluation = state.evals.get(record.job.name);
+export function jobDetail(state: StateReader, record: JobRecord, now = Date.now()): JobDetail {
+  const allocations = allocViews(state, state.allocsOfJob(record.job.name), now);
+  const evaluation = state.evaluation(record.job.name);
   // An evaluation of an older version says nothing about why the current one is unplaced.
   const current = evaluation && evaluation.jobVersion === record.version && !record.stopped ? evaluation : undefined;
   const unplacedReasons = current?.failures ?? [];
@@ -120,7 +108,7 @@ export function jobDetail(state: ClusterState, record: JobRecord, now = Date.now
   };
 }
 
-export function jobSummary(state: ClusterState, record: JobRecord, now = Date.now()): JobSummary {
+export function jobSummary(state: StateReader, record: JobRecord, now = Date.now()): JobSummary {
   const { job: _job, allocations: _a, unplacedReasons: _u, evaluation: _e, ...summary } = jobDetail(state, record, now);
   return summary;
 }
@@ -132,14 +120,13 @@ function jobResources(job: Job): Capacity {
   );
 }
 
-export function hostViews(state: ClusterState, hosts: HostStatus[]): HostView[] {
-  const jobs = new Map(state.jobs.map((r) => [r.job.name, r.job]));
+export function hostViews(state: StateReader, hosts: readonly HostStatus[]): HostView[] {
   return hosts
     .map((h) => {
-      const mine = state.allocs.filter((a) => a.host === h.name && a.desired === 'run');
+      const mine = state.allocsOnHost(h.name).filter((a) => a.desired === 'run');
       const used = mine.reduce(
         (sum, a) => {
-          const job = jobs.get(a.job);
+          const job = state.job(a.job)?.job;
           const r = job ? jobResources(job) : { cpu: 0, memory: 0 };
           return { cpu: sum.cpu + r.cpu, memory: sum.memory + r.memory };
         },
@@ -152,7 +139,7 @@ export function hostViews(state: ClusterState, hosts: HostStatus[]): HostView[] 
 
 const passing = (h: Health): boolean => h === 'passing';
 
-export function serviceViews(instances: ServiceInstance[]): ServiceView[] {
+export function serviceViews(instances: readonly ServiceInstance[]): ServiceView[] {
   const by = new Map<string, ServiceInstance[]>();
   for (const i of instances) by.set(i.service, [...(by.get(i.service) ?? []), i]);
   return [...by.entries()]

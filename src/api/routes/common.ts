@@ -4,12 +4,11 @@ import type { Request } from '../router.js';
 import { parseSelector, type Selector } from '../selector.js';
 import { jobDetail } from '../views.js';
 
-/** One job's detail view from a fresh read of the cluster, or `not_found`. */
-export async function jobDetailOf(cluster: Cluster, name: string): Promise<ReturnType<typeof jobDetail>> {
-  const state = await cluster.state();
-  const record = state.jobs.find((r) => r.job.name === name);
+/** One job's detail view from the state view, or `not_found`. */
+export function jobDetailOf(cluster: Cluster, name: string): ReturnType<typeof jobDetail> {
+  const record = cluster.view.job(name);
   if (!record) throw new ApiError('not_found', `no such job: ${name}`);
-  return jobDetail(state, record);
+  return jobDetail(cluster.view, record);
 }
 
 /** `?selector=` (Kubernetes syntax); absent or empty matches everything. */

@@ -1,15 +1,20 @@
+import type { Blocker } from '../blocking.js';
 import type { Cluster } from '../cluster.js';
 import { ApiError } from '../errors.js';
 import type { Request, Router } from '../router.js';
-import { matches } from '../selector.js';
-import { allocViews, jobSummary } from '../views.js';
+import { matches, type Selector } from '../selector.js';
+import { page, pageQuery } from '../paging.js';
+import { allocView, jobSummary } from '../views.js';
+import { ALLOC_STATES } from '../../view/core.js';
+import type { IndexedStateView } from '../../view/index.js';
+import type { AllocState, Allocation, JobRecord } from '../../state/index.js';
 import type { SpecParser } from '../spec-parser.js';
 import { jobDetailOf, jsonBody, selectorOf } from './common.js';
 
 /** Replicas one request may ask for: far above any real job, low enough to refuse typos like 1e9. */
 const MAX_COUNT = 10_000;
 
-export function jobRoutes(router: Router, cluster: Cluster, specs: SpecParser): void {
+export function jobRoutes(router: Router, cluster: Cluster, specs: SpecParser, blocker: Blocker): void {
   const detail = (name: string) => jobDetailOf(cluster, name);
 
   router.add(
@@ -21,26 +26,29 @@ export function jobRoutes(router: Router, cluster: Cluster, specs: SpecParser): 
       // Off the event loop (spec-parser.ts); a JSON body that does not parse is a bad_request, not an invalid spec.
       const job = await specs.parse(text, req.kind ?? 'yaml');
       const { created, changed } = await cluster.submit(job);
-      return { status: created ? 201 : 200, json: { created, changed, job: await detail(job.name) } };
+      return { status: created ? 201 : 200, json: { created, changed, job: detail(job.name) } };
     },
     { accepts: ['json', 'yaml'] },
   );
 
   router.add('GET', '/v1/jobs', async (req) => {
     const selector = selectorOf(req);
-    const state = await cluster.state();
-    const jobs = state.jobs
-      .filter((r) => matches(selector, r.job.labels))
-      .map((r) => jobSummary(state, r))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { json: { jobs } };
+    const paging = pageQuery(req.url.searchParams);
+    const headers = await blocker.wait(req);
+    const { view } = cluster;
+    const records = narrowed(view, selector).filter((r) => matches(selector, r.job.labels));
+    const { items, headers: next } = page(records, (r) => r.job.name, paging, (r) => jobSummary(view, r));
+    return { json: { jobs: items }, headers: { ...headers, ...next } };
   });
 
-  router.add('GET', '/v1/jobs/:name', async (req) => ({ json: { job: await detail(req.params.name!) } }));
+  router.add('GET', '/v1/jobs/:name', async (req) => {
+    const headers = await blocker.wait(req);
+    return { json: { job: detail(req.params.name!) }, headers };
+  });
 
   router.add('DELETE', '/v1/jobs/:name', async (req) => {
     await cluster.stop(req.params.name!);
-    return { json: { job: await detail(req.params.name!) } };
+    return { json: { job: detail(req.params.name!) } };
   });
 
   router.add(
@@ -52,7 +60,7 @@ export function jobRoutes(router: Router, cluster: Cluster, specs: SpecParser): 
         throw new ApiError('bad_request', `count must be an integer from 0 to ${MAX_COUNT}`);
       }
       await cluster.scale(req.params.name!, count as number);
-      return { json: { job: await detail(req.params.name!) } };
+      return { json: { job: detail(req.params.name!) } };
     },
     { accepts: ['json'] },
   );
@@ -70,11 +78,43 @@ export function jobRoutes(router: Router, cluster: Cluster, specs: SpecParser): 
 
   router.add('GET', '/v1/allocations', async (req: Request) => {
     const selector = selectorOf(req);
-    const job = req.url.searchParams.get('job') ?? undefined;
-    const state = await cluster.state();
-    if (job !== undefined && !state.jobs.some((r) => r.job.name === job)) throw new ApiError('not_found', `no such job: ${job}`);
-    const labels = new Map(state.jobs.map((r) => [r.job.name, r.job.labels]));
-    const allocations = allocViews(state, job).filter((a) => matches(selector, labels.get(a.job) ?? {}));
-    return { json: { allocations } };
+    const q = req.url.searchParams;
+    const [job, host, state] = ['job', 'host', 'state'].map((k) => q.get(k) ?? undefined);
+    if (state !== undefined && !ALLOC_STATES.includes(state as AllocState)) {
+      throw new ApiError('bad_request', `state must be one of ${ALLOC_STATES.join(', ')}, got "${state.slice(0, 40)}"`);
+    }
+    const paging = pageQuery(q);
+    const headers = await blocker.wait(req);
+    const { view } = cluster;
+    if (job !== undefined && !view.job(job)) throw new ApiError('not_found', `no such job: ${job}`);
+    // Start from the narrowest index the filters allow, then check the other filters per item.
+    const from: Iterable<Allocation> =
+      job !== undefined ? view.allocsOfJob(job) : host !== undefined ? view.allocsOnHost(host) : state !== undefined ? view.allocsInState(state as AllocState) : view.allocs();
+    const stateOf = (a: Allocation) => view.status(a.id)?.state ?? 'pending';
+    const kept: Allocation[] = [];
+    for (const a of from) {
+      if ((host !== undefined && a.host !== host) || (state !== undefined && stateOf(a) !== state)) continue;
+      if (selector.length && !matches(selector, view.job(a.job)?.job.labels ?? {})) continue;
+      kept.push(a);
+    }
+    const sorted = kept.map((a) => ({ key: allocKey(a), a })).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    const now = Date.now();
+    const { items, headers: next } = page(sorted, (x) => x.key, paging, (x) => allocView(x.a, view.status(x.a.id), view.job(x.a.job)?.job, now));
+    return { json: { allocations: items }, headers: { ...headers, ...next } };
   });
+}
+
+/** The listing order (job, replica, age) as one string, so a page token can name a place in it. */
+function allocKey(a: Allocation): string {
+  return `${a.job}\u0000${String(a.ordinal).padStart(10, '0')}\u0000${String(Math.max(0, a.createdAt)).padStart(16, '0')}\u0000${a.id}`;
+}
+
+/**
+ * The jobs a selector can match, from the label index when it has an equality requirement (the
+ * selector is still checked on each): a selective query reads only its jobs, not all of them.
+ */
+function narrowed(view: IndexedStateView, selector: Selector): readonly JobRecord[] {
+  const eq = selector.find((r) => r.op === '=' || (r.op === 'in' && r.values.length === 1));
+  if (!eq) return view.jobs();
+  return view.jobsWithLabel(eq.key, eq.values[0]!).map((name) => view.job(name)).filter((r): r is JobRecord => !!r).sort((a, b) => (a.job.name < b.job.name ? -1 : a.job.name > b.job.name ? 1 : 0));
 }

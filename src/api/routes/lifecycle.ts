@@ -24,7 +24,7 @@ export function lifecycleRoutes(router: Router, cluster: Cluster): void {
       }
       const name = req.params.name!;
       const { changed, target } = await cluster.rollback(name, version as number | undefined);
-      return { json: { changed, target, job: await detail(name) } };
+      return { json: { changed, target, job: detail(name) } };
     },
     { accepts: ['json'] },
   );
@@ -37,7 +37,7 @@ export function lifecycleRoutes(router: Router, cluster: Cluster): void {
       if (Object.keys(body).length) throw new ApiError('bad_request', 'restart takes no fields: send {}');
       const name = req.params.name!;
       await cluster.restart(name);
-      return { json: { job: await detail(name) } };
+      return { json: { job: detail(name) } };
     },
     { accepts: ['json'] },
   );

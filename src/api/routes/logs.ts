@@ -1,7 +1,8 @@
 import type { LogSource } from '../../agent/logs/client.js';
 import { LogsError } from '../../agent/logs/errors.js';
 import { parseLogQuery } from '../../agent/logs/request.js';
-import { instanceName, type AllocStatus, type Allocation } from '../../state/index.js';
+import { instanceName, type Allocation } from '../../state/index.js';
+import type { StateView } from '../../view/types.js';
 import type { Cluster } from '../cluster.js';
 import { ApiError, type ApiErrorCode } from '../errors.js';
 import type { Router } from '../router.js';
@@ -28,13 +29,13 @@ export function logRoutes(router: Router, cluster: Cluster, opts: LogRouteOption
     if (!opts) throw new ApiError('unavailable', 'this API server reads no logs (started without a log source)');
     const query = parseQuery(req.url.searchParams);
     const id = req.params.id!;
-    const state = await cluster.state();
-    const alloc = findAllocation(state.allocs, state.statuses, id);
+    const { view } = cluster;
+    const alloc = findAllocation(view, id);
     if (!alloc) throw new ApiError('not_found', `no allocation or instance named ${id} (see maestro ps)`);
-    const record = state.jobs.find((r) => r.job.name === alloc.job);
+    const record = view.job(alloc.job);
     const container = query.container ?? record?.job.containers[0]?.name;
     if (!container) throw new ApiError('not_found', `job ${alloc.job} of allocation ${alloc.id} is gone`);
-    const host = (await cluster.hosts()).find((h) => h.name === alloc.host);
+    const host = view.host(alloc.host);
     if (host && !host.alive) throw new ApiError('unavailable', `host ${alloc.host}, where ${alloc.id} runs, is down: its agent cannot serve logs`);
     if (open >= maxStreams) throw new ApiError('busy', `${maxStreams} log streams are open on this API server already; retry later`);
     open++;
@@ -49,12 +50,16 @@ export function logRoutes(router: Router, cluster: Cluster, opts: LogRouteOption
   });
 }
 
-/** The allocation an id names: itself, or the current allocation of an instance name. */
-export function findAllocation(allocs: readonly Allocation[], statuses: ReadonlyMap<string, AllocStatus>, id: string): Allocation | undefined {
-  const exact = allocs.find((a) => a.id === id);
+/** The allocation an id names: itself, or the current allocation of an instance name (`<job>-<ordinal>`). */
+export function findAllocation(view: Pick<StateView, 'alloc' | 'allocsOfJob' | 'status'>, id: string): Allocation | undefined {
+  const exact = view.alloc(id);
   if (exact) return exact;
-  const rank = (a: Allocation) => (a.desired === 'run' ? 2 : 0) + (statuses.get(a.id)?.state === 'running' ? 1 : 0);
-  return allocs
+  const rank = (a: Allocation) => (a.desired === 'run' ? 2 : 0) + (view.status(a.id)?.state === 'running' ? 1 : 0);
+  // The job is the name up to its last dash (job names may contain dashes; ordinals do not).
+  const dash = id.lastIndexOf('-');
+  if (dash <= 0) return undefined;
+  return view
+    .allocsOfJob(id.slice(0, dash))
     .filter((a) => instanceName(a.job, a.ordinal) === id)
     .sort((a, b) => rank(b) - rank(a) || b.createdAt - a.createdAt)[0];
 }
