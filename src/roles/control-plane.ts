@@ -4,10 +4,13 @@ import { componentLogger } from '../log/index.js';
 import { startApi, type ApiServer, type MetricsSources } from '../api/index.js';
 import { startScheduler, type Scheduler } from '../scheduler/index.js';
 import { agentLogSource, type LocalLogs } from '../agent/logs/index.js';
+import { createStateView, type IndexedStateView } from '../view/index.js';
 import type { Runtime } from './runtime.js';
 
 /** What runs on the servers: the scheduler (leader-elected) and the API. */
 export interface ControlPlane {
+  /** The process's one state view: the scheduler and the API (and through it the UI) read from it. */
+  view: IndexedStateView;
   scheduler: Scheduler;
   api: ApiServer;
   addresses: { api: HostPort };
@@ -19,8 +22,12 @@ export interface ControlPlane {
  */
 export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSources: MetricsSources, localLogs?: LocalLogs, dns?: HostPort): Promise<ControlPlane> {
   const { config, log } = rt;
+  // One subscription to the catalog for the whole process; stopped last (registered first).
+  const view = createStateView(catalog, { logger: componentLogger(log, 'view') });
+  rt.onShutdown('view', () => view.close());
   const scheduler = startScheduler({
     catalog,
+    view,
     logger: componentLogger(log, 'scheduler'),
     graceMs: config.hostDownGraceMs,
   });
@@ -28,6 +35,7 @@ export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSo
 
   const api = await startApi({
     catalog,
+    view,
     addr: config.apiAddr,
     token: config.apiToken,
     logger: componentLogger(log, 'api'),
@@ -43,5 +51,5 @@ export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSo
   });
   // Registered last, so it stops first: no new requests while the rest drains.
   rt.onShutdown('api', () => api.stop());
-  return { scheduler, api, addresses: { api: api.address() } };
+  return { view, scheduler, api, addresses: { api: api.address() } };
 }
