@@ -23,7 +23,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .addHelpText(
       'after',
       '\nStart with `maestro up` (one host), then `maestro run FILE`. Every command takes --help.\n' +
-        'Environment: MAESTRO_ADDR (API URL), MAESTRO_API_TOKEN, MAESTRO_DNS_ADDR.\n',
+        'Environment: MAESTRO_ADDR (API URL), MAESTRO_API_TOKEN, MAESTRO_DNS_ADDR; each role\'s --help\n' +
+        'names its own (README.md, "Environment", lists them all).\n',
     );
   registerRun(program);
   registerJobVerbs(program);
