@@ -23,6 +23,8 @@ export class ApiCallError extends CliError {
 /** The HTTP client of the API (undici), one keep-alive pool per CLI run. */
 export class ApiClient {
   readonly base: URL;
+  /** The `X-Maestro-Index` of the last answer (the API's blocking-query index), when it had one. */
+  lastIndex?: number;
   private agent?: Agent;
 
   constructor(
@@ -61,6 +63,8 @@ export class ApiClient {
       throw new CliError(`cannot reach the Maestro API at ${this.base.origin} (${code})`, { hint: START_HINT });
     }
     const text = await res.body.text();
+    const index = Number(res.headers['x-maestro-index']);
+    this.lastIndex = Number.isSafeInteger(index) && index > 0 ? index : undefined;
     let json: unknown;
     try {
       json = text === '' ? undefined : JSON.parse(text);

@@ -22,7 +22,12 @@ const UNPLACED_SETTLE_MS = 2_000;
  * than a blip, and is where the scheduler's back-off starts (the first is replaced at once).
  */
 export const CRASH_LOOP_FAILURES = 2;
-const POLL_MS = 500;
+/**
+ * The longest one blocking query waits (the client's answer deadline is 30 s); between changes the
+ * follower still wakes for what only time changes (a replica becoming stably healthy, unplaced ones
+ * settling), never on a fixed poll.
+ */
+const MAX_WAIT_MS = 20_000;
 
 export function registerRun(program: Command): void {
   example(
@@ -83,14 +88,21 @@ function specError(file: string, err: unknown): unknown {
   });
 }
 
-/** Polls the job, printing each replica's changes, until healthy, failed or out of time. */
+/**
+ * Follows the job with blocking queries (`?index=&wait=`: an answer as soon as anything changed),
+ * printing each replica's changes, until healthy, failed or out of time.
+ */
 async function follow(client: ApiClient, name: string, timeoutMs: number, verbose: boolean): Promise<JobDetail> {
   const deadline = Date.now() + timeoutMs;
   const seen = new Map<string, string>();
   let unplacedSince: number | undefined;
   let lastReasons = '';
+  let index: number | undefined;
+  let waitMs = 0;
   for (;;) {
-    const { job } = await client.get<{ job: JobDetail }>(`/v1/jobs/${encodeURIComponent(name)}`);
+    const query = index ? { index: String(index), wait: `${Math.max(1, Math.ceil(waitMs))}ms` } : {};
+    const { job } = await client.get<{ job: JobDetail }>(`/v1/jobs/${encodeURIComponent(name)}`, query);
+    index = client.lastIndex;
     if (verbose) {
       for (const a of job.allocations) {
         const line = `${a.status ?? a.state}${a.healthy ? ', healthy' : ''}${a.message ? ` (${oneLine(a.message)})` : ''}`;
@@ -117,8 +129,27 @@ async function follow(client: ApiClient, name: string, timeoutMs: number, verbos
       throw notHealthy(job, `${job.unplaced} of ${job.wanted} replicas cannot be placed`);
     }
     if (Date.now() >= deadline) throw notHealthy(job, `not healthy after ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    waitMs = Math.min(deadline - Date.now(), MAX_WAIT_MS, untilTimeTells(job, unplacedSince));
+    // An API without blocking queries (no index) is asked again after a short pause instead.
+    if (!index) await new Promise((r) => setTimeout(r, Math.min(waitMs, 500)));
   }
+}
+
+/**
+ * How long until the job's state may change with no write at all: a healthy replica passing
+ * `update.minHealthy`, or unplaced replicas settling. Infinity when nothing is pending on time.
+ */
+export function untilTimeTells(job: JobDetail, unplacedSince: number | undefined, now = Date.now()): number {
+  let ms = Infinity;
+  if (unplacedSince !== undefined) ms = Math.min(ms, unplacedSince + UNPLACED_SETTLE_MS - now);
+  const minHealthy = job.job.update.minHealthyMs;
+  for (const a of job.allocations) {
+    if (a.healthy && a.healthySince !== undefined && minHealthy) {
+      const due = a.healthySince + minHealthy - now;
+      if (due > 0) ms = Math.min(ms, due + 50);
+    }
+  }
+  return Math.max(50, ms);
 }
 
 /**
