@@ -11,18 +11,22 @@ import { startApi } from '../../src/api/index.js';
 import { createEtcdCatalog } from '../../src/catalog/etcd/index.js';
 import { componentLogger, createLogger } from '../../src/log/index.js';
 import { startScheduler, type Scheduler } from '../../src/scheduler/index.js';
+import { createStateView } from '../../src/view/index.js';
 
 const cfg = JSON.parse(process.argv[2]!) as { etcd: string; prefix: string; port: number; callTimeoutMs: number; hold?: boolean };
 const log = createLogger({ level: 'warn' });
 const catalog = createEtcdCatalog({ endpoints: [cfg.etcd], prefix: cfg.prefix, hostName: 'bench-server', logger: log, callTimeoutMs: cfg.callTimeoutMs });
+// One state view for the scheduler and the API, as src/roles/control-plane.ts builds it.
+const view = createStateView(catalog, { logger: componentLogger(log, 'view') });
 // `hold`: the scheduler starts on SIGUSR2 (run.js --submit-first: every job stored before placing).
 let scheduler: Scheduler | undefined;
-const schedule = () => (scheduler ??= startScheduler({ catalog, logger: componentLogger(log, 'scheduler'), graceMs: 10_000 }));
+const schedule = () => (scheduler ??= startScheduler({ catalog, view, logger: componentLogger(log, 'scheduler'), graceMs: 10_000 }));
 if (cfg.hold) process.once('SIGUSR2', schedule);
 else schedule();
 const idle = { leader: false, placed: 0 };
 const api = await startApi({
   catalog,
+  view,
   addr: { host: '127.0.0.1', port: cfg.port },
   logger: componentLogger(log, 'api'),
   metricsSources: {
@@ -33,6 +37,7 @@ process.once('SIGTERM', () => {
   void (async () => {
     await api.stop();
     await scheduler?.stop();
+    await view.close();
     await catalog.close();
     process.exit(0);
   })();

@@ -109,7 +109,7 @@ export async function commitPlan(
   }
 
   for (const phase of [freeing, placing, evaluations]) {
-    if (!(await runBatched(catalog, phase, fence, pause))) {
+    if (!(await runBatched(catalog, phase, fence))) {
       r.deposed = true;
       break;
     }

@@ -75,6 +75,7 @@ export class SnapshotPasses implements PassEngine {
       slice.end();
       const fence = term.fence();
       if (!fence || !(await term.holdsLock())) return undefined;
+      slice.begin();
       const result = await commitPlan(catalog, plan, snap, now, fence, () => slice.pause());
       return { result, unplaced: unplacedOf(plan.evaluations), jobs: plan.evaluations.map((ev) => ev.job), full: true };
     } finally {

@@ -75,6 +75,7 @@ export class ViewPasses implements PassEngine {
 
   async pass(term: PassTerm): Promise<PassOutcome | undefined> {
     await this.o.view.ready();
+    this.o.slice.begin();
     await this.caughtUp();
     if (isEmpty(this.changes)) return undefined;
     const c = this.changes;
@@ -84,7 +85,7 @@ export class ViewPasses implements PassEngine {
     slice.begin();
     let jobs: Set<string> | undefined;
     try {
-      jobs = c.reset ? await this.rebuild(now) : this.apply(c);
+      jobs = c.reset ? await this.rebuild(now) : await this.apply(c);
       if (jobs.size === 0) return undefined;
       this.usage.beginPass();
       let plan;
@@ -96,6 +97,7 @@ export class ViewPasses implements PassEngine {
         // The fence: a deposed leader that has not noticed yet must not write.
         const fence = term.fence();
         if (!fence || !(await term.holdsLock())) return undefined;
+        slice.begin();
         result = await commitPlan(catalog, plan, this.state.basis(), now, fence, () => slice.pause());
       } finally {
         // The plan's charges come back as the view shows the committed allocations.
@@ -125,7 +127,14 @@ export class ViewPasses implements PassEngine {
     const view = this.o.view;
     const deadline = performance.now() + READ_YOUR_WRITES_MS;
     for (;;) {
-      this.unseen = this.unseen.filter((w) => (view.kv(w.key)?.modifyIndex ?? 0) === w.before);
+      // 100,000 placements leave 200,000 keys to look for: checked in slices, like any long step.
+      const still: { key: string; before: number }[] = [];
+      for (let i = 0; i < this.unseen.length; i++) {
+        const w = this.unseen[i]!;
+        if ((view.kv(w.key)?.modifyIndex ?? 0) === w.before) still.push(w);
+        if (i % 4_096 === 4_095) await this.o.slice.pause();
+      }
+      this.unseen = still;
       if (this.unseen.length === 0) return;
       const left = deadline - performance.now();
       if (left <= 0) {
@@ -138,7 +147,7 @@ export class ViewPasses implements PassEngine {
   }
 
   /** Applies what changed to the usage and says which jobs to evaluate. */
-  private apply(c: Changes): Set<string> {
+  private async apply(c: Changes): Promise<Set<string>> {
     const view = this.o.view;
     this.usage.setHosts([...c.hosts].map((h) => [h, view.host(h)]));
     for (const j of c.jobs) {
@@ -149,7 +158,11 @@ export class ViewPasses implements PassEngine {
     const sync = new Set([...c.jobs, ...c.allocJobs]);
     for (const h of c.hosts) for (const j of this.jobsOn(h)) sync.add(j);
     let freed = false;
-    for (const j of sync) if (this.usage.syncAllocs(j, view.allocsOfJob(j))) freed = true;
+    let n = 0;
+    for (const j of sync) {
+      if (this.usage.syncAllocs(j, view.allocsOfJob(j))) freed = true;
+      if (++n % 64 === 0) await this.o.slice.pause();
+    }
     return this.selection.select(c, (h) => this.jobsOn(h), freed);
   }
 
