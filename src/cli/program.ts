@@ -11,6 +11,7 @@ import { registerLogs } from './verbs/logs.js';
 import { registerPs } from './verbs/ps.js';
 import { registerResolve } from './verbs/resolve.js';
 import { registerRun } from './verbs/run.js';
+import { registerVolumes } from './verbs/volumes.js';
 
 /** The command tree for `argv`: client verbs, then the process roles (when `argv` may need them). */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
@@ -33,6 +34,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   registerLifecycleVerbs(program);
   registerClusterVerbs(program);
   registerResolve(program);
+  registerVolumes(program);
   await registerRoleCommands(program, argv);
   return program;
 }

@@ -5,6 +5,7 @@ import type { ContainerLogs, DockerPort, EngineInfo } from '../docker/index.js';
 import { componentLogger } from '../log/index.js';
 import { startAgent, type Agent } from '../agent/index.js';
 import { localLogs, startLogEndpoint, type LocalLogs } from '../agent/logs/index.js';
+import { localVolumes, type LocalVolumes } from '../agent/volumes/index.js';
 import { startDnsServer, type DnsServer } from '../dns/index.js';
 import { bindProblem, containerResolver, planContainerDns } from '../dns/container.js';
 import { readResolvConf, withoutSelf } from '../dns/resolv-conf.js';
@@ -23,6 +24,8 @@ export interface NodeServices {
   proxy: Proxy;
   /** This host's replicas' logs, read in-process (the API of `maestro up` uses it directly). */
   logs?: LocalLogs;
+  /** Removes this host's replica volumes (`maestro volumes rm`; the API of `maestro up` uses it directly). */
+  volumes: LocalVolumes;
   addresses: { dns: HostPort; http: HostPort; containerDns?: HostPort; agentLogs?: HostPort };
 }
 
@@ -90,9 +93,10 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
   rt.onShutdown('agent', () => hostAgent.stop());
 
   const logs = 'logs' in docker ? localLogs({ docker: docker as DockerPort & ContainerLogs, host: config.host }) : undefined;
-  const agentLogs = logs ? await serveLogs(rt, catalog, logs) : undefined;
+  const volumes = localVolumes(docker);
+  const agentLogs = logs ? await serveLogs(rt, catalog, logs, volumes) : undefined;
   const addresses = { dns: dns.address(), http: proxy.httpAddress(), ...(containerDns ? { containerDns } : {}), ...(agentLogs ? { agentLogs } : {}) };
-  return { registrar, agent: hostAgent, dns, proxy, ...(logs ? { logs } : {}), addresses };
+  return { registrar, agent: hostAgent, dns, proxy, ...(logs ? { logs } : {}), volumes, addresses };
 }
 
 /**
@@ -100,7 +104,7 @@ export async function startNodeServices(rt: Runtime, catalog: Catalog, docker: D
  * cluster catalog: on the embedded store there is no other host, and `maestro up`'s API reads this
  * host's logs in-process. The default port, when taken, gives way to a free one.
  */
-async function serveLogs(rt: Runtime, catalog: Catalog, logs: LocalLogs): Promise<HostPort | undefined> {
+async function serveLogs(rt: Runtime, catalog: Catalog, logs: LocalLogs, volumes: LocalVolumes): Promise<HostPort | undefined> {
   const { config, log } = rt;
   if (config.agentAddr === 'off' || (!config.agentAddr && !config.etcd && !config.consul)) return undefined;
   const addr = config.agentAddr ?? { host: config.advertise, port: DEFAULT_AGENT_PORT };
@@ -114,6 +118,7 @@ async function serveLogs(rt: Runtime, catalog: Catalog, logs: LocalLogs): Promis
       portFallback: !config.agentAddr,
       ...(wildcard ? { publishHost: config.advertise } : {}),
       logs,
+      volumes,
       logger: componentLogger(log, 'agent-logs'),
     });
   } catch (err) {

@@ -23,3 +23,19 @@ describe('verbs take the one duration grammar', () => {
     }
   });
 });
+
+describe('output to a reader that closes early', () => {
+  it('`maestro … --help | head -1` ends quietly (no unhandled EPIPE)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('./helpers.js');
+    for (const args of [['volumes', 'rm', '--help'], ['--help'], ['up', '--help']]) {
+      // A shell pipeline into `head -1`: head exits after one line, closing the pipe.
+      const child = spawn('sh', ['-c', `"${process.execPath}" "${CLI}" ${args.join(' ')} | head -c 1 >/dev/null`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.resume();
+      await new Promise((resolve) => child.on('close', resolve));
+      assert.doesNotMatch(stderr, /EPIPE|Unhandled/, `${args.join(' ')}: ${stderr}`);
+    }
+  });
+});

@@ -39,7 +39,7 @@ describe('CLI usage and failures', () => {
     // In-process for the whole tree (fast); the child process below checks the real executable.
     const program = await buildProgram();
     const verbs = program.commands.map((c) => c.name()).filter((n) => !ROLE_NAMES.includes(n));
-    assert.deepEqual(verbs.sort(), ['history', 'hosts', 'jobs', 'logs', 'ps', 'resolve', 'restart', 'rollback', 'run', 'scale', 'services', 'status', 'stop']);
+    assert.deepEqual(verbs.sort(), ['history', 'hosts', 'jobs', 'logs', 'ps', 'resolve', 'restart', 'rollback', 'run', 'scale', 'services', 'status', 'stop', 'volumes']);
     for (const cmd of program.commands.filter((c) => verbs.includes(c.name()))) {
       let text = '';
       cmd.configureOutput({ writeOut: (s) => void (text += s) });

@@ -17,6 +17,8 @@ import { pump } from './pump.js';
 import type { LocalLogs } from './reader.js';
 import { newToken, publishEndpoint, withdrawEndpoint } from './record.js';
 import { parseLogQuery } from './request.js';
+import { isVolumePath, volumeRequest } from '../volumes/endpoint-route.js';
+import type { LocalVolumes } from '../volumes/local.js';
 
 export interface LogEndpointOptions {
   catalog: Catalog;
@@ -27,6 +29,8 @@ export interface LogEndpointOptions {
   /** The address servers are told to use (default: the bound one). */
   publishHost?: string;
   logs: LocalLogs;
+  /** Removes this host's replica volumes on a server's request (`DELETE /v1/volumes/…`); absent: 503. */
+  volumes?: LocalVolumes;
   logger: Logger;
   maxStreams?: number;
   stallMs?: number;
@@ -66,6 +70,8 @@ export async function startLogEndpoint(opts: LogEndpointOptions): Promise<LogEnd
         throw new LogsError('unauthorized', 'this is a Maestro agent\'s log endpoint: only Maestro servers holding its token may read it');
       }
       const url = new URL(req.url ?? '/', 'http://agent');
+      // `maestro volumes rm` on this host (src/agent/volumes/), behind the same token.
+      if (isVolumePath(url.pathname)) return void sendJson(res, 200, await volumeRequest(req.method, url.pathname, opts.volumes));
       const match = /^\/v1\/logs\/([^/]+)$/.exec(url.pathname);
       if (!match) throw new LogsError('not_found', `no such endpoint: ${url.pathname.slice(0, 100)}`);
       // Not even HEAD: node discards a HEAD response's writes, so nothing would push back on Docker.
@@ -98,9 +104,7 @@ export async function startLogEndpoint(opts: LogEndpointOptions): Promise<LogEnd
       const e = err instanceof LogsError ? err : new LogsError('unavailable', (err as Error).message);
       if (!(err instanceof LogsError)) log.warn({ err }, 'log request failed');
       if (res.headersSent) return void res.destroy();
-      const body = JSON.stringify({ error: { code: e.code, message: e.message } });
-      res.writeHead(LOGS_STATUS[e.code], { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
+      sendJson(res, LOGS_STATUS[e.code], { error: { code: e.code, message: e.message } });
     }
   };
 
@@ -134,6 +138,12 @@ export async function startLogEndpoint(opts: LogEndpointOptions): Promise<LogEnd
       await closed;
     },
   };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 function listen(server: Server, addr: HostPort): Promise<AddressInfo> {
