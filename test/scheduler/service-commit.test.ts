@@ -98,4 +98,23 @@ for (const store of ['embedded', 'etcd'] as const) {
     assert.deepEqual((await catalog.kvList(keys.allocClaimsPrefix)).value, []);
     assert.deepEqual((await catalog.kvList(keys.evaluationPrefix)).value, []);
   });
+
+  test(`commit (${store}): a replica moved off a lost host is placed in the same commit as its removal, no lost race`, async (t) => {
+    const catalog = await open(t);
+    if (!catalog) return;
+    const { snap, plan } = await planFor(catalog, 2, 1);
+    const fence = await leader(catalog);
+    assert.equal((await commitPlan(catalog, plan, snap, Date.now(), fence)).placed, 1);
+    const before = await readSnapshot(catalog);
+    const [placed] = before.allocations;
+    // Its host is gone: the next pass removes it (and its claim) and places the replica elsewhere.
+    await catalog.removeHost(placed!.host);
+    const after = await readSnapshot(catalog);
+    const move = reconcile({ now: Date.now(), hosts: after.hosts, jobs: after.jobs, allocations: after.allocations, statuses: after.statuses, hostDownSince: new Map(), graceMs: 1_000, seed: 2, claims: after.claims });
+    assert.deepEqual([move.remove.length, move.place.length], [1, 1]);
+    const r = await commitPlan(catalog, move, after, Date.now(), fence);
+    assert.deepEqual([r.removed, r.placed, r.conflicts], [1, 1, 0]);
+    const claim = JSON.parse((await catalog.kvGet(keys.allocClaim('web', 0))).value!.value) as { id: string };
+    assert.equal(claim.id, move.place[0]!.id);
+  });
 }

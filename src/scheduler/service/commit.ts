@@ -75,11 +75,16 @@ export async function commitPlan(
     };
   };
   const freeing: Unit[] = [];
+  /** Claims the removals delete: committed first, so a replacement finds its slot free (CAS 0). */
+  const released = new Set<string>();
   for (const a of plan.remove) {
     const key = keys.alloc(a.host, a.id);
     const ops: TxnOp[] = [{ verb: 'delete', key, cas: cas(key) }, { verb: 'delete', key: keys.allocStatus(a.host, a.id) }];
     const claim = keys.allocClaim(a.job, a.ordinal);
-    if (snap.claims.get(`${a.job}/${a.ordinal}`)?.id === a.id) ops.push({ verb: 'delete', key: claim, cas: cas(claim) });
+    if (snap.claims.get(`${a.job}/${a.ordinal}`)?.id === a.id) {
+      ops.push({ verb: 'delete', key: claim, cas: cas(claim) });
+      released.add(claim);
+    }
     freeing.push(unit(a.job, ops, () => r.removed++));
     await progress();
   }
@@ -92,7 +97,9 @@ export async function commitPlan(
   for (const a of plan.place) {
     const claim = keys.allocClaim(a.job, a.ordinal);
     const ops: TxnOp[] = [
-      { verb: 'put', key: claim, value: JSON.stringify({ id: a.id, at: now }), cas: cas(claim) },
+      // Compared against the index the pass read — or absent when this commit's removal freed it (if
+      // that removal lost a race, the claim is still there and this placement is refused too).
+      { verb: 'put', key: claim, value: JSON.stringify({ id: a.id, at: now }), cas: released.has(claim) ? 0 : cas(claim) },
       { verb: 'put', key: keys.alloc(a.host, a.id), value: JSON.stringify(a), cas: 0 },
     ];
     // Where its named volumes now live: written with the placement that creates them.

@@ -143,6 +143,7 @@ export class ViewPasses implements PassEngine {
         return;
       }
       await view.waitForIndex(view.index, left);
+      this.o.slice.begin();
     }
   }
 
