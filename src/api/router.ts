@@ -29,7 +29,7 @@ export interface RouteOptions {
  */
 export type Reply =
   | { status?: number; json: unknown; headers?: Record<string, string> }
-  | { status?: number; text: string; contentType: string }
+  | { status?: number; text: string; contentType: string; headers?: Record<string, string> }
   | { status?: number; stream: AsyncIterable<string | Buffer>; contentType: string; stallMs?: number };
 
 export type Handler = (req: Request) => Promise<Reply> | Reply;

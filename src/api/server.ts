@@ -16,6 +16,7 @@ import { clusterRoutes } from './routes/cluster.js';
 import { jobRoutes } from './routes/jobs.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { logRoutes, type LogRouteOptions } from './routes/logs.js';
+import { volumeRoutes, type VolumeRouteOptions } from './routes/volumes.js';
 import { pump } from '../agent/logs/pump.js';
 import { SpecParser } from './spec-parser.js';
 import { uiMount, type UiSettings } from './ui.js';
@@ -44,6 +45,8 @@ export interface ApiOptions {
   blocking?: Partial<BlockingLimits>;
   /** Where replicas' logs come from (routes/logs.ts); absent: the log route answers 503. */
   logs?: LogRouteOptions;
+  /** How replica volumes are removed (routes/volumes.ts); absent: DELETE /v1/volumes/… answers 503. */
+  volumes?: Omit<VolumeRouteOptions, 'catalog'>;
   /** What the web UI at /ui/ shows of DNS (ui.ts); default zone `cluster`. */
   ui?: UiSettings;
 }
@@ -77,6 +80,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   clusterRoutes(router, cluster, blocker);
   lifecycleRoutes(router, cluster);
   logRoutes(router, cluster, opts.logs);
+  volumeRoutes(router, cluster, blocker, { catalog: opts.catalog, ...opts.volumes });
   router.add('GET', '/metrics', async () => ({ ...(await metrics.scrape()) }));
   // Ready when the catalog answers: a load balancer then skips servers cut off from it.
   router.add('GET', '/healthz', async () => {
@@ -90,7 +94,11 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
     let route = 'unmatched';
     let status: number;
     const abort = new AbortController();
-    res.once('close', () => abort.abort());
+    // Only a client that went before its answer was sent aborts: aborting builds a DOMException (a
+    // stack capture), which on every request was a measurable share of a listing's CPU.
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     try {
       const url = new URL(req.url ?? '/', 'http://api');
       // Web pages first (guard.ts): a refused page learns nothing, not even whether a token would do.
@@ -180,11 +188,11 @@ async function sendStream(res: ServerResponse, reply: Extract<Reply, { stream: u
 
 function send(res: ServerResponse, reply: Exclude<Reply, { stream: unknown }>): number {
   const status = reply.status ?? 200;
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   if ('json' in reply) {
-    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     sendJson(res, status, reply.json);
   } else {
-    res.writeHead(status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.text) });
+    res.writeHead(status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.text), 'cache-control': 'no-store' });
     res.end(reply.text);
   }
   return status;
