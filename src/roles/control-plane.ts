@@ -4,6 +4,7 @@ import { componentLogger } from '../log/index.js';
 import { startApi, type ApiServer, type MetricsSources } from '../api/index.js';
 import { startScheduler, type Scheduler } from '../scheduler/index.js';
 import { agentLogSource, type LocalLogs } from '../agent/logs/index.js';
+import { agentVolumeRemover, type LocalVolumes } from '../agent/volumes/index.js';
 import { createStateView, type IndexedStateView } from '../view/index.js';
 import type { Runtime } from './runtime.js';
 
@@ -20,7 +21,7 @@ export interface ControlPlane {
  * `localLogs`: this process's own agent (`maestro up`), whose host's logs the API reads without the
  * network; `dns`: its DNS server, shown by the web UI in `dig` lines (else the configured --dns-addr).
  */
-export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSources: MetricsSources, localLogs?: LocalLogs, dns?: HostPort): Promise<ControlPlane> {
+export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSources: MetricsSources, localLogs?: LocalLogs, dns?: HostPort, localVolumes?: LocalVolumes): Promise<ControlPlane> {
   const { config, log } = rt;
   // One subscription to the catalog for the whole process; stopped last (registered first).
   const view = createStateView(catalog, { logger: componentLogger(log, 'view') });
@@ -41,6 +42,8 @@ export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSo
     logger: componentLogger(log, 'api'),
     ui: { zone: config.zone, dns: formatHostPort(dns ?? config.dnsAddr) },
     logs: { source: agentLogSource({ catalog, ...(localLogs ? { local: { host: config.host, logs: localLogs } } : {}) }) },
+    // `maestro volumes rm`: this host's volumes in-process (maestro up), others' through their agents.
+    volumes: { remove: agentVolumeRemover({ catalog, ...(localVolumes ? { local: { host: config.host, volumes: localVolumes } } : {}) }) },
     metricsSources: {
       ...metricsSources,
       scheduler: {

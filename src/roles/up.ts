@@ -21,7 +21,7 @@ export const upRole: Role = {
     const { docker, info } = await connectDocker(rt.config, rt.log);
     const catalog = await openRuntimeCatalog(rt);
     const node = await startNodeServices(rt, catalog, docker, info);
-    const control = await startControlPlane(rt, catalog, nodeMetricsSources(node), node.logs, node.addresses.dns);
+    const control = await startControlPlane(rt, catalog, nodeMetricsSources(node), node.logs, node.addresses.dns, node.volumes);
     return { ...node.addresses, ...control.addresses };
   }),
 };
