@@ -17,6 +17,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { EtcdServer, requireEtcdBinary } from '../../test/catalog/support/etcd.js';
+import { createEtcdCatalog } from '../../src/catalog/etcd/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { keys } from '../../src/state/index.js';
 
 const store = process.argv[2] === 'etcd' ? 'etcd' : 'embedded';
 const SECONDS = Number(process.argv[3] ?? 3);
@@ -79,18 +82,35 @@ async function throughput(path: string): Promise<number> {
   return (done / (performance.now() - started)) * 1000;
 }
 
-/** From sending a scale to the held blocking read of that job answering; median of 20. */
+/**
+ * From a change to the held blocking read answering; median of 20. On etcd the change is a status
+ * written here straight into etcd, timed from its acknowledgement (the change exists from then on);
+ * the embedded store lives in the server, so there the change is a scale sent through the API, timed
+ * from sending it (its cost included: an upper bound).
+ */
 async function wakeUp(): Promise<number | undefined> {
   if (!info.hasView) return undefined;
+  const writer = etcd ? createEtcdCatalog({ endpoints: [etcd.endpoint], hostName: 'bench-writer', logger: silentLogger }) : undefined;
   const times: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const { index } = await get('/v1/jobs/job-7');
-    const held = get(`/v1/jobs/job-7?index=${index}&wait=30s`).then(() => performance.now());
-    await new Promise((r) => setTimeout(r, 20)); // let the read arrive and be held
-    const sent = performance.now();
-    const write = pool.request({ method: 'POST', path: '/v1/jobs/job-7/scale', body: JSON.stringify({ count: 25 + (i % 2) }), headers: { 'content-type': 'application/json' } });
-    times.push((await held) - sent);
-    await (await write).body.text();
+  try {
+    for (let i = 0; i < 20; i++) {
+      const { index } = await get('/v1/jobs/job-7');
+      const held = get(`/v1/jobs/job-7?index=${index}&wait=30s`).then(() => performance.now());
+      await new Promise((r) => setTimeout(r, 20)); // let the read arrive and be held
+      if (writer) {
+        const id = 'job-7-0-x';
+        await writer.kvPut(keys.allocStatus('h175', id), JSON.stringify({ allocId: id, state: 'running', containerIds: ['c'], healthy: true, healthySince: 1, updatedAt: Date.now() + i }));
+        const acked = performance.now();
+        times.push((await held) - acked);
+      } else {
+        const sent = performance.now();
+        const write = pool.request({ method: 'POST', path: '/v1/jobs/job-7/scale', body: JSON.stringify({ count: 25 + (i % 2) }), headers: { 'content-type': 'application/json' } });
+        times.push((await held) - sent);
+        await (await write).body.text();
+      }
+    }
+  } finally {
+    await writer?.close();
   }
   times.sort((a, b) => a - b);
   return times[10];
