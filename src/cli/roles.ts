@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ROLE_NAMES as ROLES_OF_CONFIG } from '../config/flags.js';
 import { CliError } from './errors.js';
 
 /**
@@ -35,8 +36,8 @@ export function addRole(program: Command, role: Role): Command {
     });
 }
 
-/** The role names, known without loading the roles themselves. */
-export const ROLE_NAMES: readonly string[] = ['up', 'agent', 'server', 'registrar'];
+/** The role names, known without loading the roles themselves (src/config/flags.ts is light). */
+export const ROLE_NAMES: readonly string[] = ROLES_OF_CONFIG;
 
 /**
  * The registration point of the process roles (`up`, `agent`, `server`, `registrar`, from

@@ -16,6 +16,8 @@ const GROUPS = {
   docker: { roles: ['up', 'agent', 'registrar'], lacks: 'talks to no Docker daemon' },
   registrar: { roles: ['up', 'agent', 'registrar'], lacks: 'registers no containers' },
   agent: { roles: ['up', 'agent'], lacks: 'runs no scheduled containers' },
+  // The zone is the cluster's: servers name things in it too (the web UI's `dig` lines).
+  zone: { roles: ['up', 'agent', 'server'], lacks: 'names nothing in the DNS zone' },
   dns: { roles: ['up', 'agent'], lacks: 'serves no DNS' },
   proxy: { roles: ['up', 'agent'], lacks: 'runs no proxies' },
   api: { roles: ['up', 'server'], lacks: 'serves no API' },
@@ -45,7 +47,7 @@ export const FLAGS: readonly FlagSpec[] = [
   s('host', 'NAME', 'process', "this host's name (default: the hostname)", 'MAESTRO_HOST'),
   s('advertise', 'ADDR', 'registrar', 'address registered for published ports (default: first non-loopback IPv4)', 'MAESTRO_ADVERTISE'),
   { ...s('meta', 'k=v', 'agent', 'host metadata for placement constraints (repeatable)'), multiple: true },
-  s('zone', 'ZONE', 'dns', `DNS zone (default ${DEFAULTS.zone})`),
+  s('zone', 'ZONE', 'zone', `DNS zone (default ${DEFAULTS.zone})`),
   s('dns-addr', 'HOST:PORT', 'dns', `DNS server, UDP and TCP (default ${DEFAULTS.dnsAddr})`),
   s('dns-forward', 'A[,A]', 'dns', 'upstreams for names outside the zone (default: none, REFUSED)', 'MAESTRO_DNS_FORWARD'),
   s('dns-ttl', 'DURATION', 'dns', `record TTL, whole seconds (default ${DEFAULTS.dnsTtl}s)`),
