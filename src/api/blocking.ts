@@ -20,9 +20,14 @@ export interface BlockingLimits {
   perClient: number;
   /** Held requests on this server (default 4,096). */
   total: number;
+  /**
+   * How long a read waits for the view's first sync (the catalog unreachable at start) before a
+   * 503 `unavailable` (default 10 s): no request is held without a bound.
+   */
+  syncWaitMs?: number;
 }
 
-export const DEFAULT_LIMITS: BlockingLimits = { perClient: 64, total: 4_096 };
+export const DEFAULT_LIMITS: BlockingLimits = { perClient: 64, total: 4_096, syncWaitMs: 10_000 };
 
 export class Blocker {
   private total = 0;
@@ -55,9 +60,17 @@ export class Blocker {
       if (ms === undefined) throw new ApiError('bad_request', `wait must be a duration like 30s or 5m, got "${waitText.slice(0, 40)}"`);
       waitMs = Math.min(ms, MAX_WAIT_MS);
     }
-    await this.view.ready();
+    if (this.view.resets === 0) await this.firstSync();
     if (index > 0 && this.view.index <= index) await this.hold(req, index, waitMs);
     return { 'x-maestro-index': String(this.view.index) };
+  }
+
+  private async firstSync(): Promise<void> {
+    const ms = this.limits.syncWaitMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.view.ready(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+    if (this.view.resets === 0) throw new ApiError('unavailable', `the state view has not synced with the catalog within ${ms} ms (is the catalog reachable?); retry later`);
   }
 
   private async hold(req: Request, index: number, waitMs: number): Promise<void> {

@@ -144,3 +144,21 @@ test('read-your-writes: a write answers with its own result even when the view l
   const scaled = await call(h.base, 'POST', '/v1/jobs/redis/scale', '{"count":5}', { 'content-type': 'application/json' });
   assert.equal(scaled.json.job.wanted, 5, 'the scale is read back, not the state before it');
 });
+
+test('before the view has synced once (catalog unreachable at start), reads answer 503 within a bound instead of hanging', async (t) => {
+  const real = createEmbeddedCatalog();
+  const mute = Object.create(real) as Catalog;
+  // A feed that never delivers: what a catalog that cannot be reached looks like to the view.
+  mute.follow = (opts: FollowOptions) => new Promise<void>((resolve) => opts.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const view = createStateView(mute);
+  const api = await startApi({ catalog: mute, view, addr: { host: '127.0.0.1', port: 0 }, logger: silentLogger, processMetrics: false, blocking: { perClient: 64, total: 64, syncWaitMs: 200 } });
+  t.after(async () => {
+    await api.stop(100);
+    await view.close();
+    await real.close();
+  });
+  const r = await call(`http://127.0.0.1:${api.address().port}`, 'GET', '/v1/jobs');
+  assert.equal(r.status, 503);
+  assert.equal(r.json.error.code, 'unavailable');
+  assert.match(r.json.error.message, /not synced/);
+});
