@@ -70,7 +70,7 @@ export function answer(ctx: AnswerContext, msg: Buffer, udp: boolean): Buffer | 
       return FORWARD;
     } else return reply(metrics, msg, RCODE.REFUSED, qend, edns, dnssecOk, qtype);
   }
-  return write(metrics, msg, qend, p, udp ? udpLimit(edns) : TCP_MAX, edns, dnssecOk, qtype);
+  return write(metrics, msg, qend, p, udp ? udpLimit(edns) : TCP_MAX, edns, dnssecOk, qtype, table!.serial);
 }
 
 /** True when the question name is the apex or below it (on a label boundary). */

@@ -1,7 +1,12 @@
 /**
- * Encodes records into `Prepared` answers, once per table build. Records are compressed only against
+ * Encodes records into `Prepared` answers, once per changed name. Records are compressed only against
  * the question name (always at offset 12), so each record is position-independent: the hot path may
  * shuffle or drop them without re-encoding anything.
+ *
+ * SOA records are encoded with serial 0 and the serial is written into each response
+ * (`response.ts`, from `serialAt` and the authority's last 20 bytes): the serial is the catalog
+ * index and changes with every update, and baking it in would make every NODATA answer of every
+ * name — and every reverse zone's apex — change with every update, a full rebuild each time.
  */
 import { addressRdata, CLASS_IN, QNAME_OFFSET, RCODE, TYPE, wireKey, Writer, type Dictionary } from './wire.js';
 
@@ -21,13 +26,20 @@ export interface Prepared {
   readonly authCount: number;
   /** Shuffle the answer records per response (address and SRV sets). */
   readonly shuffle: boolean;
+  /** Offset in `answers` of an SOA record's serial (-1: none); the authority, when present, is one SOA. */
+  readonly serialAt: number;
 }
+
+/** The serial sits 20 bytes before the end of an SOA record (serial, refresh, retry, expire, minimum). */
+export const SERIAL_FROM_END = 20;
 
 /** A record (or record group) as it is written into `answers`, with its paired additional records. */
 export interface Part {
   answer: (w: Writer) => void;
   /** Writes the paired additional records and returns how many. */
   extra?: (w: Writer) => number;
+  /** The record is an SOA (its serial is written per response). */
+  soa?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -49,7 +61,6 @@ export class Encoder {
   constructor(
     zone: string,
     private readonly ttl: number,
-    private readonly serial: number,
   ) {
     this.zoneKey = wireKey(zone);
     this.nsKey = wireKey(`ns.${zone}`);
@@ -69,7 +80,7 @@ export class Encoder {
     this.rr(w, apexKey, dict, TYPE.SOA, (d) => {
       // RDATA names as registered (uncompressed): compressed against the question they would take its case.
       d.name(this.nsKey).name(this.hostmasterKey);
-      d.u32(this.serial >>> 0).u32(3600).u32(600).u32(86_400).u32(this.ttl);
+      d.u32(0).u32(3600).u32(600).u32(86_400).u32(this.ttl);
     });
   }
 
@@ -92,21 +103,23 @@ export class Encoder {
     const ansOff = new Uint32Array(parts.length + 1);
     const extOff = new Uint32Array(parts.length + 1);
     const extCount = new Uint16Array(parts.length);
+    let serialAt = -1;
     parts.forEach((p, i) => {
       p.answer(answersW);
+      if (p.soa) serialAt = answersW.length - SERIAL_FROM_END;
       extCount[i] = p.extra?.(extrasW) ?? 0;
       ansOff[i + 1] = answersW.length;
       extOff[i + 1] = extrasW.length;
     });
     const extras = extrasW.length > 0 ? extrasW.buffer() : EMPTY;
-    return { rcode: RCODE.NOERROR, count: parts.length, answers: answersW.buffer(), ansOff, extras, extOff, extCount, authority: EMPTY, authCount: 0, shuffle };
+    return { rcode: RCODE.NOERROR, count: parts.length, answers: answersW.buffer(), ansOff, extras, extOff, extCount, authority: EMPTY, authCount: 0, shuffle, serialAt };
   }
 
   /** No records, the SOA of `apexKey` in authority; `zoneAt` is where that name sits in the question, if it does. */
   negative(rcode: number, apexKey: string, zoneAt: number | undefined): Prepared {
     const w = new Writer();
     this.soa(w, apexKey, zoneAt === undefined ? undefined : new Map([[apexKey, zoneAt]]));
-    return { rcode, count: 0, answers: EMPTY, ansOff: NO_OFFSETS, extras: EMPTY, extOff: NO_OFFSETS, extCount: NO_COUNTS, authority: w.buffer(), authCount: 1, shuffle: false };
+    return { rcode, count: 0, answers: EMPTY, ansOff: NO_OFFSETS, extras: EMPTY, extOff: NO_OFFSETS, extCount: NO_COUNTS, authority: w.buffer(), authCount: 1, shuffle: false, serialAt: -1 };
   }
 
   /** NODATA for the name `q` of zone `apexKey`: shared by the names whose zone suffix sits at the same offset. */
@@ -124,12 +137,14 @@ export class Encoder {
     const ansOff = new Uint32Array(count + 1);
     let i = 0;
     let base = 0;
+    let serialAt = -1;
     for (const p of sets) {
       for (let j = 1; j <= p.count; j++) ansOff[++i] = base + p.ansOff[j]!;
+      if (p.serialAt >= 0) serialAt = base + p.serialAt;
       base += p.answers.length;
     }
     const answers = Buffer.concat(sets.map((p) => p.answers));
-    return { rcode: RCODE.NOERROR, count, answers, ansOff, extras: EMPTY, extOff: new Uint32Array(count + 1), extCount: new Uint16Array(count), authority: EMPTY, authCount: 0, shuffle: false };
+    return { rcode: RCODE.NOERROR, count, answers, ansOff, extras: EMPTY, extOff: new Uint32Array(count + 1), extCount: new Uint16Array(count), authority: EMPTY, authCount: 0, shuffle: false, serialAt };
   }
 }
 

@@ -1,16 +1,15 @@
 /**
- * Keeps the zone's table equal to the catalog: both watches (instances, hosts) feed one rebuild,
- * coalesced, and the new table is swapped in for every listener at once. A failed build keeps the
- * last good table serving.
+ * Keeps the zone's table equal to the catalog: both watches (instances, hosts) feed one update,
+ * coalesced, and the new table is swapped in for every listener at once. Each update re-encodes only
+ * the names the change touched (builder.ts). A failed build keeps the last good table serving.
  */
-import type { Catalog, HostStatus, ServiceInstance } from '../catalog/types.js';
-import { watch } from '../catalog/watch.js';
+import { mirrorCatalog, type CatalogMirror } from '../catalog/feed/mirror.js';
+import type { Catalog } from '../catalog/types.js';
 import type { Logger } from '../log/index.js';
 import type { Zone } from './handler.js';
 import type { DnsMetrics } from './metrics.js';
 import { buildTable } from './table.js';
 
-const REBUILD_MIN_MS = 50;
 
 export interface FollowOptions {
   zone: string;
@@ -19,16 +18,15 @@ export interface FollowOptions {
   shared: Zone;
   metrics: DnsMetrics;
   log: Logger;
-  /** Stops both watches. */
+  /** Stops following. */
   signal: AbortSignal;
 }
 
-/** Starts the watches; resolves once the first table is built from both reads. */
+/** Follows the catalog's change feed; resolves once the first table is built. */
 export function followCatalog(catalog: Catalog, opts: FollowOptions): Promise<void> {
   const { zone, ttl, nsAddress, shared, metrics, log, signal } = opts;
-  // Both reads feed one rebuild; a burst of changes costs one build.
-  let instances: { value: readonly ServiceInstance[]; index: number } | undefined;
-  let hosts: { value: readonly HostStatus[]; index: number } | undefined;
+  // The feed's batches fold into one update per turn of the loop; a burst of changes costs one.
+  let latest: CatalogMirror | undefined;
   let scheduled = false;
   let lastBuild = 0;
   let buildMs = 0;
@@ -36,46 +34,52 @@ export function followCatalog(catalog: Catalog, opts: FollowOptions): Promise<vo
   const synced = new Promise<void>((r) => (resolveSynced = r));
   const rebuild = () => {
     scheduled = false;
-    if (!instances || !hosts) return;
+    if (!latest) return;
     try {
       const started = performance.now();
-      const serial = Math.max(instances.index, hosts.index);
-      const table = buildTable({ zone, ttl, serial, instances: instances.value, hosts: hosts.value, nsAddress, previous: shared.table() });
+      const serial = latest.index;
+      const instances = [...latest.instances.values()];
+      const hosts = [...latest.hosts.values()];
+      const table = buildTable({ zone, ttl, serial, instances, hosts, nsAddress, previous: shared.table() });
       shared.setTable(table);
       metrics.tableNames = table.names.size;
       metrics.tableRecords = table.records;
-      metrics.syncIndex = { instances: instances.index, hosts: hosts.index };
+      metrics.syncIndex = { instances: serial, hosts: serial };
       metrics.lastSyncAt = Date.now();
       buildMs = performance.now() - started;
-      log.debug({ names: table.names.size, index: serial, ms: buildMs }, 'dns table rebuilt');
+      log.debug({ names: table.names.size, index: serial, ms: buildMs }, 'dns table updated');
       resolveSynced();
     } catch (err) {
       // Keep serving the last good table.
       log.error({ err }, 'dns table build failed');
     }
   };
-  // Under churn, rebuilds are spaced by at least REBUILD_MIN_MS and by twice the last build's
-  // duration: a big table then spends at most a third of a core on rebuilds, and answers still
-  // follow the catalog well within a second.
+  // Changes read in one turn of the event loop (both watches) fold into one update, run right after
+  // (setImmediate: answers follow a change within milliseconds). Under churn updates are spaced by
+  // twice the last one's duration, so updates take at most a third of the loop; an update costs
+  // what changed (builder.ts), so this spacing only matters for a burst that changes most names.
   const schedule = () => {
-    if (!scheduled) {
-      scheduled = true;
-      const gap = Math.max(REBUILD_MIN_MS, 2 * buildMs);
-      setTimeout(() => {
-        lastBuild = Date.now();
-        rebuild();
-      }, Math.max(0, lastBuild + gap - Date.now())).unref();
-    }
+    if (scheduled) return;
+    scheduled = true;
+    const wait = lastBuild + Math.min(2 * buildMs, 500) - performance.now();
+    const run = () => {
+      lastBuild = performance.now();
+      rebuild();
+    };
+    if (wait <= 0) setImmediate(run);
+    else setTimeout(run, wait).unref();
   };
-  const onError = (what: string) => (err: unknown, attempt: number) =>
-    (attempt === 1 ? log.warn : log.debug).call(log, { err, attempt }, `dns: catalog ${what} read failed; serving the last table`);
-  void watch((o) => catalog.listInstances(o), (value, index) => ((instances = { value, index }), schedule()), {
-    signal,
-    onError: onError('instances'),
-  });
-  void watch((o) => catalog.listHosts(o), (value, index) => ((hosts = { value, index }), schedule()), {
-    signal,
-    onError: onError('hosts'),
-  });
+  const done = mirrorCatalog(
+    catalog,
+    {
+      signal,
+      onError: (err, attempt) => (attempt === 1 ? log.warn : log.debug).call(log, { err, attempt }, 'dns: catalog feed failed; serving the last table'),
+    },
+    (mirror) => {
+      latest = mirror;
+      schedule();
+    },
+  );
+  void done.catch((err) => log.error({ err }, 'dns: the catalog feed ended'));
   return synced;
 }

@@ -8,9 +8,16 @@
 /** Length bytes are <= 63, so folding ASCII A–Z touches only letters of a wire-form name. */
 const fold = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
 
-function hashOf(bytes: Uint8Array, start: number, end: number): number {
+export function hashOf(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5 ^ (end - start);
   for (let i = start; i < end; i++) h = Math.imul(h ^ fold(bytes[i]!), 0x01000193);
+  return h | 0;
+}
+
+/** The same hash of a key held as a (lowercased, latin1) string. */
+export function hashKey(key: string): number {
+  let h = 0x811c9dc5 ^ key.length;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ fold(key.charCodeAt(i)), 0x01000193);
   return h | 0;
 }
 
@@ -51,7 +58,11 @@ export class NameIndex<T> {
 
   /** The value of the name at `bytes[start..end)` (wire form, any case), or undefined. */
   find(bytes: Uint8Array, start: number, end: number): T | undefined {
-    const h = hashOf(bytes, start, end);
+    return this.findHashed(hashOf(bytes, start, end), bytes, start, end);
+  }
+
+  /** `find` when the caller already hashed the name (`hashOf`). */
+  findHashed(h: number, bytes: Uint8Array, start: number, end: number): T | undefined {
     const len = end - start;
     const { slots, mask, hashes, keyOff, keyBytes } = this;
     for (let s = h & mask; ; s = (s + 1) & mask) {

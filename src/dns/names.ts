@@ -1,6 +1,12 @@
 /**
- * The pure first half of the zone table: which names exist and what each one answers, worked out
- * from one catalog snapshot. No wire format here; `table.ts` encodes it.
+ * The pure first half of the zone table: which names exist and what each one answers. No wire
+ * format here; `table.ts` encodes it.
+ *
+ * Names are worked out per *owner* — the zone apex, one service (all its instances), one host — as
+ * fragments keyed by name; a name's records are the merge of its owners' fragments. That is what
+ * lets the table follow a busy catalog in proportion to what changed: a changed service replaces
+ * its own fragments and only the names they touch are merged and encoded again (`builder.ts`).
+ * Most names have one owner; PTR names, reverse zone apexes and empty non-terminals may have many.
  *
  * Zones served: `<zone>` itself, and the reverse zone `c.b.a.in-addr.arpa` (a /24) of every IPv4
  * address the catalog knows (every instance, whatever its health, and every host). Inside a reverse
@@ -41,109 +47,141 @@ export interface ZoneSnapshot {
 
 export type NameMap = Map<string, NameRecords>;
 
-/** Builds the name → records map. Names that are not valid DNS labels are skipped, never fatal. */
-export function zoneNames(snap: ZoneSnapshot): NameMap {
-  const zone = snap.zone.replace(/\.+$/, '').toLowerCase();
-  const zoneKey = wireKey(zone);
-  const names: NameMap = new Map();
+/** The names one owner contributes to, with its part of their records. */
+class Fragments {
+  readonly names: NameMap = new Map();
+  readonly zoneKey: string;
+  constructor(readonly zone: string) {
+    this.zoneKey = wireKey(zone);
+  }
   /** `dotted` is in `<zone>` unless its reverse zone is given. */
-  const at = (dotted: string, reverseZone?: string): NameRecords => {
+  at(dotted: string, reverseZone?: string): NameRecords {
     const key = wireKey(dotted);
-    let rec = names.get(key);
-    if (!rec) names.set(key, (rec = { addresses: [], srv: [], ptr: [], apex: false, zone: reverseZone === undefined ? zoneKey : wireKey(reverseZone) }));
+    let rec = this.names.get(key);
+    if (!rec) this.names.set(key, (rec = { addresses: [], srv: [], ptr: [], apex: false, zone: reverseZone === undefined ? this.zoneKey : wireKey(reverseZone) }));
     return rec;
-  };
-  const ptr = (address: string, target: string) => {
+  }
+  /** Every IPv4 address claims its /24, so a PTR for a neighbour nobody holds is NXDOMAIN, not REFUSED. */
+  reverseApex(address: string): void {
+    const rz = reverseZoneName(address);
+    if (rz !== undefined) this.at(rz, rz).apex = true;
+  }
+  ptr(address: string, target: string): void {
     const rev = reverseName(address);
-    if (rev) at(rev, reverseZoneName(address)).ptr.push(target);
-  };
-
-  at(zone).apex = true;
-  // Every IPv4 address the catalog knows claims its /24, so a PTR for a neighbouring address that
-  // nobody holds (or an instance that is down) is a proper NXDOMAIN, not REFUSED.
-  for (const a of [...snap.instances.map((i) => i.address), ...snap.hosts.map((h) => h.address)]) {
-    const rz = reverseZoneName(a);
-    if (rz !== undefined) at(rz, rz).apex = true;
+    if (rev) this.at(rev, reverseZoneName(address)).ptr.push(target);
   }
-  at(`ns.${zone}`).addresses.push(snap.nsAddress);
-
-  const byService = new Map<string, ServiceInstance[]>();
-  for (const inst of snap.instances) {
-    const svc = label(inst.service);
-    if (svc === undefined) continue;
-    let list = byService.get(svc);
-    if (!list) byService.set(svc, (list = []));
-    list.push(inst);
-  }
-
-  for (const [svc, all] of byService) {
-    const base = `${svc}.service.${zone}`;
-    const targets = new Map<ServiceInstance, string | undefined>();
-    const target = (i: ServiceInstance) => {
-      if (!targets.has(i)) {
-        const name = label(i.name);
-        targets.set(i, name === undefined ? undefined : wireKey(`${name}.${base}`));
+  /** Ancestors of in-zone names exist too (`service.<zone>`, `_tcp.service.<zone>`): NODATA, per RFC 8020. */
+  done(): NameMap {
+    const { names, zoneKey } = this;
+    for (const key of [...names.keys()]) {
+      if (!key.endsWith(zoneKey)) continue;
+      for (let i = key.charCodeAt(0) + 1; key.length - i > zoneKey.length; i += key.charCodeAt(i) + 1) {
+        const parent = key.slice(i);
+        if (!names.has(parent)) names.set(parent, { addresses: [], srv: [], ptr: [], apex: false, zone: zoneKey });
       }
-      return targets.get(i);
-    };
-    const serve = (dotted: string, set: ServiceInstance[], withAddresses: boolean) => {
-      const rec = at(dotted);
-      for (const i of set) {
-        if (i.health !== 'passing') continue;
-        if (withAddresses) rec.addresses.push(i.address);
-        const t = target(i);
-        if (t !== undefined) rec.srv.push({ port: i.port, target: t, address: i.address });
-      }
-    };
-    serve(base, all, true);
-    serve(`_${svc}._tcp.service.${zone}`, all, false);
-
-    // A label under <svc>.service is an instance name first, a tag second.
-    const byName = groupBy(all, (i) => label(i.name));
-    for (const [name, set] of byName) serve(`${name}.${base}`, set, true);
-    const tags = new Set(all.flatMap((i) => i.tags.map(label)).filter((t): t is string => t !== undefined));
-    for (const tag of tags) {
-      const tagged = all.filter((i) => i.tags.some((t) => label(t) === tag));
-      if (!byName.has(tag)) serve(`${tag}.${base}`, tagged, true);
-      if (tag !== 'tcp') serve(`_${svc}._${tag}.service.${zone}`, tagged, false);
     }
-
-    for (const i of all) {
-      const t = target(i);
-      if (i.health === 'passing' && t !== undefined) ptr(i.address, t);
-    }
+    return names;
   }
-
-  for (const host of snap.hosts) {
-    const name = host.name.toLowerCase();
-    if (!validName(name)) continue;
-    const dotted = `${name}.node.${zone}`;
-    at(dotted).addresses.push(host.address);
-    ptr(host.address, wireKey(dotted));
-  }
-
-  for (const rec of names.values()) {
-    rec.addresses = [...new Set(rec.addresses)];
-    rec.ptr = [...new Set(rec.ptr)];
-    rec.srv = uniqueBy(rec.srv, (s) => `${s.port} ${s.target} ${s.address}`);
-  }
-  addEmptyNonTerminals(names, zoneKey);
-  return names;
 }
 
-/** Ancestors of in-zone names exist too (`service.<zone>`, `_tcp.service.<zone>`): NODATA, per RFC 8020. */
-function addEmptyNonTerminals(names: NameMap, zoneKey: string): void {
-  for (const key of [...names.keys()]) {
-    if (!key.endsWith(zoneKey)) continue;
-    for (let i = key.charCodeAt(0) + 1; key.length - i > zoneKey.length; i += key.charCodeAt(i) + 1) {
-      const parent = key.slice(i);
-      if (!names.has(parent)) names.set(parent, { addresses: [], srv: [], ptr: [], apex: false, zone: zoneKey });
+/** The apex, `ns.<zone>` and what they imply. */
+export function apexFragments(zone: string, nsAddress: string): NameMap {
+  const f = new Fragments(zone);
+  f.at(zone).apex = true;
+  f.at(`ns.${zone}`).addresses.push(nsAddress);
+  return f.done();
+}
+
+/** Everything one service (its DNS label `svc`) serves: `all` are its instances, any health. */
+export function serviceFragments(zone: string, svc: string, all: readonly ServiceInstance[]): NameMap {
+  const f = new Fragments(zone);
+  for (const i of all) f.reverseApex(i.address);
+  const base = `${svc}.service.${zone}`;
+  const targets = new Map<ServiceInstance, string | undefined>();
+  const target = (i: ServiceInstance) => {
+    if (!targets.has(i)) {
+      const name = label(i.name);
+      targets.set(i, name === undefined ? undefined : wireKey(`${name}.${base}`));
+    }
+    return targets.get(i);
+  };
+  const serve = (dotted: string, set: readonly ServiceInstance[], withAddresses: boolean) => {
+    const rec = f.at(dotted);
+    for (const i of set) {
+      if (i.health !== 'passing') continue;
+      if (withAddresses) rec.addresses.push(i.address);
+      const t = target(i);
+      if (t !== undefined) rec.srv.push({ port: i.port, target: t, address: i.address });
+    }
+  };
+  serve(base, all, true);
+  serve(`_${svc}._tcp.service.${zone}`, all, false);
+  // A label under <svc>.service is an instance name first, a tag second.
+  const byName = groupBy(all, (i) => label(i.name));
+  for (const [name, set] of byName) serve(`${name}.${base}`, set, true);
+  const tags = new Set(all.flatMap((i) => i.tags.map(label)).filter((t): t is string => t !== undefined));
+  for (const tag of tags) {
+    const tagged = all.filter((i) => i.tags.some((t) => label(t) === tag));
+    if (!byName.has(tag)) serve(`${tag}.${base}`, tagged, true);
+    if (tag !== 'tcp') serve(`_${svc}._${tag}.service.${zone}`, tagged, false);
+  }
+  for (const i of all) {
+    const t = target(i);
+    if (i.health === 'passing' && t !== undefined) f.ptr(i.address, t);
+  }
+  return f.done();
+}
+
+/** `<host>.node.<zone>`, its PTR and reverse zone; nothing for a name that is not a valid DNS name. */
+export function hostFragments(zone: string, host: Pick<HostStatus, 'name' | 'address'>): NameMap {
+  const f = new Fragments(zone);
+  f.reverseApex(host.address);
+  const name = host.name.toLowerCase();
+  if (validName(name)) {
+    const dotted = `${name}.node.${zone}`;
+    f.at(dotted).addresses.push(host.address);
+    f.ptr(host.address, wireKey(dotted));
+  }
+  return f.done();
+}
+
+/** One name's records from all its owners' fragments, deduplicated. */
+export function mergeRecords(parts: Iterable<NameRecords>): NameRecords {
+  let out: NameRecords | undefined;
+  for (const p of parts) {
+    if (!out) out = { addresses: [...p.addresses], srv: [...p.srv], ptr: [...p.ptr], apex: p.apex, zone: p.zone };
+    else {
+      out.addresses.push(...p.addresses);
+      out.srv.push(...p.srv);
+      out.ptr.push(...p.ptr);
+      out.apex ||= p.apex;
     }
   }
+  if (!out) throw new Error('mergeRecords: no fragment');
+  out.addresses = [...new Set(out.addresses)];
+  out.ptr = [...new Set(out.ptr)];
+  out.srv = uniqueBy(out.srv, (s) => `${s.port} ${s.target} ${s.address}`);
+  return out;
+}
+
+/** Instances by the DNS label of their service (instances whose service has no valid label are skipped). */
+export function byServiceLabel(instances: readonly ServiceInstance[], labelOf: (service: string) => string | undefined = label): Map<string, ServiceInstance[]> {
+  return groupBy(instances, (i) => labelOf(i.service));
+}
+
+/** Builds the whole name → records map of one snapshot (cold; `builder.ts` follows changes). */
+export function zoneNames(snap: ZoneSnapshot): NameMap {
+  const zone = snap.zone.replace(/\.+$/, '').toLowerCase();
+  const owners: NameMap[] = [apexFragments(zone, snap.nsAddress)];
+  for (const [svc, all] of byServiceLabel(snap.instances)) owners.push(serviceFragments(zone, svc, all));
+  for (const h of snap.hosts) owners.push(hostFragments(zone, h));
+  const parts = new Map<string, NameRecords[]>();
+  for (const o of owners) for (const [key, rec] of o) (parts.get(key) ?? parts.set(key, []).get(key)!).push(rec);
+  return new Map([...parts].map(([key, recs]) => [key, mergeRecords(recs)]));
 }
 
 /** A catalog string as one DNS label (other characters become `-`), or undefined when nothing is left. */
-function label(text: string): string | undefined {
+export function label(text: string): string | undefined {
   const l = text
     .toLowerCase()
     .replace(/[^a-z0-9_-]+/g, '-')
@@ -152,7 +190,7 @@ function label(text: string): string | undefined {
   return l === '' ? undefined : l;
 }
 
-function groupBy<T>(items: T[], keyOf: (t: T) => string | undefined): Map<string, T[]> {
+function groupBy<T>(items: readonly T[], keyOf: (t: T) => string | undefined): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const item of items) {
     const k = keyOf(item);

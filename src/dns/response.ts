@@ -4,6 +4,7 @@
  * records as fit the limit, with TC set whenever one was left out.
  */
 import type { DnsMetrics } from './metrics.js';
+import { SERIAL_FROM_END } from './encoder.js';
 import type { Prepared } from './table.js';
 import { BADVERS, OUR_UDP_SIZE, QNAME_OFFSET, TYPE } from './wire.js';
 
@@ -12,8 +13,9 @@ let perm = new Int32Array(256);
 /**
  * The prepared answer `p` for the question of `msg` (ending at `qend`), within `limit` bytes; with an
  * OPT record when the query had one (`edns` >= 0), its DO bit copied from the query (RFC 3225).
+ * `serial` goes into every SOA record written (they are prepared with 0, see encoder.ts).
  */
-export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepared, limit: number, edns: number, dnssecOk: boolean, qtype: number): Buffer {
+export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepared, limit: number, edns: number, dnssecOk: boolean, qtype: number, serial: number): Buffer {
   const qlen = qend + 4 - QNAME_OFFSET;
   let size = QNAME_OFFSET + qlen + p.authority.length + (edns >= 0 ? 11 : 0);
   const n = p.count;
@@ -55,13 +57,18 @@ export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepare
   let pos = copy(msg, QNAME_OFFSET, qend + 4, out, QNAME_OFFSET) + QNAME_OFFSET;
   let extras = 0;
   if (!shuffle) {
+    // Unshuffled answers are copied in order: an SOA among those that fit keeps its offset.
+    const at = pos;
     pos += copy(p.answers, 0, ansOff[k]!, out, pos);
+    if (p.serialAt >= 0 && p.serialAt < ansOff[k]!) out.writeUInt32BE(serial >>> 0, at + p.serialAt);
     pos += copy(p.authority, 0, p.authority.length, out, pos);
+    if (p.authCount > 0) out.writeUInt32BE(serial >>> 0, pos - SERIAL_FROM_END);
     pos += copy(p.extras, 0, extOff[k]!, out, pos);
     for (let j = 0; j < k; j++) extras += p.extCount[j]!;
   } else {
     for (let j = 0; j < k; j++) pos += copy(p.answers, ansOff[perm[j]!]!, ansOff[perm[j]! + 1]!, out, pos);
     pos += copy(p.authority, 0, p.authority.length, out, pos);
+    if (p.authCount > 0) out.writeUInt32BE(serial >>> 0, pos - SERIAL_FROM_END);
     for (let j = 0; j < k; j++) {
       const idx = perm[j]!;
       pos += copy(p.extras, extOff[idx]!, extOff[idx + 1]!, out, pos);

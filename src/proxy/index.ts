@@ -5,7 +5,7 @@
  *   catalog ──watch──► buildRouteSpec (pure) ──► RouteRegistry.apply (swap) ──► L7 server / L4 listeners
  */
 import type { Catalog } from '../catalog/types.js';
-import { watch } from '../catalog/watch.js';
+import { mirrorCatalog, type CatalogMirror } from '../catalog/feed/mirror.js';
 import { componentLogger, silentLogger } from '../log/index.js';
 import { createProxy, type Proxy, type ProxyOptions } from './proxy.js';
 
@@ -21,7 +21,7 @@ export interface StartProxyOptions extends ProxyOptions {
 }
 
 /**
- * Starts the proxy and keeps it following `catalog.listInstances` (blocking reads). Resolves once
+ * Starts the proxy and keeps it following the catalog's change feed (`mirror.ts`). Resolves once
  * listening and, when the catalog answers within `firstSyncMs`, with the first snapshot applied;
  * a catalog outage never stops serving the last known routes.
  */
@@ -31,14 +31,24 @@ export async function startProxy(opts: StartProxyOptions): Promise<Proxy> {
   const abort = new AbortController();
   let first!: () => void;
   const synced = new Promise<void>((r) => (first = r));
+  // Batches of the feed that arrive while an update runs fold into the next one: one update per
+  // turn of the loop at most, each applied whole (L4 reconciles never interleave).
+  let latest: CatalogMirror | undefined;
+  let queued = false;
   let applying = Promise.resolve();
-  const done = watch(
-    (o) => opts.catalog.listInstances(o),
-    (instances) => {
-      // Serialise updates so L4 reconciles never interleave; each one applies the table at once.
-      applying = applying.then(() => proxy.update(instances)).then(first, (err) => log.error({ err }, 'route update failed'));
+  const apply = () => {
+    queued = false;
+    return proxy.update([...latest!.instances.values()]).then(first, (err) => log.error({ err }, 'route update failed'));
+  };
+  const done = mirrorCatalog(
+    opts.catalog,
+    { signal: abort.signal, onError: (err, attempt) => log.warn({ err: (err as Error).message, attempt }, 'catalog feed failed; serving last known routes') },
+    (mirror) => {
+      latest = mirror;
+      if (queued) return;
+      queued = true;
+      applying = applying.then(() => new Promise<void>((r) => setImmediate(r))).then(apply);
     },
-    { signal: abort.signal, onError: (err, attempt) => log.warn({ err: (err as Error).message, attempt }, 'catalog watch failed; serving last known routes') },
   );
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([synced, new Promise<void>((r) => (timer = setTimeout(r, opts.firstSyncMs ?? 2_000)))]);

@@ -1,5 +1,5 @@
 /** Fixture builders and a static catalog for the DNS tests. */
-import type { Catalog, HostStatus, Indexed, ServiceInstance } from '../../src/catalog/types.js';
+import type { Catalog, HostStatus, Indexed, KVEntry, ServiceInstance } from '../../src/catalog/types.js';
 
 export function inst(over: Partial<ServiceInstance> & Pick<ServiceInstance, 'service' | 'name' | 'address'>): ServiceInstance {
   return {
@@ -45,8 +45,9 @@ export function manyInstances(service: string, n: number): ServiceInstance[] {
 }
 
 /**
- * A read-only catalog over fixed lists: enough for the DNS server, which only calls listInstances and
- * listHosts (blocking reads park until aborted, as nothing ever changes).
+ * A read-only catalog over fixed lists, without a change feed of its own: the DNS server follows it
+ * through the feed's fallback (diffed listings of the KV prefix, hosts and instances; blocking reads
+ * park until aborted, as nothing ever changes).
  */
 export function staticCatalog(instances: ServiceInstance[], hosts: HostStatus[]): Catalog {
   const read = <T>(value: T) => (opts?: { index?: number; signal?: AbortSignal }): Promise<Indexed<T>> => {
@@ -69,7 +70,7 @@ export function staticCatalog(instances: ServiceInstance[], hosts: HostStatus[])
     healthyInstances: unsupported,
     listServices: unsupported,
     kvGet: unsupported,
-    kvList: unsupported,
+    kvList: (_prefix, opts) => read<KVEntry[]>([])(opts),
     kvPut: unsupported,
     kvDelete: unsupported,
     kvTxn: unsupported,

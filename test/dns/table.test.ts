@@ -200,3 +200,24 @@ test('describeTable lists names with their types', () => {
   assert.deepEqual(d['service.cluster'], []);
   assert.equal(d['redis-2.redis.service.cluster']!.length, 0);
 });
+
+test('an update is proportional and copy-on-write: one change re-encodes a few names, the previous table still answers as before', () => {
+  const many = manyInstances('big', 300).map((i, n) => ({ ...i, service: `svc${n % 100}`, name: `i${n}`, address: `10.9.${n >> 8}.${(n & 255) + 1}` }));
+  const first = buildTable({ zone: 'cluster', ttl: 7, serial: 1, instances: many, hosts, nsAddress: '127.0.0.1' });
+  const next = many.map((i) => ({ ...i }));
+  next[5] = { ...next[5]!, health: 'critical' };
+  const warm = buildTable({ zone: 'cluster', ttl: 7, serial: 2, instances: next, hosts, nsAddress: '127.0.0.1', previous: first }) as ReturnType<typeof buildTable> & { changedNames: number };
+  assert.ok(warm.changedNames > 0 && warm.changedNames <= 6, `changed names: ${warm.changedNames}`);
+  const name = 'svc5.service.cluster';
+  assert.equal(ask(name, A, {}, ctx({ table: first })).answer.length, 3, 'the previous table is never mutated');
+  assert.equal(ask(name, A, {}, ctx({ table: warm })).answer.length, 2);
+  // The serial is the table's, in SOA answers and in negative answers alike.
+  assert.match(ask('cluster', TYPE.SOA, {}, ctx({ table: warm })).answer[0]!.data, / 2 3600 /);
+  assert.match(ask('cluster', TYPE.SOA, {}, ctx({ table: first })).answer[0]!.data, / 1 3600 /);
+  assert.match(ask('nope.service.cluster', A, {}, ctx({ table: warm })).authority[0]!.data, / 2 3600 /);
+  assert.match(ask(name, TYPE.AAAA, {}, ctx({ table: warm })).authority[0]!.data, / 2 3600 /);
+  const cold = buildTable({ zone: 'cluster', ttl: 7, serial: 2, instances: next, hosts, nsAddress: '127.0.0.1' });
+  assert.deepEqual(describeTable(warm), describeTable(cold));
+  assert.equal(warm.records, cold.records);
+  assert.equal(warm.names.size, cold.names.size);
+});

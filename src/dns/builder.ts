@@ -1,0 +1,154 @@
+/**
+ * Follows catalog snapshots in proportion to what changed. Each owner of names — the apex, a
+ * service, a host — keeps the fragments it contributed (`names.ts`); a snapshot is grouped by
+ * owner, owners whose routing-relevant fields did not change are skipped after a comparison, and
+ * only the names a changed owner touches are merged, compared with what they answered, encoded
+ * when different (`entries.ts`), and swapped into a copy-on-write index (`shards.ts`). A table
+ * handed out is never mutated: the next one shares every untouched shard with it.
+ */
+import type { HostStatus, ServiceInstance } from '../catalog/types.js';
+import { Encoder, type Prepared } from './encoder.js';
+import { EntryMaker, type Held } from './entries.js';
+import { NameIndex } from './lookup.js';
+import { apexFragments, byServiceLabel, hostFragments, label, mergeRecords, serviceFragments, type NameMap, type NameRecords } from './names.js';
+import { ShardedNames } from './shards.js';
+import type { HotEntry, NameEntry, ZoneTable } from './table.js';
+import { RCODE } from './wire.js';
+
+interface Owner {
+  /** What the fragments were built from (compared with the next snapshot). */
+  source: readonly unknown[];
+  frags: NameMap;
+}
+
+/** Memoised labels of service names: a label costs a few regular expressions, a busy catalog repeats them. */
+const LABEL_MEMO_MAX = 100_000;
+
+export class ZoneBuilder {
+  readonly zone: string;
+  readonly settings: string;
+  /** The last table built: only a build from it may be incremental. */
+  last: ZoneTable | undefined;
+  readonly #enc: Encoder;
+  readonly #maker: EntryMaker;
+  readonly #owners = new Map<string, Owner>();
+  /** Name → owner → that owner's fragment of it. */
+  readonly #byKey = new Map<string, Map<string, NameRecords>>();
+  #names = ShardedNames.empty<NameEntry, HotEntry>();
+  #records = 0;
+  readonly #reverse = new Map<string, Prepared>();
+  #reverseIndex = new NameIndex<Prepared>([]);
+  readonly #labels = new Map<string, string | undefined>();
+
+  constructor(zone: string, private readonly ttl: number, private readonly nsAddress: string) {
+    this.zone = zone.replace(/\.+$/, '').toLowerCase();
+    this.settings = `${this.zone} ${ttl} ${nsAddress}`;
+    this.#enc = new Encoder(this.zone, ttl);
+    this.#maker = new EntryMaker(this.#enc, this.nsAddress);
+    this.#setOwner('apex', [], apexFragments(this.zone, nsAddress), this.#pending);
+  }
+
+  /** Names touched before the first update (the apex's): built with it. */
+  readonly #pending = new Set<string>();
+
+  /** The table of this snapshot; `changedNames` counts the names re-merged (for the benchmark and logs). */
+  update(instances: readonly ServiceInstance[], hosts: readonly HostStatus[], serial: number): ZoneTable & { changedNames: number } {
+    const touched = new Set<string>(this.#pending);
+    this.#pending.clear();
+    const seen = new Set<string>(['apex']);
+    for (const [svc, all] of byServiceLabel(instances, (s) => this.#label(s))) {
+      const id = `s ${svc}`;
+      seen.add(id);
+      if (!sameInstances(this.#owners.get(id)?.source, all)) this.#setOwner(id, all, serviceFragments(this.zone, svc, all), touched);
+    }
+    const byHost = new Map<string, HostStatus[]>();
+    for (const h of hosts) (byHost.get(h.name) ?? byHost.set(h.name, []).get(h.name)!).push(h);
+    for (const [name, list] of byHost) {
+      const id = `h ${name}`;
+      seen.add(id);
+      if (!sameHosts(this.#owners.get(id)?.source, list)) this.#setOwner(id, list, mergeMaps(list.map((h) => hostFragments(this.zone, h))), touched);
+    }
+    for (const id of [...this.#owners.keys()]) if (!seen.has(id)) this.#setOwner(id, [], undefined, touched);
+
+    const changes = new Map<string, Held | undefined>();
+    let reverseChanged = false;
+    for (const key of touched) {
+      const parts = this.#byKey.get(key);
+      const before = this.#names.held(key) as Held | undefined;
+      const rec = parts && parts.size > 0 ? mergeRecords(parts.values()) : undefined;
+      if (rec === undefined) this.#byKey.delete(key);
+      const after = rec === undefined ? undefined : this.#maker.make(key, rec, before);
+      if (after === before) continue;
+      changes.set(key, after);
+      this.#records += (after?.records ?? 0) - (before?.records ?? 0);
+      const wasReverse = this.#reverse.has(key);
+      const isReverse = rec !== undefined && rec.apex && rec.zone !== this.#enc.zoneKey;
+      if (isReverse && !wasReverse) this.#reverse.set(key, this.#enc.negative(RCODE.NXDOMAIN, key, undefined));
+      if (!isReverse && wasReverse) this.#reverse.delete(key);
+      reverseChanged ||= isReverse !== wasReverse;
+    }
+    this.#names = this.#names.with(changes);
+    if (reverseChanged) this.#reverseIndex = new NameIndex(this.#reverse);
+    const table = Object.freeze({
+      zone: this.zone,
+      zoneKey: this.#enc.zoneKey,
+      names: this.#names,
+      index: this.#names,
+      nxdomain: this.#maker.nxdomain,
+      reverseNxdomain: this.#reverseIndex,
+      ttl: this.ttl,
+      records: this.#records,
+      serial,
+      changedNames: changes.size,
+    });
+    this.last = table;
+    return table;
+  }
+
+  #label(service: string): string | undefined {
+    if (this.#labels.size > LABEL_MEMO_MAX) this.#labels.clear();
+    if (!this.#labels.has(service)) this.#labels.set(service, label(service));
+    return this.#labels.get(service);
+  }
+
+  #setOwner(id: string, source: readonly unknown[], frags: NameMap | undefined, touched?: Set<string>): void {
+    const old = this.#owners.get(id);
+    if (old) {
+      for (const key of old.frags.keys()) {
+        this.#byKey.get(key)?.delete(id);
+        touched?.add(key);
+      }
+    }
+    if (frags === undefined) return void this.#owners.delete(id);
+    this.#owners.set(id, { source, frags });
+    for (const [key, rec] of frags) {
+      (this.#byKey.get(key) ?? this.#byKey.set(key, new Map()).get(key)!).set(id, rec);
+      touched?.add(key);
+    }
+  }
+}
+
+/** Equal for DNS: the same instances in the same order, with the same fields names are built from. */
+function sameInstances(prev: readonly unknown[] | undefined, next: readonly ServiceInstance[]): boolean {
+  if (prev === undefined || prev.length !== next.length) return false;
+  for (let i = 0; i < next.length; i++) {
+    const a = prev[i] as ServiceInstance;
+    const b = next[i]!;
+    if (a === b) continue;
+    if (a.id !== b.id || a.address !== b.address || a.port !== b.port || a.health !== b.health || a.name !== b.name || a.service !== b.service) return false;
+    if (a.tags.length !== b.tags.length || a.tags.some((t, j) => t !== b.tags[j])) return false;
+  }
+  return true;
+}
+
+function sameHosts(prev: readonly unknown[] | undefined, next: readonly HostStatus[]): boolean {
+  return prev !== undefined && prev.length === next.length && next.every((h, i) => (prev[i] as HostStatus).address === h.address);
+}
+
+/** Several hosts of one name (a catalog oddity) own their names together. */
+function mergeMaps(maps: NameMap[]): NameMap {
+  if (maps.length === 1) return maps[0]!;
+  const parts = new Map<string, NameRecords[]>();
+  for (const m of maps) for (const [k, r] of m) (parts.get(k) ?? parts.set(k, []).get(k)!).push(r);
+  return new Map([...parts].map(([k, rs]) => [k, mergeRecords(rs)]));
+}
