@@ -14,6 +14,7 @@ import { ApiMetrics, type MetricsSources } from './metrics.js';
 import { Router, type Reply } from './router.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { jobRoutes } from './routes/jobs.js';
+import { allocationRoutes } from './routes/allocations.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { logRoutes, type LogRouteOptions } from './routes/logs.js';
 import { volumeRoutes, type VolumeRouteOptions } from './routes/volumes.js';
@@ -77,6 +78,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
 
   const router = new Router();
   jobRoutes(router, cluster, specs, blocker);
+  allocationRoutes(router, cluster, blocker);
   clusterRoutes(router, cluster, blocker);
   lifecycleRoutes(router, cluster);
   logRoutes(router, cluster, opts.logs);
