@@ -1,0 +1,156 @@
+/**
+ * A large, busy catalog, as `maestro up` holds it: the embedded catalog, the DNS server and the
+ * proxy on ONE event loop, 10,000 instances in 1,000 services, 100 instance changes per second
+ * (health flips). Prints, side by side with the goals:
+ *
+ * - change-to-answer latency: from the catalog acknowledging a change (setHealth resolved) to the
+ *   DNS server answering it over UDP and the L7 proxy routing it (a probe service whose one instance
+ *   is a local HTTP backend flips between passing → 200 and critical → 503), p50/p99/max;
+ * - event-loop delay during the churn (perf_hooks.monitorEventLoopDelay, 1 ms resolution): p99, max;
+ * - resident size after loading the catalog.
+ * With `--load`, dnsperf and wrk run against the same process during the churn (bounded by the
+ * churn's duration). `--build DIR` loads Maestro from another build (e.g. the one before a change)
+ * for a before/after run with the same script.
+ *
+ *   node .build/<you>/bench/dns/churn.js [--quick] [--seconds 20] [--instances 10000] [--services 1000] [--rate 100] [--load] [--build DIR]
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { ServiceInstance } from '../../src/catalog/types.js';
+import { buildQuery, decode, udpAsk } from '../../test/dns/wire-helpers.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    instances: { type: 'string', default: '10000' },
+    services: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '100' },
+    load: { type: 'boolean', default: false },
+    build: { type: 'string' },
+  },
+});
+const seconds = Number(values.seconds ?? (values.quick ? 4 : 20));
+const total = Number(values.instances);
+const services = Number(values.services);
+const rate = Number(values.rate);
+const root = values.build ?? join(import.meta.dirname, '..', '..');
+
+const { createEmbeddedCatalog } = (await import(join(root, 'src/catalog/embedded/index.js'))) as typeof import('../../src/catalog/embedded/index.js');
+const { startDnsServer } = (await import(join(root, 'src/dns/index.js'))) as typeof import('../../src/dns/index.js');
+const { startProxy } = (await import(join(root, 'src/proxy/index.js'))) as typeof import('../../src/proxy/index.js');
+
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN);
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+// A local backend for the probe service: the proxy's answer tells whether its route has the instance.
+const backend = createServer((_req, res) => res.end('ok'));
+await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
+const backendPort = (backend.address() as AddressInfo).port;
+
+const catalog = createEmbeddedCatalog({});
+const instances: ServiceInstance[] = [];
+for (let n = 0; n < total; n++) {
+  const s = n % services;
+  instances.push({
+    id: `node-${n % 100}:c${n}:80`,
+    service: `svc${s}`,
+    name: `svc${s}-${Math.floor(n / services)}`,
+    host: `node-${n % 100}`,
+    address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+    port: 80,
+    tags: [],
+    meta: {},
+    health: 'passing',
+  });
+}
+const probe: ServiceInstance = { id: 'probe:c0:80', service: 'probe', name: 'probe-0', host: 'probe', address: '127.0.0.1', port: backendPort, tags: [], meta: {}, health: 'passing' };
+for (const i of [...instances, probe]) await catalog.registerInstance(i);
+
+let started = performance.now();
+const dns = await startDnsServer({ catalog, addr: { host: '127.0.0.1', port: 0 } });
+const proxy = await startProxy({ catalog, httpAddr: '127.0.0.1:0', firstSyncMs: 60_000 });
+await dns.synced();
+console.log(`loaded ${total} instances in ${services} services; DNS ${dns.table()?.names.size} names; first sync ${ms(performance.now() - started)}; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+const dnsPort = dns.address().port;
+const httpPort = proxy.httpAddress().port;
+
+const dnsCount = async () => decode(await udpAsk(dnsPort, buildQuery('probe.service.cluster', 1))).answer.length;
+const httpStatus = () =>
+  new Promise<number>((resolve) => {
+    const req = request({ host: '127.0.0.1', port: httpPort, headers: { host: 'probe.service.cluster' }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+/** Polls `check` every millisecond until it holds; the time since `t0`, or NaN after 5 s. */
+async function until(check: () => Promise<boolean>, t0: number): Promise<number> {
+  while (performance.now() - t0 < 5_000) {
+    if (await check()) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return NaN;
+}
+// Wait for the tables to settle after the cold build (the first update after it may be spaced).
+await until(async () => (await dnsCount()) === 1 && (await httpStatus()) === 200, performance.now());
+
+const load: ReturnType<typeof spawn>[] = [];
+if (values.load) {
+  const qfile = join(tmpdir(), `maestro-churn-${process.pid}.txt`);
+  writeFileSync(qfile, Array.from({ length: services }, (_, s) => `svc${s}.service.cluster A`).join('\n') + '\n');
+  load.push(spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(dnsPort), '-d', qfile, '-l', String(seconds), '-q', '50'], { stdio: 'ignore' }));
+  load.push(spawn('wrk', ['-t1', '-c20', `-d${seconds}s`, '-H', 'Host: probe.service.cluster', `http://127.0.0.1:${httpPort}/`], { stdio: 'ignore' }));
+}
+
+const eld = monitorEventLoopDelay({ resolution: 1 });
+eld.enable();
+const dnsLat: number[] = [];
+const httpLat: number[] = [];
+let changes = 0;
+let probeHealthy = true;
+const stopAt = performance.now() + seconds * 1_000;
+// Background churn: `rate` health flips per second over random instances.
+const churn = setInterval(() => {
+  for (let k = 0; k < Math.max(1, Math.round(rate / 100)); k++) {
+    const i = instances[(Math.random() * instances.length) | 0]!;
+    i.health = i.health === 'passing' ? 'critical' : 'passing';
+    void catalog.setHealth(i.id, i.health).then(() => changes++);
+  }
+}, 10);
+// Measured changes: the probe flips, then both data paths are polled until they show it.
+while (performance.now() < stopAt) {
+  probeHealthy = !probeHealthy;
+  await catalog.setHealth(probe.id, probeHealthy ? 'passing' : 'critical');
+  const t0 = performance.now();
+  const [d, h] = await Promise.all([
+    until(async () => (await dnsCount()) === (probeHealthy ? 1 : 0), t0),
+    until(async () => (await httpStatus()) === (probeHealthy ? 200 : 503), t0),
+  ]);
+  dnsLat.push(d);
+  httpLat.push(h);
+  await new Promise((r) => setTimeout(r, 50));
+}
+clearInterval(churn);
+eld.disable();
+for (const p of load) p.kill();
+started = performance.now();
+
+console.log(`churn: ${changes} background changes in ${seconds} s (${(changes / seconds).toFixed(0)}/s), ${dnsLat.length} measured changes${values.load ? ', under dnsperf + wrk' : ''}`);
+console.log(`change → DNS answer:   p50 ${ms(pct(dnsLat, 50))}  p99 ${ms(pct(dnsLat, 99))}  max ${ms(Math.max(...dnsLat))}   (goal p99 ≤ 10 ms: ${pct(dnsLat, 99) <= 10 ? 'met' : 'not met'})`);
+console.log(`change → L7 route:     p50 ${ms(pct(httpLat, 50))}  p99 ${ms(pct(httpLat, 99))}  max ${ms(Math.max(...httpLat))}   (goal p99 ≤ 10 ms: ${pct(httpLat, 99) <= 10 ? 'met' : 'not met'})`);
+const eldMax = eld.max / 1e6;
+console.log(`event-loop delay:      p50 ${ms(eld.percentile(50) / 1e6)}  p99 ${ms(eld.percentile(99) / 1e6)}  max ${ms(eldMax)}   (goal: no stall > 5 ms: ${eldMax <= 5 ? 'met' : 'not met'})`);
+console.log(`RSS after churn: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+await proxy.stop();
+await dns.stop();
+await catalog.close();
+backend.close();
+process.exit(0);
