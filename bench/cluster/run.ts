@@ -19,6 +19,7 @@ import { BenchEtcd } from './etcd.js';
 import { pollPlaced, probe, retries, submitAll } from './load.js';
 import { median, peakRate, percentile, table, type RunFigures } from './report.js';
 import { BenchServer } from './server.js';
+import { readTimeline, summarise } from './timeline.js';
 import { startAgents, until, verify, type Worker } from './workers.js';
 
 const { values: flags } = parseArgs({
@@ -114,6 +115,8 @@ async function runOnce(hosts: number): Promise<RunFigures> {
     for (const w of workers) w.child.kill('SIGTERM');
     await server?.stop();
     await etcd.stop();
+    // After stop: the pass in progress has ended and written its line.
+    if (server && serverMode === 'proc') console.log(summarise(readTimeline(BenchServer.lastTimeline)));
   }
 }
 

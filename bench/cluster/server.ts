@@ -4,7 +4,7 @@
  * beside the data dir, so a failed run can be read afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,14 @@ export class BenchServer {
     readonly logFile: string,
   ) {}
 
+  /** Where `stop()` leaves the last run's pass timeline (the data dir is removed). */
+  static readonly lastTimeline = join(tmpdir(), 'maestro-bench-passes-last.jsonl');
+
+  /** `--server proc`: one JSON line per committed pass (server-proc.ts `timeline`). */
+  get timelineFile(): string {
+    return join(this.dataDir, 'passes.jsonl');
+  }
+
   /**
    * `mode: 'cli'` runs `maestro server` (fixed 2 s etcd deadline); `'proc'` runs server-proc.js, the
    * same scheduler and API with the deadline given.
@@ -33,7 +41,7 @@ export class BenchServer {
     const nodeOptions = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
     const args = mode === 'cli'
       ? [CLI, 'server', '--etcd', etcd, '--etcd-prefix', prefix, '--api-addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--host', 'bench-server', '--log-level', 'warn']
-      : [PROC, JSON.stringify({ etcd, prefix, port, callTimeoutMs, hold })];
+      : [PROC, JSON.stringify({ etcd, prefix, port, callTimeoutMs, hold, timeline: join(dataDir, 'passes.jsonl') })];
     const child = spawn(process.execPath, [...nodeOptions, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(logFile);
     child.stdout!.pipe(log);
@@ -76,6 +84,8 @@ export class BenchServer {
     }
     // The last run's log outlives its data dir, for reading after a failure.
     copyFileSync(this.logFile, join(tmpdir(), 'maestro-bench-server-last.log'));
+    rmSync(BenchServer.lastTimeline, { force: true });
+    if (existsSync(this.timelineFile)) copyFileSync(this.timelineFile, BenchServer.lastTimeline);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -33,6 +33,10 @@ export async function etcdTxn(ctx: EtcdContext, ops: TxnOp[]): Promise<boolean> 
       compare.push({ key, target: 'Lease', result: 'Equal', lease });
     } else if (op.verb === 'delete') {
       success.push({ request_delete_range: { key } });
+    } else if (op.cas === 0) {
+      // The compare above makes the key absent when this runs, so no lock can hold it: a plain put
+      // is the same write, and spares etcd a nested txn per key (placements are all such puts).
+      success.push({ request_put: { key, value: Buffer.from(op.value) } });
     } else {
       const value = Buffer.from(op.value);
       success.push({

@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import type { Catalog, TxnOp } from '../../catalog/types.js';
 import { txnWeight } from '../../catalog/txn.js';
+import type { TxnStats } from './timeline.js';
 
 /** The leader lock and the session that must still hold it for a write to land. */
 export interface Fence {
@@ -20,7 +22,7 @@ export interface Unit {
  * ~128 ops in flight commit ~2,300–2,600 keys/s on a loaded 2-core machine against ~300/s for
  * sequential single puts (bench/cluster/README.md).
  */
-const IN_FLIGHT = 8;
+export const IN_FLIGHT = 8;
 
 /**
  * Commits units in transactions as large as the catalog takes, each led by the fence check. A
@@ -28,7 +30,7 @@ const IN_FLIGHT = 8;
  * one of its units — then its halves are tried, and theirs, so one lost race costs one unit, not a
  * batch, in about 2·log2(batch) more transactions.
  */
-export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence | undefined): Promise<boolean> {
+export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence | undefined, stats?: TxnStats, inFlight = IN_FLIGHT): Promise<boolean> {
   const head: TxnOp[] = fence ? [{ verb: 'check', key: fence.key, session: fence.session }] : [];
   const budget = catalog.maxTxnOps - head.length;
   // Batches are cut as workers take them, so cutting 100,000 units is spread between round trips.
@@ -48,10 +50,23 @@ export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence |
   };
 
   let deposed = false;
-  const fenced = async (): Promise<boolean> => !fence || (await catalog.kvTxn(head));
+  const send = async (ops: TxnOp[]): Promise<boolean> => {
+    if (!stats) return catalog.kvTxn(ops);
+    const t0 = performance.now();
+    stats.txns++;
+    stats.ops += ops.length;
+    stats.peakInFlight = Math.max(stats.peakInFlight, ++stats.inFlight);
+    try {
+      return await catalog.kvTxn(ops);
+    } finally {
+      stats.inFlight--;
+      stats.txnMs += performance.now() - t0;
+    }
+  };
+  const fenced = async (): Promise<boolean> => !fence || (await send(head));
   const commit = async (b: Unit[]): Promise<void> => {
     if (deposed) return;
-    if (await catalog.kvTxn([...head, ...b.flatMap((u) => u.ops)])) {
+    if (await send([...head, ...b.flatMap((u) => u.ops)])) {
       for (const u of b) u.done();
       return;
     }
@@ -69,6 +84,6 @@ export async function runBatched(catalog: Catalog, units: Unit[], fence: Fence |
     while (!deposed && next < units.length) await commit(take());
   };
   const batches = Math.ceil(units.length / Math.max(1, Math.floor(budget / 2)));
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches) }, worker));
+  await Promise.all(Array.from({ length: Math.min(inFlight, batches) }, worker));
   return !deposed;
 }

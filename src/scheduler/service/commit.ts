@@ -2,6 +2,7 @@ import type { Catalog, TxnOp } from '../../catalog/types.js';
 import type { Claim, Lookup, Plan } from '../reconcile/index.js';
 import { keys, type Evaluation } from '../types.js';
 import { runBatched, type Fence, type Unit } from './batches.js';
+import type { TxnStats } from './timeline.js';
 
 export type { Fence } from './batches.js';
 
@@ -18,6 +19,13 @@ export interface CommitResult {
   conflictedJobs: Set<string>;
   /** Every key written, with the modifyIndex it had before: what read-your-writes waits to see. */
   written: { key: string; before: number }[];
+}
+
+/** Instrumentation of a commit: transaction counts, and each unit as etcd acknowledges it. */
+export interface CommitObserver {
+  stats?: TxnStats;
+  /** Told as each unit lands, so counters move with the commit rather than at the end of a pass. */
+  landed?: (kind: 'placed' | 'stopped' | 'removed' | 'evaluation') => void;
 }
 
 /** What a plan was made from: the indexes its writes compare against, the claims and evaluations it saw. */
@@ -47,6 +55,7 @@ export async function commitPlan(
   now: number,
   fence?: Fence,
   pause: () => Promise<void> = async () => undefined,
+  observe: CommitObserver = {},
 ): Promise<CommitResult> {
   const r: CommitResult = { placed: 0, stopped: 0, removed: 0, conflicts: 0, evaluationsWritten: 0, deposed: false, conflictedJobs: new Set(), written: [] };
   const cas = (key: string) => snap.indexes.get(key) ?? 0;
@@ -55,7 +64,7 @@ export async function commitPlan(
   const progress = async () => {
     if (++built % 256 === 0) await pause();
   };
-  const unit = (job: string, ops: TxnOp[], done: () => void): Unit => {
+  const unit = (job: string, ops: TxnOp[], kind: 'placed' | 'stopped' | 'removed' | 'evaluation'): Unit => {
     // Indexes as the plan read them, taken now: once the write lands, a view may already show it.
     const written = ops.flatMap((op) => {
       const before = cas(op.key);
@@ -65,7 +74,9 @@ export async function commitPlan(
     return {
       ops,
       done: () => {
-        done();
+        if (kind === 'evaluation') r.evaluationsWritten++;
+        else r[kind]++;
+        observe.landed?.(kind);
         r.written.push(...written);
       },
       conflict: () => {
@@ -85,12 +96,12 @@ export async function commitPlan(
       ops.push({ verb: 'delete', key: claim, cas: cas(claim) });
       released.add(claim);
     }
-    freeing.push(unit(a.job, ops, () => r.removed++));
+    freeing.push(unit(a.job, ops, 'removed'));
     await progress();
   }
   for (const a of plan.stop) {
     const key = keys.alloc(a.host, a.id);
-    freeing.push(unit(a.job, [{ verb: 'put', key, value: JSON.stringify({ ...a, desired: 'stop' }), cas: cas(key) }], () => r.stopped++));
+    freeing.push(unit(a.job, [{ verb: 'put', key, value: JSON.stringify({ ...a, desired: 'stop' }), cas: cas(key) }], 'stopped'));
     await progress();
   }
   const placing: Unit[] = [];
@@ -105,18 +116,18 @@ export async function commitPlan(
     // Where its named volumes now live: written with the placement that creates them.
     const home = plan.homes?.get(a.id);
     if (home) ops.push({ verb: 'put', key: keys.volumeHome(a.job, a.ordinal), value: JSON.stringify(home) });
-    placing.push(unit(a.job, ops, () => r.placed++));
+    placing.push(unit(a.job, ops, 'placed'));
     await progress();
   }
   const evaluations: Unit[] = [];
   for (const ev of plan.evaluations) {
     if (sameEvaluation(snap.evaluations.get(ev.job), ev)) continue;
-    evaluations.push(unit(ev.job, [{ verb: 'put', key: keys.evaluation(ev.job), value: JSON.stringify(ev) }], () => r.evaluationsWritten++));
+    evaluations.push(unit(ev.job, [{ verb: 'put', key: keys.evaluation(ev.job), value: JSON.stringify(ev) }], 'evaluation'));
     await progress();
   }
 
   for (const phase of [freeing, placing, evaluations]) {
-    if (!(await runBatched(catalog, phase, fence))) {
+    if (!(await runBatched(catalog, phase, fence, observe.stats))) {
       r.deposed = true;
       break;
     }

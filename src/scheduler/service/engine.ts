@@ -1,5 +1,6 @@
 import type { Fence } from './batches.js';
-import type { CommitResult } from './commit.js';
+import type { CommitObserver, CommitResult } from './commit.js';
+import type { PassTiming } from './timeline.js';
 
 /** What one leader term lends a pass: its placement seed, the fence, the lock check. */
 export interface PassTerm {
@@ -7,6 +8,8 @@ export interface PassTerm {
   fence(): Fence | undefined;
   /** Asks the catalog whether the lock is still ours (the check before every commit). */
   holdsLock(): Promise<boolean>;
+  /** Told as each unit of the commit lands (the service's counters). */
+  landed?: CommitObserver['landed'];
 }
 
 export interface PassOutcome {
@@ -16,6 +19,8 @@ export interface PassOutcome {
   /** The jobs evaluated (all of them on a full pass). */
   jobs: string[];
   full: boolean;
+  /** Where the pass's time went (a view pass's phases; absent on the snapshot path). */
+  timing?: PassTiming;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { PassEngine } from './engine.js';
 import { Election } from './leader.js';
 import { TimeSlice } from './slice.js';
 import { SnapshotPasses } from './snapshot-passes.js';
+import type { PassTiming } from './timeline.js';
 import { ViewPasses } from './view-passes.js';
 
 export interface SchedulerOptions {
@@ -32,7 +33,19 @@ export interface SchedulerOptions {
   /** With a view: how often a full pass re-evaluates everything anyway, a safety net (default 60 s). */
   fullPassMs?: number;
   /** Told after each committed pass which jobs it evaluated (instrumentation: tests, benchmarks). */
-  onPass?: (pass: { jobs: readonly string[]; full: boolean; ms: number }) => void;
+  onPass?: (pass: PassReport) => void;
+}
+
+/** What `onPass` is told of each committed pass. */
+export interface PassReport {
+  jobs: readonly string[];
+  full: boolean;
+  /** The pass's wall time, commit included. */
+  ms: number;
+  placed: number;
+  /** Since the previous pass ended: time no pass ran (nothing to do, or waiting for a trigger). */
+  idleMs: number;
+  timing?: PassTiming;
 }
 
 export interface SchedulerMetrics {
@@ -94,6 +107,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   let current: Promise<void> = Promise.resolve();
   let pending: Promise<void> | undefined;
   let stopped = false;
+  let lastPassEnded = performance.now();
 
   const election = new Election({
     catalog,
@@ -134,21 +148,24 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   async function pass(): Promise<void> {
     if (stopped || !election.isLeader()) return;
     const started = performance.now();
+    const idleMs = started - lastPassEnded;
+    // Counted as etcd acknowledges each unit, not when the pass ends: a long commit shows progress.
+    const landed = (kind: 'placed' | 'stopped' | 'removed' | 'evaluation') => {
+      if (kind !== 'evaluation') m[kind]++;
+    };
     try {
-      const out = await engine.pass({ seed: seed + m.passes, fence: () => election.fence(), holdsLock: () => election.holdsLock() });
+      const out = await engine.pass({ seed: seed + m.passes, fence: () => election.fence(), holdsLock: () => election.holdsLock(), landed });
       if (!out) return;
+      lastPassEnded = performance.now();
       m.lastPassMs = performance.now() - started;
       m.passes++;
       m.evaluated += out.jobs.length;
       m.lastPassJobs = out.jobs.length;
-      opts.onPass?.({ jobs: out.jobs, full: out.full, ms: m.lastPassMs });
+      opts.onPass?.({ jobs: out.jobs, full: out.full, ms: m.lastPassMs, placed: out.result.placed, idleMs, ...(out.timing ? { timing: out.timing } : {}) });
       if (out.full) m.fullPasses++;
       const r = out.result;
       // The lock went while committing: the txns after that wrote nothing; step down now.
       if (r.deposed) await election.holdsLock();
-      m.placed += r.placed;
-      m.stopped += r.stopped;
-      m.removed += r.removed;
       m.conflicts += r.conflicts;
       m.unplaced = out.unplaced;
       if (r.placed + r.stopped + r.removed > 0 || r.conflicts > 0) {

@@ -76,7 +76,7 @@ export class SnapshotPasses implements PassEngine {
       const fence = term.fence();
       if (!fence || !(await term.holdsLock())) return undefined;
       slice.begin();
-      const result = await commitPlan(catalog, plan, snap, now, fence, () => slice.pause());
+      const result = await commitPlan(catalog, plan, snap, now, fence, () => slice.pause(), { ...(term.landed ? { landed: term.landed } : {}) });
       return { result, unplaced: unplacedOf(plan.evaluations), jobs: plan.evaluations.map((ev) => ev.job), full: true };
     } finally {
       this.lastPassEnded = performance.now();
