@@ -30,22 +30,42 @@ const PARALLEL = 40;
 interface Seen extends Parsed {
   caseId: string;
   port: number;
+  /** The batch during which the server accepted the request's connection. */
+  batch: number;
 }
 
-/** An llhttp server recording every request it parsed completely, answering `tag=<url>|`. */
-async function llhttpServer(t: TestContext): Promise<{ port: number; seen: Seen[]; server: Server }> {
-  const seen: Seen[] = [];
+interface Recorder {
+  port: number;
+  seen: Seen[];
+  server: Server;
+  /** Set by the test before each batch; stamped on every connection accepted from then on. */
+  batch: number;
+}
+
+/**
+ * An llhttp server recording every request it parsed completely, answering `tag=<url>|`. Each
+ * request carries the batch its connection was accepted in: on a loaded machine a connection the
+ * client already gave up on (300 ms cap) may finish parsing during a later batch, from a local port
+ * that a later case reuses — matched by port alone, it would be blamed on that later case.
+ */
+async function llhttpServer(t: TestContext): Promise<Recorder> {
+  const rec = { seen: [] as Seen[], batch: 0 } as Recorder;
+  const acceptedIn = new WeakMap<object, number>();
   const server = createServer((req, res) => {
     let bodyBytes = 0;
+    const batch = acceptedIn.get(req.socket) ?? -1;
     req.on('data', (d: Buffer) => (bodyBytes += d.length));
     req.on('end', () => {
-      seen.push({ url: req.url!, bodyBytes, caseId: String(req.headers['x-case'] ?? ''), port: req.socket.remotePort ?? 0 });
+      rec.seen.push({ url: req.url!, bodyBytes, caseId: String(req.headers['x-case'] ?? ''), port: req.socket.remotePort ?? 0, batch });
       res.end(`tag=${req.url}|`);
     });
   });
+  server.on('connection', (socket) => acceptedIn.set(socket, rec.batch));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   t.after(() => closeServer(server));
-  return { port: (server.address() as AddressInfo).port, seen, server };
+  rec.server = server;
+  rec.port = (server.address() as AddressInfo).port;
+  return rec;
 }
 
 /** Sends `payload` in 1–3 pieces, half-closes; resolves with what came back and the local port. */
@@ -95,14 +115,15 @@ test(`differential fuzz: ${GENERATED} generated and ${MUTATED} mutated requests 
   for (let base = 0; base < total; base += PARALLEL) {
     const ids = Array.from({ length: Math.min(PARALLEL, total - base) }, (_, i) => base + i);
     const batch = ids.map((k) => (k < GENERATED ? generated(rng, k) : mutated(rng, k)));
-    // Ports are unique among the connections open at once, not across batches.
+    // Ports are unique among the connections open at once, not across batches: match by both.
+    reference.batch = base;
     const refFrom = reference.seen.length;
     const [viaProxy, direct] = await Promise.all([
       Promise.all(batch.map((b) => shoot(port, b, rng, 300))),
       Promise.all(batch.map((b) => shoot(reference.port, b, rng, 300))),
     ]);
     ids.forEach((k, i) => {
-      const refParsed = reference.seen.slice(refFrom).filter((s) => s.port === direct[i]!.localPort);
+      const refParsed = reference.seen.slice(refFrom).filter((s) => s.batch === base && s.port === direct[i]!.localPort);
       cases[k] = { bytes: batch[i]!, engine: engineDecision(batch[i]!), reference: refParsed, replies: viaProxy[i]!.got };
       const reply = viaProxy[i]!.got;
       if (reply === '') return; // dropped or closed without an answer: allowed for garbage
