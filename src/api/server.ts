@@ -18,6 +18,7 @@ import { allocationRoutes } from './routes/allocations.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { logRoutes, type LogRouteOptions } from './routes/logs.js';
 import { volumeRoutes, type VolumeRouteOptions } from './routes/volumes.js';
+import { mapRoutes } from './routes/map.js';
 import { pump } from '../agent/logs/pump.js';
 import { SpecParser } from './spec-parser.js';
 import { uiMount, type UiSettings } from './ui.js';
@@ -83,6 +84,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   lifecycleRoutes(router, cluster);
   logRoutes(router, cluster, opts.logs);
   volumeRoutes(router, cluster, blocker, { catalog: opts.catalog, ...opts.volumes });
+  mapRoutes(router, cluster, blocker); // the web UI's map (routes/map.ts)
   router.add('GET', '/metrics', async () => ({ ...(await metrics.scrape()) }));
   // Ready when the catalog answers: a load balancer then skips servers cut off from it.
   router.add('GET', '/healthz', async () => {

@@ -9,12 +9,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inlinePage } from './inline.js';
+import { cspWith } from './serve.js';
 
 export interface Asset {
   body: Buffer;
   contentType: string;
   /** Strong validator of the body, for `If-None-Match`. */
   etag: string;
+  /** The page's own CSP, when it has inline blocks (their hashes); else serve.ts's CSP. */
+  csp?: string;
 }
 
 const TYPES: Record<string, string> = {
@@ -51,17 +55,23 @@ export function defaultAssetDirs(): AssetDirs {
 /** Every servable file, keyed by its URL path (`/ui/index.html`, `/ui/core/live.js`). */
 export function loadAssets(dirs: AssetDirs = defaultAssetDirs()): Map<string, Asset> {
   const assets = new Map<string, Asset>();
+  const asset = (name: string, body: Buffer): Asset => ({
+    body,
+    contentType: TYPES[name.slice(name.lastIndexOf('.'))]!,
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+  });
   const add = (dir: string, prefix: string): void => {
     for (const name of readdirSync(dir)) {
-      if (!SERVABLE.test(name)) continue;
-      const body = readFileSync(join(dir, name));
-      const ext = name.slice(name.lastIndexOf('.'));
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-      assets.set(`${prefix}${name}`, { body, contentType: TYPES[ext]!, etag });
+      if (SERVABLE.test(name)) assets.set(`${prefix}${name}`, asset(name, readFileSync(join(dir, name))));
     }
   };
   add(dirs.publicDir, '/ui/');
   add(dirs.coreDir, '/ui/core/');
-  if (!assets.has('/ui/index.html')) throw new Error(`the web UI's index.html is missing from ${dirs.publicDir}`);
+  const index = assets.get('/ui/index.html');
+  if (!index) throw new Error(`the web UI's index.html is missing from ${dirs.publicDir}`);
+  // The page's own files it names, as text, for inlinePage (the files stay served by name too).
+  const files = new Map([...assets].filter(([path]) => /^\/ui\/[^/]+\.(css|js)$/.test(path)).map(([path, a]) => [path.slice(4), a.body.toString('utf8')]));
+  const page = inlinePage(index.body.toString('utf8'), files);
+  assets.set('/ui/index.html', { ...asset('index.html', Buffer.from(page.html)), csp: cspWith(page.scriptHashes, page.styleHashes) });
   return assets;
 }

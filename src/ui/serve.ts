@@ -34,6 +34,12 @@ export const CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/** The CSP of a page with inline blocks: `'self'` plus exactly their hashes. */
+export function cspWith(scriptHashes: readonly string[], styleHashes: readonly string[]): string {
+  const add = (directive: string, hashes: readonly string[]): string => (hashes.length ? `${directive} ${hashes.join(' ')}` : directive);
+  return CSP.replace("script-src 'self'", add("script-src 'self'", scriptHashes)).replace("style-src 'self'", add("style-src 'self'", styleHashes));
+}
+
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': CSP,
   'x-frame-options': 'DENY',
@@ -71,7 +77,7 @@ export function uiAnswer(
   if (!asset) return text(404, `no such file in the web UI: ${pathname.slice(0, 100)}`);
   // no-cache, not max-age: an upgraded Maestro serves new files at the same names; the ETag makes
   // the revalidation a 304 without a body.
-  const headers = { ...SECURITY_HEADERS, 'content-type': asset.contentType, 'cache-control': 'no-cache', etag: asset.etag };
+  const headers = { ...SECURITY_HEADERS, ...(asset.csp ? { 'content-security-policy': asset.csp } : {}), 'content-type': asset.contentType, 'cache-control': 'no-cache', etag: asset.etag };
   if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === asset.etag)) {
     return { status: 304, headers, body: '' };
   }

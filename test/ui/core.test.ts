@@ -10,7 +10,7 @@ import { afterFailure, afterSuccess, MIN_GAP_MS, parseIndex, POLL_MS, watchUrl }
 import { NdjsonSplitter, parseLine, type LogRecord } from '../../src/ui/core/ndjson.js';
 import { canonicalJson, diffLines, diffSpecs } from '../../src/ui/core/diff.js';
 import { digLine, dnsServer, serviceNames, shellWord } from '../../src/ui/core/dns.js';
-import { clusterMap } from '../../src/ui/core/map.js';
+import { chunkHosts, clusterMap, replicasOf } from '../../src/ui/core/map.js';
 
 describe('live watches', () => {
   it('poll every 2 s when the API sends no index, and never faster', () => {
@@ -141,5 +141,32 @@ describe('map model', () => {
     assert.deepEqual(m.counts, { failed: 1, running: 1, starting: 1 });
     assert.equal(m.down, 2);
     assert.deepEqual([m.hosts[0]!.cpu.percent, m.hosts[0]!.memory.percent], [100, 25], 'an over-committed bar is capped');
+  });
+
+  it('reads /v1/map rows, skipping malformed ones instead of trusting them', () => {
+    const rows = [
+      ['a', 'web', 'web-0', 'web-0-x', 'running'],
+      ['a', 'web', 'web-1', 'web-1-x', 'failed', 'exited with code 3'],
+      null, 42, 'row', {}, [], ['a', 'web', 'web-2'], ['a', 'web', 'web-3', 7, 'running'], ['a', 'web', 'web-4', 'id', { toString: 1 }],
+      ['a', 'web', 'web-5', 'web-5-x', 'starting', 12],
+    ];
+    assert.deepEqual(replicasOf(rows), [
+      { host: 'a', job: 'web', instance: 'web-0', id: 'web-0-x', status: 'running' },
+      { host: 'a', job: 'web', instance: 'web-1', id: 'web-1-x', status: 'failed', message: 'exited with code 3' },
+      { host: 'a', job: 'web', instance: 'web-5', id: 'web-5-x', status: 'starting' },
+    ]);
+    for (const bad of [undefined, null, {}, 'x', 3]) assert.deepEqual(replicasOf(bad), []);
+    const m = clusterMap([host('a', true)], replicasOf(rows));
+    assert.deepEqual(m.hosts[0]!.replicas.map((r) => `${r.instance}:${r.tone}`), ['web-0:ok', 'web-1:bad', 'web-5:starting']);
+  });
+
+  it('cuts hosts into chunks of about N elements, in order, none lost, never an empty list', () => {
+    const rows = Array.from({ length: 100 }, (_, i) => [`h${String(i).padStart(3, '0')}`, 'web', `web-${i}`, `id${i}`, 'running']);
+    const m = clusterMap(Array.from({ length: 50 }, (_, i) => host(`h${String(i).padStart(3, '0')}`, true)), replicasOf(rows));
+    const parts = chunkHosts(m.hosts, 35);
+    assert.ok(parts.length > 1);
+    assert.deepEqual(parts.flat().map((h) => h.name), m.hosts.map((h) => h.name));
+    for (const p of parts.slice(0, -1)) assert.ok(p.reduce((n, h) => n + 10 + h.replicas.length, 0) >= 35);
+    assert.deepEqual(chunkHosts([], 35), [[]]);
   });
 });

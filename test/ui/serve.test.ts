@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { CSP } from '../../src/ui/serve.js';
+import { createHash } from 'node:crypto';
+import { CSP, cspWith } from '../../src/ui/serve.js';
 import { startHarness, type Harness } from '../api/helpers.js';
 
 interface Answer {
@@ -51,7 +52,13 @@ describe('web UI served by a token-less API', () => {
     assert.equal(page.status, 200);
     assert.match(page.headers['content-type'] as string, /^text\/html/);
     assert.match(page.body, /<script type="module" src="app.js">/);
-    assert.equal(page.headers['content-security-policy'], CSP);
+    // The stylesheet and the early script are inline, each allowed by its hash and nothing else is.
+    const blocks = [...page.body.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)];
+    assert.deepEqual(blocks.map((b) => b[1]), ['style', 'script']);
+    assert.doesNotMatch(page.body, /<link rel="stylesheet"|src="early\.js"/);
+    const hash = (t: string) => `'sha256-${createHash('sha256').update(t).digest('base64')}'`;
+    assert.equal(page.headers['content-security-policy'], cspWith([hash(blocks[1]![2]!)], [hash(blocks[0]![2]!)]));
+    assert.equal((await send(port, 'GET', '/ui/style.css')).headers['content-security-policy'], CSP, 'other files keep the strict CSP');
     assert.match(CSP, /frame-ancestors 'none'/);
     assert.match(CSP, /script-src 'self'(;|$)/);
     assert.equal(page.headers['x-frame-options'], 'DENY');

@@ -1,6 +1,7 @@
 /**
  * The cluster map's model (pure): every host with its replicas, ordered and counted, and the colour
- * class of each replica. Built from one `/v1/hosts` and one `/v1/allocations` listing. Replicas
+ * class of each replica. Built from one `/v1/map` answer (hosts, and replicas as compact rows), or
+ * from a `/v1/hosts` and a `/v1/allocations` listing. Replicas
  * placed on a host the API does not list (a host that left the catalog) get a box of their own,
  * marked unknown, so nothing placed is ever hidden.
  */
@@ -63,14 +64,35 @@ function bar(used: number, capacity: number): Bar {
   return { used, capacity, percent };
 }
 
-/** Replicas still wanted or still there: stopped ones that are gone are history, not the map. */
-export function onMap(a: AllocView): boolean {
-  return a.desired === 'run' || a.status !== 'stopped';
+/** What the map needs of a replica (an AllocView has it all; a `/v1/map` row has just this). */
+export type MapAlloc = Pick<AllocView, 'id' | 'instance' | 'job' | 'host' | 'status'> & { desired?: AllocView['desired']; message?: string };
+
+/** A `/v1/map` row: `[host, job, instance, id, status, message?]` (src/api/routes/map.ts). */
+export type MapRow = [string, string, string, string, AllocView['status'], string?];
+
+/** The replicas of a `/v1/map` answer; rows that are not arrays of strings are skipped, not trusted. */
+export function replicasOf(rows: unknown): MapAlloc[] {
+  if (!Array.isArray(rows)) return [];
+  const out: MapAlloc[] = [];
+  for (const r of rows) {
+    if (!Array.isArray(r) || r.length < 5 || !r.slice(0, 5).every((x) => typeof x === 'string')) continue;
+    const [host, job, instance, id, status, message] = r as MapRow;
+    out.push({ host, job, instance, id, status, ...(typeof message === 'string' && message ? { message } : {}) });
+  }
+  return out;
+}
+
+/**
+ * Replicas still wanted or still there: stopped ones that are gone are history, not the map. A
+ * `/v1/map` row carries no `desired` (the server kept only replicas on the map).
+ */
+export function onMap(a: MapAlloc): boolean {
+  return a.desired !== 'stop' || a.status !== 'stopped';
 }
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function clusterMap(hosts: HostView[], allocs: AllocView[]): ClusterMap {
+export function clusterMap(hosts: HostView[], allocs: readonly MapAlloc[]): ClusterMap {
   const byHost = new Map<string, MapHost>();
   for (const h of [...hosts].sort((a, b) => byText(a.name, b.name))) {
     byHost.set(h.name, {
@@ -98,4 +120,26 @@ export function clusterMap(hosts: HostView[], allocs: AllocView[]): ClusterMap {
   for (const h of byHost.values()) h.replicas.sort((a, b) => byText(a.job, b.job) || byText(a.instance, b.instance) || byText(a.id, b.id));
   const list = [...byHost.values()];
   return { hosts: list, counts, down: list.filter((h) => !h.alive).length };
+}
+
+/**
+ * Hosts in order, cut into chunks of about `size` elements (a host box counts 10, a replica 1), for
+ * rendering a window of the map first and the rest after. Never an empty list: no hosts is one
+ * empty chunk.
+ */
+export function chunkHosts(hosts: readonly MapHost[], size: number): MapHost[][] {
+  const out: MapHost[][] = [];
+  let chunk: MapHost[] = [];
+  let elements = 0;
+  for (const host of hosts) {
+    chunk.push(host);
+    elements += 10 + host.replicas.length;
+    if (elements >= size) {
+      out.push(chunk);
+      chunk = [];
+      elements = 0;
+    }
+  }
+  if (chunk.length || !out.length) out.push(chunk);
+  return out;
 }

@@ -48,11 +48,28 @@ function askToken(wrong) {
   return asking;
 }
 
+/** The request early.js sent for `path` while the page loaded (once), or undefined: `{ sent, response }`. */
+function takeEarly(path) {
+  const early = window.maestroEarly;
+  if (!early || early.path !== path) return undefined;
+  delete window.maestroEarly;
+  return early;
+}
+
 /** One API request; resolves to { json, headers } or throws ApiError. 401 asks for the token and retries. */
 export async function api(path, { method = 'GET', body, signal } = {}) {
+  // A GET the page already sent while loading (early.js) is answered by that response, once.
+  let early = method === 'GET' && body === undefined ? takeEarly(path) : undefined;
   for (;;) {
-    const sent = sessionStorage.getItem(TOKEN_KEY);
-    const res = await fetch(path, {
+    let sent = sessionStorage.getItem(TOKEN_KEY);
+    let res;
+    if (early) {
+      sent = early.sent;
+      res = await early.response.catch(() => undefined);
+      early = undefined;
+      if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    }
+    res ??= await fetch(path, {
       method,
       signal,
       cache: 'no-store',

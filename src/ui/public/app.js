@@ -1,11 +1,24 @@
 // The page: a hash router over the views (#/ map, #/jobs, #/jobs/NAME, #/services, #/logs/ID).
 // Each view gets a fresh AbortSignal that ends its watches and streams when the user leaves it.
+// Only the map is imported up front (it is what the page opens on and must paint fast); the other
+// views are loaded when first shown, so they are not in the way of the map's first paint.
 import { h, errorBox } from './dom.js';
 import { mapView } from './view-map.js';
-import { jobsView } from './view-jobs.js';
-import { jobView } from './view-job.js';
-import { servicesView } from './view-services.js';
-import { logsView } from './view-logs.js';
+
+const lazy = (load, name) => async (el, signal, arg) => {
+  let mod;
+  try {
+    mod = await load();
+  } catch (err) {
+    if (!signal.aborted) el.replaceChildren(errorBox(err));
+    return;
+  }
+  if (!signal.aborted) mod[name](el, signal, arg);
+};
+const jobsView = lazy(() => import('./view-jobs.js'), 'jobsView');
+const jobView = lazy(() => import('./view-job.js'), 'jobView');
+const servicesView = lazy(() => import('./view-services.js'), 'servicesView');
+const logsView = lazy(() => import('./view-logs.js'), 'logsView');
 
 let current;
 

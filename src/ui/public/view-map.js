@@ -1,10 +1,16 @@
 // The cluster map: every host as a box (alive or down, address, metadata, CPU and memory bars) with
-// its replicas inside, coloured by state; follows /v1/hosts and /v1/allocations live.
-import { v1, watchAll } from './api.js';
-import { clusterMap } from './core/map.js';
+// its replicas inside, coloured by state; follows /v1/map (hosts and compact replica rows) live.
+import { v1, watch } from './api.js';
+import { chunkHosts, clusterMap, replicasOf } from './core/map.js';
 import { h, errorBox } from './dom.js';
 
 const ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stopping', 'stopped'];
+/**
+ * The first render puts in chunks of hosts (a host counts 10 elements, a replica 1) until they
+ * reach the bottom of the window, paints, and appends the rest a chunk per task after: the first
+ * frame builds, lays out and paints one window of the map, not all 2,000 replicas.
+ */
+const CHUNK = 250;
 
 function bar(label, b, unit) {
   return h('div.bar', { title: `${label}: ${b.used}${unit} of ${b.capacity}${unit} used` },
@@ -13,16 +19,24 @@ function bar(label, b, unit) {
     h('span.bar-value', {}, `${b.used}/${b.capacity}${unit}`));
 }
 
+// Built by hand, not with h(): 2,000 of these are most of the map's DOM. Text only as text.
 function replica(r) {
-  return h(`a.replica.tone-${r.tone}`, {
-    href: `#/jobs/${encodeURIComponent(r.job)}`,
-    title: `${r.instance} (${r.id}): ${r.status}${r.message ? ` — ${r.message}` : ''}`,
-    dataset: { instance: r.instance, alloc: r.id, status: r.status },
-  }, r.instance);
+  const a = document.createElement('a');
+  a.className = `replica tone-${r.tone}`;
+  a.href = `#/jobs/${encodeURIComponent(r.job)}`;
+  a.title = `${r.instance} (${r.id}): ${r.status}${r.message ? ` — ${r.message}` : ''}`;
+  a.setAttribute('data-instance', r.instance);
+  a.setAttribute('data-alloc', r.id);
+  a.setAttribute('data-status', r.status);
+  a.textContent = r.instance;
+  return a;
 }
 
 function hostBox(host) {
   const state = !host.known ? 'unknown' : host.alive ? 'alive' : 'down';
+  const replicas = h('div.host-replicas');
+  if (host.replicas.length) replicas.append(...host.replicas.map(replica));
+  else replicas.append(h('span.hint', {}, 'no replicas'));
   return h(`article.host.${state}`, { dataset: { host: host.name } },
     h('header', {},
       h('strong.host-name', {}, host.name),
@@ -30,32 +44,78 @@ function hostBox(host) {
       host.address ? h('span.addr', {}, host.address) : null),
     host.meta.length ? h('div.meta', {}, host.meta.map(([k, v]) => h('span.chip', {}, `${k}=${v}`))) : null,
     host.known ? [bar('CPU', host.cpu, ''), bar('mem', host.memory, ' MB')] : h('p.hint', {}, 'not in the catalog: its replicas are listed until they move'),
-    h('div.host-replicas', {}, host.replicas.length ? host.replicas.map(replica) : h('span.hint', {}, 'no replicas')));
+    replicas);
 }
 
-export function renderMap(el, hosts, allocs) {
+function fragmentOf(hosts) {
+  const f = document.createDocumentFragment();
+  for (const host of hosts) f.append(hostBox(host));
+  return f;
+}
+
+/**
+ * Renders the map into `el`. `progressive`: the first screen now, the rest a chunk per task (the
+ * page's first render); otherwise all at once, so a live update never shows a half map. Returns a
+ * function that drops chunks not yet appended (the next render replaces them).
+ */
+export function renderMap(el, hosts, allocs, progressive = false) {
   const map = clusterMap(hosts, allocs);
   const counts = ORDER.filter((s) => map.counts[s]).map((s) => h('span.count', { dataset: { status: s } }, `${map.counts[s]} ${s}`));
   const summary = h('p.summary', {},
     `${map.hosts.length} host${map.hosts.length === 1 ? '' : 's'}`,
     map.down ? h('span.count.down', {}, ` · ${map.down} down`) : null,
     counts.length ? [' · ', ...counts.flatMap((c, i) => (i ? [', ', c] : [c]))] : ' · no replicas');
-  el.replaceChildren(summary, h('div.hosts', {}, map.hosts.map(hostBox)));
-  // For the first-paint benchmark (bench/ui) and tests: how much the map showed, when it was first
-  // rendered, and when that frame was painted (a task queued from the frame's callback runs after it).
+  const parts = progressive ? chunkHosts(map.hosts, CHUNK) : [map.hosts];
+  const grid = h('div.hosts');
+  grid.append(fragmentOf(parts[0]));
+  el.replaceChildren(summary, grid);
+  let next = 1;
+  // Measuring forces a layout, of the few boxes in so far: cheaper than laying out the whole map.
+  const filled = () => next === parts.length || (grid.lastElementChild?.getBoundingClientRect().top ?? 0) >= innerHeight;
+  while (!filled()) grid.append(fragmentOf(parts[next++]));
+  // For the first-paint benchmark (bench/ui) and tests: how many hosts the map has, when it was
+  // first rendered, when that frame was painted (a task queued from the frame's callback runs after
+  // it), and when every host is in (data-complete).
   el.dataset.rendered = String(map.hosts.length);
+  delete el.dataset.complete;
+  const first = grid.childElementCount;
   if (!performance.getEntriesByName('maestro-map').length) {
     performance.mark('maestro-map');
-    requestAnimationFrame(() => setTimeout(() => performance.mark('maestro-map-painted'), 0));
+    requestAnimationFrame(() => setTimeout(() => {
+      // What that frame showed: hosts in the page, and whether they reached the bottom of the window.
+      performance.mark('maestro-map-painted', { detail: { hosts: first, filled: first === map.hosts.length || grid.children[first - 1]?.getBoundingClientRect().top >= innerHeight } });
+    }, 0));
   }
+  let cancelled = false;
+  const done = () => {
+    el.dataset.complete = '';
+    if (!performance.getEntriesByName('maestro-map-complete').length) performance.mark('maestro-map-complete');
+  };
+  if (next === parts.length) done();
+  else {
+    // After the first frame is painted, one chunk per task: input and the live watch run between.
+    const more = () => {
+      if (cancelled) return;
+      grid.append(fragmentOf(parts[next++]));
+      if (next < parts.length) setTimeout(more, 0);
+      else done();
+    };
+    requestAnimationFrame(() => setTimeout(more, 0));
+  }
+  return () => {
+    cancelled = true;
+  };
 }
 
 export function mapView(el, signal) {
   const body = h('section.map');
   let failed;
-  watchAll([v1('/hosts'), v1('/allocations')], signal, ([hosts, allocs]) => {
+  let cancel;
+  // The same path early.js asked for while the page loaded: the watch's first answer is that one.
+  void watch(v1('/map'), signal, (json) => {
     failed?.remove();
-    renderMap(body, hosts.hosts ?? [], allocs.allocations ?? []);
+    cancel?.();
+    cancel = renderMap(body, Array.isArray(json?.hosts) ? json.hosts : [], replicasOf(json?.replicas), cancel === undefined);
   }, (err) => {
     failed?.remove();
     failed = errorBox(err);

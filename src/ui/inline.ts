@@ -1,0 +1,45 @@
+/**
+ * The page as served (pure): index.html with its stylesheet and its early script put inline, and
+ * the CSP hashes that allow exactly those two blocks. Inline, the header paints as soon as the
+ * document arrives (no render-blocking stylesheet request) and the map's data request starts while
+ * the document is parsed (no round trip for a script first). A `script-src 'self'` page may run an
+ * inline block only by its hash, so nothing else inline (an injected `<script>`) can ever run.
+ */
+import { createHash } from 'node:crypto';
+
+export interface InlinedPage {
+  html: string;
+  /** CSP source expressions (`'sha256-…'`) of the inline scripts and styles. */
+  scriptHashes: string[];
+  styleHashes: string[];
+}
+
+const hashOf = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/**
+ * Replaces each `<link rel="stylesheet" href="NAME">` and `<script src="NAME"></script>` of `html`
+ * whose NAME `files` has by the file's text in a `<style>` / `<script>` block. A file that would
+ * close its own block early (`</style`, `</script`) is an error, not silently broken markup.
+ */
+export function inlinePage(html: string, files: ReadonlyMap<string, string>): InlinedPage {
+  const scriptHashes: string[] = [];
+  const styleHashes: string[] = [];
+  const take = (name: string, closer: RegExp): string | undefined => {
+    const text = files.get(name);
+    if (text !== undefined && closer.test(text)) throw new Error(`${name} cannot be inlined: it contains ${closer.source}`);
+    return text;
+  };
+  let out = html.replace(/<link rel="stylesheet" href="([a-z0-9-]+\.css)">/g, (tag, name: string) => {
+    const css = take(name, /<\/style/i);
+    if (css === undefined) return tag;
+    styleHashes.push(hashOf(css));
+    return `<style>${css}</style>`;
+  });
+  out = out.replace(/<script src="([a-z0-9-]+\.js)"><\/script>/g, (tag, name: string) => {
+    const js = take(name, /<\/script|<!--/i);
+    if (js === undefined) return tag;
+    scriptHashes.push(hashOf(js));
+    return `<script>${js}</script>`;
+  });
+  return { html: out, scriptHashes, styleHashes };
+}
