@@ -8,7 +8,8 @@
  * `--only` runs a subset of the subjects; `--cpu-prof` writes a V8 CPU profile of the Maestro process
  * into <dir> (open it in Chrome DevTools, or summarise it with profile-summary.js).
  *
- * `undici-bare` and `net-pipe` (baseline-server.ts) show the floor of the Node stack for context.
+ * `undici-bare`, `http-proxy` and `net-pipe` (baseline-server.ts) show the floor of the Node stack and
+ * the design's first L7 library, for context.
  * Needs Debian's `wrk`, `haproxy` and `taskset`. The proxy under test runs on core 0; wrk and the
  * backends (one HAProxy process answering `http-request return`, so they are never the bottleneck)
  * on core 1. Not run by CI.
@@ -76,9 +77,9 @@ const haHttpPid = await haproxy(
 const haTcpPid = await haproxy('haproxy-tcp', 0, `${GLOBAL}listen tcp\n  mode tcp\n  bind 127.0.0.1:${haTcp}\n  balance leastconn\n${servers}`);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-async function nodeSubject(script: string, args: string[], nodeArgs: string[] = []): Promise<{ child: ChildProcess; http: number; l4: number }> {
+async function nodeSubject(script: string, args: string[], nodeArgs: string[] = []): Promise<{ child: ChildProcess; http: number; l4: number; httpProxy?: number }> {
   const child = start(0, process.execPath, [...nodeArgs, join(here, script), ...args]);
-  const ports = await new Promise<{ http: number; l4: number }>((resolve, reject) => {
+  const ports = await new Promise<{ http: number; l4: number; httpProxy?: number }>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(String(d))));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
@@ -89,11 +90,13 @@ const maestro = await nodeSubject('maestro-server.js', [backends.join(','), Stri
 const baseline = await nodeSubject('baseline-server.js', [backends.join(',')]);
 
 const HOST = 'web.service.cluster';
-// `undici-bare` / `net-pipe`: the floor of the Node stack (baseline-server.ts), for context.
+// `undici-bare` / `http-proxy` / `net-pipe`: the floor of the Node stack and the design's first L7
+// library (baseline-server.ts), for context.
 const allSubjects: Record<string, { port: number; pid: number }> = {
   'maestro-l7': { port: maestro.http, pid: maestro.child.pid! },
   'haproxy-http': { port: haHttp, pid: haHttpPid },
   'undici-bare': { port: baseline.http, pid: baseline.child.pid! },
+  'http-proxy': { port: baseline.httpProxy!, pid: baseline.child.pid! },
   'maestro-l4': { port: maestro.l4, pid: maestro.child.pid! },
   'haproxy-tcp': { port: haTcp, pid: haTcpPid },
   'net-pipe': { port: baseline.l4, pid: baseline.child.pid! },
@@ -138,6 +141,7 @@ if (has('maestro-l4', 'haproxy-tcp')) {
   console.log(`CPU-efficiency ratio L4 (haproxy µs / maestro µs per request): ${(med('haproxy-tcp').cpu / med('maestro-l4').cpu).toFixed(2)}`);
 }
 if (has('maestro-l7', 'undici-bare')) console.log(`context: maestro-l7/undici-bare ${(med('maestro-l7').rps / med('undici-bare').rps).toFixed(2)}`);
+if (has('maestro-l7', 'http-proxy')) console.log(`context: maestro-l7/http-proxy ${(med('maestro-l7').rps / med('http-proxy').rps).toFixed(2)} (CPU per request ${(med('http-proxy').cpu / med('maestro-l7').cpu).toFixed(2)}×)`);
 if (has('maestro-l4', 'net-pipe')) console.log(`context: maestro-l4/net-pipe ${(med('maestro-l4').rps / med('net-pipe').rps).toFixed(2)}`);
 maestro.child.stdin!.end();
 baseline.child.stdin!.end();
