@@ -15,6 +15,16 @@ import { ShardedNames } from './shards.js';
 import type { HotEntry, NameEntry, ZoneTable } from './table.js';
 import { RCODE } from './wire.js';
 
+/** Owners to bring up to date: each with everything it holds now (empty: it is gone). */
+export interface OwnerChanges {
+  /** Service DNS label → all its instances, any health. */
+  services: ReadonlyMap<string, readonly ServiceInstance[]>;
+  /** Host name → the hosts of that name. */
+  hosts: ReadonlyMap<string, readonly HostStatus[]>;
+}
+
+export type BuiltTable = ZoneTable & { changedNames: number };
+
 interface Owner {
   /** What the fragments were built from (compared with the next snapshot). */
   source: readonly unknown[];
@@ -51,43 +61,96 @@ export class ZoneBuilder {
   /** Names touched before the first update (the apex's): built with it. */
   readonly #pending = new Set<string>();
 
-  /** The table of this snapshot; `changedNames` counts the names re-merged (for the benchmark and logs). */
-  update(instances: readonly ServiceInstance[], hosts: readonly HostStatus[], serial: number): ZoneTable & { changedNames: number } {
-    const touched = new Set<string>(this.#pending);
-    this.#pending.clear();
-    const seen = new Set<string>(['apex']);
-    for (const [svc, all] of byServiceLabel(instances, (s) => this.#label(s))) {
-      const id = `s ${svc}`;
-      seen.add(id);
-      if (!sameInstances(this.#owners.get(id)?.source, all)) this.#setOwner(id, all, serviceFragments(this.zone, svc, all), touched);
-    }
+  /** Owners compared with their last fragments, and owners rebuilt, since the builder was made (tests, benchmark). */
+  readonly counts = { compared: 0, rebuilt: 0 };
+
+  /** The table of a whole snapshot (owners absent from it are removed); `changedNames` counts the names re-merged. */
+  update(instances: readonly ServiceInstance[], hosts: readonly HostStatus[], serial: number): BuiltTable {
+    const services: Map<string, readonly ServiceInstance[]> = byServiceLabel(instances, (s) => this.#label(s));
     const byHost = new Map<string, HostStatus[]>();
     for (const h of hosts) (byHost.get(h.name) ?? byHost.set(h.name, []).get(h.name)!).push(h);
-    for (const [name, list] of byHost) {
-      const id = `h ${name}`;
-      seen.add(id);
-      if (!sameHosts(this.#owners.get(id)?.source, list)) this.#setOwner(id, list, mergeMaps(list.map((h) => hostFragments(this.zone, h))), touched);
+    for (const id of this.#owners.keys()) {
+      if (id.startsWith('s ') && !services.has(id.slice(2))) services.set(id.slice(2), []);
+      if (id.startsWith('h ') && !byHost.has(id.slice(2))) byHost.set(id.slice(2), []);
     }
-    for (const id of [...this.#owners.keys()]) if (!seen.has(id)) this.#setOwner(id, [], undefined, touched);
+    return this.apply({ services, hosts: byHost }, serial);
+  }
 
-    const changes = new Map<string, Held | undefined>();
+  /** The table after `changes`: only the owners listed are compared and rebuilt. */
+  apply(changes: OwnerChanges, serial: number): BuiltTable {
+    const steps = this.#steps(changes, serial);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * `apply`, giving the event loop back every `sliceMs` (a cold build of 10,000 instances is ~1 s
+   * of work). The table is published only when whole: queries meanwhile read the previous one. One
+   * build at a time per builder (the caller serialises them).
+   */
+  async applyAsync(changes: OwnerChanges, serial: number, sliceMs: number): Promise<BuiltTable> {
+    const steps = this.#steps(changes, serial);
+    let sliceStart = performance.now();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (performance.now() - sliceStart >= sliceMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
+  }
+
+  /** The label of a service name as DNS serves it (memoised), or undefined when it has none. */
+  labelOf = (service: string): string | undefined => this.#label(service);
+
+  *#steps(changes: OwnerChanges, serial: number): Generator<void, BuiltTable> {
+    const touched = new Set<string>(this.#pending);
+    this.#pending.clear();
+    for (const [svc, all] of changes.services) {
+      const id = `s ${svc}`;
+      this.counts.compared++;
+      if (all.length === 0) {
+        if (this.#owners.has(id)) this.#setOwner(id, [], undefined, touched);
+      } else if (!sameInstances(this.#owners.get(id)?.source, all)) {
+        this.counts.rebuilt++;
+        this.#setOwner(id, all, serviceFragments(this.zone, svc, all), touched);
+      }
+      yield;
+    }
+    for (const [name, list] of changes.hosts) {
+      const id = `h ${name}`;
+      this.counts.compared++;
+      if (list.length === 0) {
+        if (this.#owners.has(id)) this.#setOwner(id, [], undefined, touched);
+      } else if (!sameHosts(this.#owners.get(id)?.source, list)) {
+        this.counts.rebuilt++;
+        this.#setOwner(id, list, mergeMaps(list.map((h) => hostFragments(this.zone, h))), touched);
+      }
+      yield;
+    }
+
+    const entries = new Map<string, Held | undefined>();
     let reverseChanged = false;
     for (const key of touched) {
       const parts = this.#byKey.get(key);
       const before = this.#names.held(key) as Held | undefined;
-      const rec = parts && parts.size > 0 ? mergeRecords(parts.values()) : undefined;
+      const rec = parts && parts.size > 0 ? mergeRecords(hostsFirst(parts)) : undefined;
       if (rec === undefined) this.#byKey.delete(key);
       const after = rec === undefined ? undefined : this.#maker.make(key, rec, before);
       if (after === before) continue;
-      changes.set(key, after);
+      entries.set(key, after);
       this.#records += (after?.records ?? 0) - (before?.records ?? 0);
       const wasReverse = this.#reverse.has(key);
       const isReverse = rec !== undefined && rec.apex && rec.zone !== this.#enc.zoneKey;
       if (isReverse && !wasReverse) this.#reverse.set(key, this.#enc.negative(RCODE.NXDOMAIN, key, undefined));
       if (!isReverse && wasReverse) this.#reverse.delete(key);
       reverseChanged ||= isReverse !== wasReverse;
+      yield;
     }
-    this.#names = this.#names.with(changes);
+    this.#names = yield* this.#names.withSteps(entries);
     if (reverseChanged) this.#reverseIndex = new NameIndex(this.#reverse);
     const table = Object.freeze({
       zone: this.zone,
@@ -99,7 +162,7 @@ export class ZoneBuilder {
       ttl: this.ttl,
       records: this.#records,
       serial,
-      changedNames: changes.size,
+      changedNames: entries.size,
     });
     this.last = table;
     return table;
@@ -143,6 +206,12 @@ function sameInstances(prev: readonly unknown[] | undefined, next: readonly Serv
 
 function sameHosts(prev: readonly unknown[] | undefined, next: readonly HostStatus[]): boolean {
   return prev !== undefined && prev.length === next.length && next.every((h, i) => (prev[i] as HostStatus).address === h.address);
+}
+
+/** A name's fragments with the hosts' first: a capped PTR list starts with the host's own name. */
+function* hostsFirst(parts: ReadonlyMap<string, NameRecords>): Generator<NameRecords> {
+  for (const [id, rec] of parts) if (id.startsWith('h ')) yield rec;
+  for (const [id, rec] of parts) if (!id.startsWith('h ')) yield rec;
 }
 
 /** Several hosts of one name (a catalog oddity) own their names together. */

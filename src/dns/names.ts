@@ -145,7 +145,17 @@ export function hostFragments(zone: string, host: Pick<HostStatus, 'name' | 'add
   return f.done();
 }
 
-/** One name's records from all its owners' fragments, deduplicated. */
+/**
+ * PTR targets served per address name. With published ports every instance of a host shares the
+ * host's address, so its PTR name would list thousands of targets, re-encoded at each change of any
+ * of them. RFC 1035 sets no limit and NSD/Knot serve what the zone holds, but a zone file never
+ * holds 10,000 PTRs for one address; CoreDNS's kubernetes plugin answers one name per pod IP. 32
+ * keeps the first targets (the host's own node name first), an answer of ~2 KB (TCP, or EDNS, or
+ * truncated to what fits with TC over 512-byte UDP), and a change to the 33rd instance costs nothing.
+ */
+export const PTR_MAX = 32;
+
+/** One name's records from all its owners' fragments, deduplicated; PTR targets capped at `PTR_MAX`. */
 export function mergeRecords(parts: Iterable<NameRecords>): NameRecords {
   let out: NameRecords | undefined;
   for (const p of parts) {
@@ -153,13 +163,13 @@ export function mergeRecords(parts: Iterable<NameRecords>): NameRecords {
     else {
       out.addresses.push(...p.addresses);
       out.srv.push(...p.srv);
-      out.ptr.push(...p.ptr);
+      if (out.ptr.length < PTR_MAX) out.ptr.push(...p.ptr);
       out.apex ||= p.apex;
     }
   }
   if (!out) throw new Error('mergeRecords: no fragment');
   out.addresses = [...new Set(out.addresses)];
-  out.ptr = [...new Set(out.ptr)];
+  out.ptr = [...new Set(out.ptr)].slice(0, PTR_MAX);
   out.srv = uniqueBy(out.srv, (s) => `${s.port} ${s.target} ${s.address}`);
   return out;
 }
@@ -172,9 +182,10 @@ export function byServiceLabel(instances: readonly ServiceInstance[], labelOf: (
 /** Builds the whole name → records map of one snapshot (cold; `builder.ts` follows changes). */
 export function zoneNames(snap: ZoneSnapshot): NameMap {
   const zone = snap.zone.replace(/\.+$/, '').toLowerCase();
+  // Hosts first: a shared address's capped PTR list starts with the host's own name (as builder.ts).
   const owners: NameMap[] = [apexFragments(zone, snap.nsAddress)];
-  for (const [svc, all] of byServiceLabel(snap.instances)) owners.push(serviceFragments(zone, svc, all));
   for (const h of snap.hosts) owners.push(hostFragments(zone, h));
+  for (const [svc, all] of byServiceLabel(snap.instances)) owners.push(serviceFragments(zone, svc, all));
   const parts = new Map<string, NameRecords[]>();
   for (const o of owners) for (const [key, rec] of o) (parts.get(key) ?? parts.set(key, []).get(key)!).push(rec);
   return new Map([...parts].map(([key, recs]) => [key, mergeRecords(recs)]));

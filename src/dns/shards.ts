@@ -34,6 +34,15 @@ export class ShardedNames<V, H> implements ReadonlyMap<string, V> {
 
   /** A new set with `changes` applied (undefined removes); shards without a change are shared. */
   with(changes: ReadonlyMap<string, Held<V, H> | undefined>): ShardedNames<V, H> {
+    const steps = this.withSteps(changes);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** `with`, yielding after each shard rebuilt: a cold build of 27,000 names can give the loop back. */
+  *withSteps(changes: ReadonlyMap<string, Held<V, H> | undefined>): Generator<void, ShardedNames<V, H>> {
     if (changes.size === 0) return this;
     const byShard = new Map<number, [string, Held<V, H> | undefined][]>();
     for (const change of changes) {
@@ -50,6 +59,7 @@ export class ShardedNames<V, H> implements ReadonlyMap<string, V> {
         size += (held !== undefined ? 1 : 0) - (had ? 1 : 0);
       }
       shards[s] = { names, index: new NameIndex([...names].map(([k, h]) => [k, h.hot] as const)) };
+      yield;
     }
     return new ShardedNames(shards, size);
   }

@@ -2,9 +2,9 @@
  * The proxy component: L7 HTTP routing by Host and L4 TCP listeners per proxy port, both balancing
  * over the healthy instances of a route table that follows the catalog.
  *
- *   catalog ──watch──► buildRouteSpec (pure) ──► RouteRegistry.apply (swap) ──► L7 server / L4 listeners
+ *   catalog ──feed──► mirror (touched services) ──► updateRouteSpec (pure) ──► RouteRegistry.apply (swap) ──► L7 server / L4 listeners
  */
-import type { Catalog } from '../catalog/types.js';
+import type { Catalog, ServiceInstance } from '../catalog/types.js';
 import { mirrorCatalog, type CatalogMirror } from '../catalog/feed/mirror.js';
 import { componentLogger, silentLogger } from '../log/index.js';
 import { createProxy, type Proxy, type ProxyOptions } from './proxy.js';
@@ -32,13 +32,25 @@ export async function startProxy(opts: StartProxyOptions): Promise<Proxy> {
   let first!: () => void;
   const synced = new Promise<void>((r) => (first = r));
   // Batches of the feed that arrive while an update runs fold into the next one: one update per
-  // turn of the loop at most, each applied whole (L4 reconciles never interleave).
+  // turn of the loop at most, each applied whole (L4 reconciles never interleave). The mirror says
+  // which services the batches touched: only those are rebuilt (spec-update.ts).
   let latest: CatalogMirror | undefined;
   let queued = false;
+  let redoAll = false;
   let applying = Promise.resolve();
   const apply = () => {
     queued = false;
-    return proxy.update([...latest!.instances.values()]).then(first, (err) => log.error({ err }, 'route update failed'));
+    const m = latest!;
+    const names = new Set(m.takeChanges().groups);
+    // After a failed update every service is gone over again (what it touched was taken).
+    if (redoAll) for (const service of [...m.groups.keys(), ...proxy.services()]) names.add(service);
+    redoAll = false;
+    const changed = new Map<string, ServiceInstance[]>();
+    for (const service of names) changed.set(service, [...(m.groups.get(service)?.values() ?? [])]);
+    return proxy.applyChanges(changed).then(first, (err) => {
+      redoAll = true;
+      log.error({ err }, 'route update failed');
+    });
   };
   const done = mirrorCatalog(
     opts.catalog,

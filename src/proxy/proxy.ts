@@ -13,7 +13,8 @@ import { Sweeper } from './sweep.js';
 import { createL7Server, HEAD_TIMEOUT_MS } from './l7.js';
 import { collectMetrics, type ProxyMetrics } from './metrics.js';
 import { policyByName } from './policy.js';
-import { buildRouteSpec } from './spec.js';
+import { buildRouteSpec, type RouteSpec } from './spec.js';
+import { routeSpecSteps } from './spec-update.js';
 import { RouteRegistry } from './table.js';
 
 export interface ProxyOptions {
@@ -59,6 +60,14 @@ export interface Proxy {
   metrics(): ProxyMetrics;
   /** Applies a catalog snapshot (what the catalog watch calls); resolves once L4 listeners follow. */
   update(instances: readonly ServiceInstance[]): Promise<void>;
+  /**
+   * Applies the services a change touched (name → all its instances now, empty: gone), giving the
+   * loop back every `sliceMs` of work (default 4 ms); the routes swap once, whole. What the change
+   * feed calls; one at a time.
+   */
+  applyChanges(changed: ReadonlyMap<string, readonly ServiceInstance[]>, sliceMs?: number): Promise<void>;
+  /** Names of the services in the routes now. */
+  services(): string[];
   stop(): Promise<void>;
 }
 
@@ -113,22 +122,42 @@ export async function createProxy(opts: ProxyOptions = {}): Promise<Proxy> {
   log.info({ httpAddr: `${bound.address}:${bound.port}`, policy: opts.policy ?? 'least-in-flight' }, 'L7 proxy listening');
 
   let stopped = false;
+  const applySpec = async (spec: RouteSpec) => {
+    if (stopped) return;
+    const previous = registry.table.spec;
+    if (spec === previous) return;
+    const diff = registry.apply(spec);
+    // Said once when it appears, not at every one of a busy catalog's updates.
+    if (spec.problems !== previous.problems) {
+      const known = new Set(previous.problems);
+      for (const p of spec.problems) if (!known.has(p)) log.warn({ problem: p }, 'route table problem');
+    }
+    if (diff.added.length || diff.removed.length || diff.opened.length || diff.closed.length) {
+      log.debug({ added: diff.added.length, removed: diff.removed.length, opened: diff.opened, closed: diff.closed }, 'routes updated');
+    }
+    if (spec.l4 !== previous.l4) await l4.reconcile(new Set(spec.l4.keys()));
+  };
   return {
     httpAddress: () => ({ ...httpAddress }),
     l4Ports: () => l4.ports(),
     metrics: () => collectMetrics(registry, unrouted),
+    services: () => [...registry.table.spec.services.keys()],
     async update(instances) {
       if (stopped) return;
-      const previous = registry.table.spec;
-      const spec = buildRouteSpec(instances, zone, previous);
-      const diff = registry.apply(spec);
-      // Said once when it appears, not at every one of a busy catalog's updates.
-      const known = new Set(previous.problems);
-      for (const p of spec.problems) if (!known.has(p)) log.warn({ problem: p }, 'route table problem');
-      if (diff.added.length || diff.removed.length || diff.opened.length || diff.closed.length) {
-        log.debug({ added: diff.added.length, removed: diff.removed.length, opened: diff.opened, closed: diff.closed }, 'routes updated');
+      await applySpec(buildRouteSpec(instances, zone, registry.table.spec));
+    },
+    async applyChanges(changed, sliceMs = 4) {
+      if (stopped) return;
+      const steps = routeSpecSteps(registry.table.spec, changed);
+      let sliceStart = performance.now();
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return applySpec(r.value);
+        if (performance.now() - sliceStart >= sliceMs) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
       }
-      await l4.reconcile(new Set(spec.l4.keys()));
     },
     async stop() {
       if (stopped) return;

@@ -46,6 +46,11 @@ export interface RouteSpec {
   readonly instances: ReadonlyMap<string, InstanceSpec>;
   /** Human-readable problems (bad or conflicting proxy ports), for a warning log. */
   problems: readonly string[];
+  /** Unique per spec. */
+  readonly version: number;
+  /** When set: the only services whose spec may differ from those of spec `changedFrom` (spec-update.ts). */
+  readonly changed?: ReadonlySet<string>;
+  readonly changedFrom?: number;
 }
 
 /** Builds the route spec of one catalog snapshot; with `previous`, unchanged services are reused. */
@@ -59,33 +64,51 @@ export function buildRouteSpec(snapshot: readonly ServiceInstance[], zone: strin
     else groups.set(inst.service, [inst]);
   }
   const services = new Map<string, ServiceSpec>();
-  const problems: string[] = [];
-  const l4Claims = new Map<number, string[]>();
   for (const service of [...groups.keys()].sort(cmp)) {
     const source = groups.get(service)!;
     const old = reuse?.get(service);
-    const spec = old !== undefined && sameRouting(old.source, source) ? old : buildService(service, z, source);
-    services.set(service, spec);
-    problems.push(...spec.problems);
-    for (const port of spec.claims.keys()) {
-      const list = l4Claims.get(port);
-      if (list) list.push(service);
-      else l4Claims.set(port, [service]);
-    }
+    services.set(service, old !== undefined && sameRouting(old.source, source) ? old : buildService(service, z, source));
   }
-  const l4 = new Map<number, L4Spec>();
-  for (const port of [...l4Claims.keys()].sort((a, b) => a - b)) {
-    // Two services claiming one port: the alphabetically first wins, deterministically on every host.
-    const names = l4Claims.get(port)!;
-    if (names.length > 1) problems.push(`proxy port ${port} claimed by ${names.join(', ')}; serving ${names[0]}`);
-    l4.set(port, Object.freeze({ port, service: names[0]!, healthy: services.get(names[0]!)!.claims.get(port)! }));
+  return assembleSpec(z, services);
+}
+
+/**
+ * A spec from its services: the L4 ports (from their claims) and the problems, unless `kept` gives
+ * them unchanged from the spec this one follows; `delta` says which services changed since which.
+ */
+export function assembleSpec(zone: string, services: ReadonlyMap<string, ServiceSpec>, kept?: Pick<RouteSpec, 'l4' | 'problems'>, delta?: Pick<RouteSpec, 'changed' | 'changedFrom'>): RouteSpec {
+  let { l4, problems } = kept ?? { l4: new Map<number, L4Spec>(), problems: [] as string[] };
+  if (kept === undefined) {
+    const all: string[] = [];
+    const l4Claims = new Map<number, string[]>();
+    for (const service of [...services.keys()].sort(cmp)) {
+      const spec = services.get(service)!;
+      all.push(...spec.problems);
+      for (const port of spec.claims.keys()) {
+        const list = l4Claims.get(port);
+        if (list) list.push(service);
+        else l4Claims.set(port, [service]);
+      }
+    }
+    const ports = new Map<number, L4Spec>();
+    for (const port of [...l4Claims.keys()].sort((a, b) => a - b)) {
+      // Two services claiming one port: the alphabetically first wins, deterministically on every host.
+      const names = l4Claims.get(port)!;
+      if (names.length > 1) all.push(`proxy port ${port} claimed by ${names.join(', ')}; serving ${names[0]}`);
+      ports.set(port, Object.freeze({ port, service: names[0]!, healthy: services.get(names[0]!)!.claims.get(port)! }));
+    }
+    l4 = ports;
+    problems = Object.freeze(all);
   }
   let instances: Map<string, InstanceSpec> | undefined;
   return Object.freeze({
-    zone: z,
+    zone,
     services,
     l4,
-    problems: Object.freeze(problems),
+    problems,
+    version: ++versions,
+    changed: delta?.changed,
+    changedFrom: delta?.changedFrom,
     get instances() {
       instances ??= new Map([...services.values()].flatMap((s) => s.all.map((i) => [i.key, i] as const)));
       return instances;
@@ -93,7 +116,10 @@ export function buildRouteSpec(snapshot: readonly ServiceInstance[], zone: strin
   });
 }
 
-function buildService(service: string, zone: string, source: ServiceInstance[]): ServiceSpec {
+/** Spec versions: a spec that follows another by a known set of changes names its version (not the object: no chain is kept alive). */
+let versions = 0;
+
+export function buildService(service: string, zone: string, source: readonly ServiceInstance[]): ServiceSpec {
   const s = serviceSpecOf(service, zone, source);
   const accessLog = serviceMode(source.filter((i) => i.health === 'passing').map((i) => i.meta?.[ACCESS_LOG_META]));
   return Object.freeze({ ...s, accessLog, source });
@@ -113,17 +139,20 @@ export interface SpecDiff {
 export function diffSpecs(prev: RouteSpec | undefined, next: RouteSpec): SpecDiff {
   const before = new Map<string, InstanceSpec>();
   const after = new Map<string, InstanceSpec>();
-  for (const [name, s] of next.services) {
+  // A spec made from `prev` by known changes: only those services are looked at.
+  const names = prev !== undefined && next.changed !== undefined && next.changedFrom === prev.version ? next.changed : new Set([...next.services.keys(), ...(prev?.services.keys() ?? [])]);
+  for (const name of names) {
+    const s = next.services.get(name);
     const p = prev?.services.get(name);
     if (p === s) continue;
-    for (const i of s.all) after.set(i.key, i);
+    if (s) for (const i of s.all) after.set(i.key, i);
     if (p) for (const i of p.all) before.set(i.key, i);
   }
-  if (prev) for (const [name, p] of prev.services) if (!next.services.has(name)) for (const i of p.all) before.set(i.key, i);
   const added = [...after.values()].filter((i) => !before.has(i.key));
   const removed = [...before.keys()].filter((k) => !after.has(k));
-  const opened = [...next.l4.keys()].filter((p) => !prev?.l4.has(p));
-  const closed = prev ? [...prev.l4.keys()].filter((p) => !next.l4.has(p)) : [];
+  const sameL4 = prev?.l4 === next.l4;
+  const opened = sameL4 ? [] : [...next.l4.keys()].filter((p) => !prev?.l4.has(p));
+  const closed = prev && !sameL4 ? [...prev.l4.keys()].filter((p) => !next.l4.has(p)) : [];
   return { added, removed, opened, closed };
 }
 

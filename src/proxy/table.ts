@@ -62,20 +62,24 @@ export class RouteRegistry {
       removed.push(u);
     }
 
-    // Only services whose spec object changed get a new route; the map itself is a cheap copy of
-    // references (one per service), so one change among 1,000 services costs one route.
-    const byHost = new Map<string, Route>();
-    for (const svc of spec.services.values()) {
-      let st = this.#services.get(svc.service);
-      if (!st) this.#services.set(svc.service, (st = { state: { cursor: 0 }, stats: new ServiceStats() }));
-      if (st.spec !== svc || st.route === undefined) {
-        const upstreams = Object.freeze(svc.healthy.map((i) => this.#upstreams.get(i.key)!));
-        st.route = Object.freeze({ service: svc.service, upstreams, state: st.state, stats: st.stats, accessLog: svc.accessLog });
-        st.spec = svc;
+    // Only services whose spec object changed get a new route. A spec made from the current one by
+    // known changes (spec-update.ts) names them: the map is copied (references) and only those are
+    // visited; otherwise every service is, and unchanged ones keep their route object.
+    const prev = this.#table;
+    const known = spec.changed !== undefined && spec.changedFrom === prev.spec.version;
+    const byHost = known ? new Map(prev.byHost) : new Map<string, Route>();
+    const visit = known ? [...spec.changed!].map((name) => spec.services.get(name) ?? name) : spec.services.values();
+    for (const svc of visit) {
+      if (typeof svc === 'string') {
+        // Gone: its state goes, and its host unless another service (another case of the name) has it.
+        const host = prev.spec.services.get(svc)?.host;
+        if (host !== undefined && byHost.get(host)?.service === svc) byHost.delete(host);
+        this.#services.delete(svc);
+        continue;
       }
-      byHost.set(svc.host, st.route);
+      byHost.set(svc.host, this.#route(svc));
     }
-    if (this.#services.size > spec.services.size) for (const name of [...this.#services.keys()]) if (!spec.services.has(name)) this.#services.delete(name);
+    if (!known && this.#services.size > spec.services.size) for (const name of [...this.#services.keys()]) if (!spec.services.has(name)) this.#services.delete(name);
 
     const byPort = new Map<number, Route>();
     for (const l4 of spec.l4.values()) {
@@ -93,6 +97,18 @@ export class RouteRegistry {
       void u.drain().finally(() => this.#draining.delete(u));
     }
     return diff;
+  }
+
+  /** The route of `svc`: the one built before while its spec object is the same. */
+  #route(svc: ServiceSpec): Route {
+    let st = this.#services.get(svc.service);
+    if (!st) this.#services.set(svc.service, (st = { state: { cursor: 0 }, stats: new ServiceStats() }));
+    if (st.spec !== svc || st.route === undefined) {
+      const upstreams = Object.freeze(svc.healthy.map((i) => this.#upstreams.get(i.key)!));
+      st.route = Object.freeze({ service: svc.service, upstreams, state: st.state, stats: st.stats, accessLog: svc.accessLog });
+      st.spec = svc;
+    }
+    return st.route;
   }
 
   /** Live instances (any health) plus those still draining. */
