@@ -53,6 +53,7 @@ describe('GET /v1/map', () => {
     const key = (r: string[]) => r[3]!;
     assert.deepEqual([...map.json.replicas].sort((a, b) => key(a).localeCompare(key(b))), oracle.sort((a: string[], b: string[]) => key(a).localeCompare(key(b))));
     assert.ok(Buffer.byteLength(JSON.stringify(map.json.replicas)) < Buffer.byteLength(JSON.stringify(allocs.json.allocations)) / 2, 'compact');
+
   });
 
   it('blocks until the cluster changes, then answers with the change', async () => {
@@ -62,6 +63,21 @@ describe('GET /v1/map', () => {
     const next = await waiting;
     assert.ok(Number(next.index) > Number(first.index));
     assert.ok(next.json.replicas.some((r: string[]) => r[2] === 'web-4' && r[0] === 'n2'));
+  });
+
+  it('sends the rows in the order the page shows them (host, job, instance, id), whatever order they were written in', async () => {
+    // Jobs "web-1" (replica web-1-0, id web-1-0-x1) and "web" (web-10, id web-10-x1) on one host:
+    // written in that order and by id web-1 comes first; by job, web does.
+    const first = await get(base, '/v1/map');
+    const waiting = get(base, `/v1/map?index=${first.index}&wait=30s`);
+    await seedRun(h.catalog, 'web-1', 1, [{ ordinal: 0, host: 'n1', state: 'running', healthy: true }]);
+    await seedRun(h.catalog, 'web', 1, [{ ordinal: 10, host: 'n1', state: 'running', healthy: true }]);
+    let answer = await waiting;
+    for (let i = 0; !answer.json.replicas.some((r: string[]) => r[2] === 'web-10') && i < 50; i++) answer = await get(base, `/v1/map?index=${answer.index}&wait=1s`);
+    const map = answer.json;
+    const order = map.replicas.map((r: string[]) => r.slice(0, 4).join('\u0000'));
+    assert.ok(order.length >= 5 && map.replicas.some((r: string[]) => r[2] === 'web-10'));
+    assert.deepEqual(order, [...order].sort());
   });
 
   it('answers a bad index with 400, not a crash', async () => {

@@ -15,9 +15,13 @@ export type MapRow = [host: string, job: string, instance: string, id: string, s
 
 export interface MapAnswer {
   hosts: HostView[];
-  /** Replicas still wanted or still there (a stopped replica no longer wanted is history, not the map). */
+  /** Replicas still wanted or still there (a stopped replica no longer wanted is history, not the map), by host, job, instance, id. */
   replicas: MapRow[];
 }
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Rows by host, then job, instance and id (code-unit order, as the page compares them). */
+export const byMapOrder = (a: MapRow, b: MapRow): number => byText(a[0], b[0]) || byText(a[1], b[1]) || byText(a[2], b[2]) || byText(a[3], b[3]);
 
 export function mapRoutes(router: Router, cluster: Cluster, blocker: Blocker): void {
   router.add('GET', '/v1/map', async (req) => {
@@ -31,6 +35,9 @@ export function mapRoutes(router: Router, cluster: Cluster, blocker: Blocker): v
       const v = allocView(a, s, view.job(a.job)?.job, now);
       replicas.push(v.message ? [v.host, v.job, v.instance, v.id, v.status, v.message] : [v.host, v.job, v.instance, v.id, v.status]);
     }
+    // In the page's order (host, job, instance, id): its per-host sort then only confirms the order
+    // in one pass, on the page's critical path, instead of sorting 2,000 replicas cold.
+    replicas.sort(byMapOrder);
     const answer: MapAnswer = { hosts: hostViews(view, view.hosts()), replicas };
     return { json: answer, headers };
   });

@@ -35,7 +35,8 @@ function replica(r) {
 function hostBox(host) {
   const state = !host.known ? 'unknown' : host.alive ? 'alive' : 'down';
   const replicas = h('div.host-replicas');
-  if (host.replicas.length) replicas.append(...host.replicas.map(replica));
+  // A space between replicas: they are inline boxes, and a line may break only at a space.
+  if (host.replicas.length) for (const r of host.replicas) replicas.append(replica(r), ' ');
   else replicas.append(h('span.hint', {}, 'no replicas'));
   return h(`article.host.${state}`, { dataset: { host: host.name } },
     h('header', {},
