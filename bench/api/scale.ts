@@ -1,7 +1,7 @@
 /**
  * The API at cluster scale (issue #17's goals): 1,000 hosts, 2,000 jobs, 50,000 allocations with
- * their statuses, written straight into the store — the embedded one or a real etcd started here —
- * and the API server in a child process pinned to one core (`taskset -c 1`; run this parent as
+ * their statuses, written straight into the store (seed.ts) — the embedded one, in the server's
+ * process, or a real etcd started and written here — and the API server in a child process pinned to one core (`taskset -c 1`; run this parent as
  * `taskset -c 0 node …` so the load generator and etcd stay off it). Prints, beside the goals:
  *   - GET /v1/jobs?limit=100: p50 with one client, and requests/s with 16 connections;
  *   - GET /v1/jobs/:name and /v1/allocations?job=…: p50 with one client;
@@ -20,16 +20,30 @@ import { EtcdServer, requireEtcdBinary } from '../../test/catalog/support/etcd.j
 import { createEtcdCatalog } from '../../src/catalog/etcd/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { keys } from '../../src/state/index.js';
+import { seed } from './seed.js';
 
 const store = process.argv[2] === 'etcd' ? 'etcd' : 'embedded';
 const SECONDS = Number(process.argv[3] ?? 3);
 const MAX_REQUESTS = 200_000;
 
 const etcd = store === 'etcd' ? await EtcdServer.start(requireEtcdBinary()) : undefined;
-const child = spawn('taskset', ['-c', '1', process.execPath, '--expose-gc', '--max-old-space-size=4096', ...(process.env.SCALE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SCALE_PROF}`] : []), fileURLToPath(new URL('./scale-server.js', import.meta.url)), store, ...(etcd ? [etcd.endpoint] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+// An etcd is written from here, as agents and the scheduler would write it, so the server's process
+// does only what a server does (README.md, "Why the etcd figures were worse"). SCALE_SEED_IN_SERVER=1
+// seeds from the server's process instead, as before.
+let seededMs: number | undefined;
+if (etcd && !process.env.SCALE_SEED_IN_SERVER) {
+  const writer = createEtcdCatalog({ endpoints: [etcd.endpoint], hostName: 'bench-seed', logger: silentLogger });
+  try {
+    seededMs = await seed(writer);
+  } finally {
+    await writer.close();
+  }
+}
+const child = spawn('taskset', ['-c', '1', process.execPath, '--expose-gc', '--max-old-space-size=4096', ...(process.env.SCALE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SCALE_PROF}`] : []), ...(process.env.SCALE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(new URL('./scale-server.js', import.meta.url)), store, ...(etcd ? [etcd.endpoint] : []), ...(seededMs !== undefined ? [String(seededMs)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
 const info = await new Promise<{ port: number; seedMs: number; viewBytes: number; rss: number; hasView: boolean }>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
+  // The first JSON line is the server's report; anything else it prints (e.g. --trace-gc) goes to stderr.
+  createInterface({ input: child.stdout! }).on('line', (line) => (line.startsWith('{"port"') ? resolve(JSON.parse(line)) : process.stderr.write(`${line}\n`)));
 });
 const base = `http://127.0.0.1:${info.port}`;
 const pool = new Pool(base, { connections: 16 });
