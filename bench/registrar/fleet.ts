@@ -46,7 +46,10 @@ export async function runningIds(scope: string): Promise<Set<string>> {
  * When the last `start` and `die` event of each of the scope's containers reached this process
  * (performance.now()), from a Docker event stream of its own.
  */
-export async function stampEvents(scope: string): Promise<Map<string, { start?: number; die?: number }> & { stop(): void }> {
+export async function stampEvents(
+  scope: string,
+  onEvent: (id: string, status: 'start' | 'die') => void = () => {},
+): Promise<Map<string, { start?: number; die?: number }> & { stop(): void }> {
   const stamps = new Map<string, { start?: number; die?: number }>();
   const stream = (await api.getEvents({ filters: { type: ['container'], event: ['start', 'die'], label: [`${SCOPE_LABEL}=${scope}`] } })) as NodeJS.ReadableStream & { destroy(): void };
   let partial = '';
@@ -57,6 +60,7 @@ export async function stampEvents(scope: string): Promise<Map<string, { start?: 
     for (const line of lines.filter(Boolean)) {
       const e = JSON.parse(line) as { id: string; status: 'start' | 'die' };
       stamps.set(e.id, { ...stamps.get(e.id), [e.status]: now });
+      onEvent(e.id, e.status);
     }
   });
   stream.on('error', () => undefined); // ended by stop()

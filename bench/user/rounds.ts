@@ -72,7 +72,7 @@ export function report(m: Measured): void {
   };
   const cell = (x: ReturnType<typeof med>) =>
     `${x.rps.toFixed(0).padStart(7)} req/s p99 ${x.p99.toFixed(2).padStart(6)} ms ${x.cpu.toFixed(1).padStart(5)} µs/req`;
-  console.log(`\nmedians${' '.repeat(15)}${'maestro up'.padEnd(40)}${'haproxy'.padEnd(40)}ratio  p99×   goal`);
+  console.log(`\nmedians${' '.repeat(15)}${'maestro up'.padEnd(40)}${'haproxy'.padEnd(40)}ratio  p99×  CPU×   goal`);
   for (const g of GOALS) {
     const a = med(g.maestro);
     const b = med(g.ref);
@@ -82,8 +82,12 @@ export function report(m: Measured): void {
     const goal = `≥ ${g.rps.toFixed(1)}×${g.p99 ? `, p99 ≤ ${g.p99}×` : ''}`;
     console.log(
       `  ${g.label.padEnd(20)}${cell(a).padEnd(40)}${cell(b).padEnd(40)}${ratio.toFixed(2).padStart(5)}  ${p99x.toFixed(2).padStart(5)}  ` +
+        `${(b.cpu / a.cpu).toFixed(2).padStart(4)}  ` +
         `${goal} ${met ? 'met' : 'NOT MET'}${a.errors + b.errors ? `  (errors: maestro ${a.errors}, haproxy ${b.errors})` : ''}`,
     );
   }
-  console.log('  (CPU per request is robust to the neighbours on a shared machine; req/s and p99 are not: read them with the load average)');
+  console.log(
+    '  CPU× = haproxy µs / maestro µs per request: the req/s ratio one core each would give, robust to the neighbours on a shared\n' +
+      '  machine; req/s and p99 are not: read them with the load average',
+  );
 }
