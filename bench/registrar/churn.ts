@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { ensureTestImage, SCOPE_LABEL } from '../../test/support/docker.js';
 import { api, createFleet, removeFleetSync, runningIds, stampEvents } from './fleet.js';
 import { follow, pct, row } from './follow.js';
+import { runStorm } from './storm.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,8 +63,8 @@ console.log(`registrar churn: ${count} containers created in ${((performance.now
 
 const follower = await follow({ host: 'bench', labels: [`${SCOPE_LABEL}=${scope}`], resyncMs: 3_600_000 });
 if (follower.present().size !== 0) throw new Error(`after its first sync the catalog holds ${follower.present().size} instances, none run`);
-// What the registrar's inspect meets: the same inspect, sent as the start event arrives (dockerd
-// may still hold the container while its start finishes), beside a probe of idle containers below.
+// What the registrar's own inspect would meet: the same inspect, sent as the start event arrives,
+// beside a steady probe of arbitrary containers below.
 const inspectAtStart: number[] = [];
 const events = await stampEvents(scope, (id, status) => {
   if (status !== 'start') return;
@@ -71,48 +72,7 @@ const events = await stampEvents(scope, (id, status) => {
   api.getContainer(id).inspect().then(() => inspectAtStart.push(performance.now() - sent), () => undefined);
 });
 
-const up: number[] = [];
-const down: number[] = [];
-const registrarShare: number[] = [];
-const apiMs: number[] = [];
-let failures = 0;
-let missed = 0;
-let inFlight = 0;
-const idle = [...ids];
-let wake = () => {};
-async function operate(id: string): Promise<void> {
-  inFlight++;
-  const start = !running.has(id);
-  const seen = follower.expect(id, start, SEEN_TIMEOUT_MS);
-  seen.catch(() => undefined); // judged below; a failed Docker call leaves it to time out
-  const sent = performance.now();
-  try {
-    await (start ? api.getContainer(id).start() : api.getContainer(id).kill());
-    const answered = performance.now();
-    apiMs.push(answered - sent);
-    if (start) running.add(id);
-    else running.delete(id);
-    try {
-      const at = await seen;
-      (start ? up : down).push(Math.max(0, at - answered));
-      const event = events.get(id)?.[start ? 'start' : 'die'];
-      if (event !== undefined && event >= sent) registrarShare.push(Math.max(0, at - event));
-    } catch {
-      missed++;
-      (start ? up : down).push(SEEN_TIMEOUT_MS);
-    }
-  } catch {
-    failures++;
-    if ((await api.getContainer(id).inspect()).State.Running) running.add(id);
-    else running.delete(id);
-  } finally {
-    inFlight--;
-    idle.push(id);
-    wake();
-  }
-}
-
-// What an inspect of a container nothing happens to waits for: one at a time, all through the storm.
+// A steady inspect of arbitrary containers (some mid-operation): one at a time, all through the storm.
 const inspectMs: number[] = [];
 let storming = true;
 const probe = (async () => {
@@ -123,25 +83,10 @@ const probe = (async () => {
     await new Promise((r) => setTimeout(r, 100)); // the probe's pace
   }
 })();
-
-// Bounded in time as well as in count: a dockerd slower than the rate ends the storm early.
-const total = Math.round(rate * seconds);
-const ops: Promise<void>[] = [];
-t = performance.now();
-for (let i = 0; i < total && performance.now() - t < seconds * 1_000; i++) {
-  const wait = t + (i * 1_000) / rate - performance.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait)); // the storm's schedule, not a wait for a condition
-  while (inFlight >= MAX_IN_FLIGHT || idle.length === 0) await new Promise<void>((r) => (wake = r));
-  const k = Math.floor(Math.random() * idle.length);
-  const id = idle[k]!;
-  idle[k] = idle[idle.length - 1]!;
-  idle.pop();
-  ops.push(operate(id));
-}
-await Promise.all(ops);
-const stormS = (performance.now() - t) / 1000;
+const storm = await runStorm({ ids, running, follower, events, rate, seconds, maxInFlight: MAX_IN_FLIGHT, seenTimeoutMs: SEEN_TIMEOUT_MS });
 storming = false;
 await probe;
+const { up, down, missed, eventToVisible: registrarShare } = storm;
 
 // Nothing stale: the catalog equals what dockerd runs, without a resync.
 t = performance.now();
@@ -162,11 +107,11 @@ await follower.close();
 
 const all = [...up, ...down];
 console.log(
-  `storm: ${ops.length} operations in ${stormS.toFixed(1)} s = ${(ops.length / stormS).toFixed(1)}/s (asked ${rate}/s for ${seconds} s, ` +
-    `at most ${MAX_IN_FLIGHT} in flight), ${failures} Docker errors`,
+  `storm: ${storm.operations} operations in ${storm.seconds.toFixed(1)} s = ${(storm.operations / storm.seconds).toFixed(1)}/s ` +
+    `(asked ${rate}/s for ${seconds} s, at most ${MAX_IN_FLIGHT} in flight), ${storm.failures} Docker errors`,
 );
-console.log(row('docker start/kill', apiMs));
-console.log(row('inspect, idle one', inspectMs));
+console.log(row('docker start/kill', storm.apiMs));
+console.log(row('inspect, steady', inspectMs));
 console.log(row('inspect at start', inspectAtStart));
 console.log(row('start → visible', up));
 console.log(row('kill → gone', down));
