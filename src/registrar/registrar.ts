@@ -66,6 +66,9 @@ export interface Registrar {
 }
 
 /** Events after which a container's instances may differ; exec_* (health probes) and the like do not. */
+/** Containers re-derived at once (each an inspect and a catalog write). */
+const MAX_PARALLEL = 16;
+
 const RELEVANT = /^(start|restart|die|stop|kill|destroy|pause|unpause|rename|health_status)/;
 
 export function startRegistrar(opts: RegistrarOptions): Registrar {
@@ -150,23 +153,43 @@ export function startRegistrar(opts: RegistrarOptions): Registrar {
     if (desired.length) warnClashes();
   }
 
+  /**
+   * Containers are re-derived independently, up to MAX_PARALLEL at once, each as soon as it is
+   * dirty: a slow inspect (a container being killed can take seconds to answer) must not hold back
+   * the events of every other container, as waiting for a whole batch did. One container is never
+   * re-derived twice at once (it stays dirty and runs again after), and a full reconcile waits for
+   * the running updates and starts none meanwhile, so the two never interleave.
+   */
+  const inFlight = new Map<string, Promise<void>>();
   async function work() {
     while (!signal.aborted) {
-      if (!fullWanted && dirty.size === 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        continue;
-      }
       if (fullWanted) {
+        if (inFlight.size) {
+          await Promise.race(inFlight.values());
+          continue;
+        }
         fullWanted = false;
         // Cleared before listing: an event arriving from here on re-adds its container.
         dirty.clear();
         await reconcile().catch((err) => failed('reconcile', err));
         continue;
       }
-      const ids = [...dirty];
-      dirty.clear();
-      await Promise.all(ids.map((id) => rederive(id).catch((err) => failed(`update of ${id.slice(0, 12)}`, err))));
+      for (const id of dirty) {
+        if (inFlight.size >= MAX_PARALLEL) break;
+        if (inFlight.has(id)) continue;
+        dirty.delete(id);
+        const run = rederive(id)
+          .catch((err) => failed(`update of ${id.slice(0, 12)}`, err))
+          .finally(() => {
+            inFlight.delete(id);
+            kick();
+          });
+        inFlight.set(id, run);
+      }
+      // Woken by an event, a finished update, a reconcile request or the stop.
+      await new Promise<void>((resolve) => (wake = resolve));
     }
+    await Promise.all(inFlight.values());
   }
 
   function onEvent(ev: ContainerEvent) {

@@ -141,3 +141,59 @@ test('label selector narrows what is registered; stop() before the first sync re
   await r2.stop();
   await assert.rejects(r2.synced());
 });
+
+test('a slow inspect of one container does not hold back the events of the others', async (t) => {
+  const { docker, catalog, start } = setup(t);
+  const r = start();
+  await r.synced();
+  // c1's inspect hangs (a container being killed can take seconds to answer) until released.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  t.after(() => release());
+  let c1Asked = false;
+  const inspect = docker.inspect.bind(docker);
+  docker.inspect = async (id: string) => {
+    if (id === 'c1') {
+      c1Asked = true;
+      await held;
+    }
+    return inspect(id);
+  };
+  docker.set(c1);
+  await eventually(() => c1Asked, 2000, 'c1 inspected');
+  docker.set(c2);
+  // c2 is registered while c1's inspect is still pending (waiting for a whole batch would not).
+  await eventually(async () => (await ids(catalog)).includes(`${HOST}:c2:80`), 2000, 'c2 registered while c1 is slow');
+  assert.deepEqual(await ids(catalog), [`${HOST}:c2:80`]);
+  release();
+  await eventually(async () => (await ids(catalog)).length === 2, 2000, 'c1 registered once released');
+});
+
+test('a container dirty again while its update runs is re-derived after it, never twice at once', async (t) => {
+  const { docker, catalog, start } = setup(t);
+  const r = start();
+  await r.synced();
+  let running = 0;
+  let most = 0;
+  let release!: () => void;
+  let held: Promise<void> | undefined = new Promise<void>((resolve) => (release = resolve));
+  t.after(() => release());
+  const inspect = docker.inspect.bind(docker);
+  docker.inspect = async (id: string) => {
+    running++;
+    most = Math.max(most, running);
+    try {
+      if (held) await held;
+      return await inspect(id);
+    } finally {
+      running--;
+    }
+  };
+  docker.set(c1);
+  await eventually(() => running === 1, 2000, 'first update running');
+  docker.set({ ...c1, paused: true }, 'pause');
+  held = undefined;
+  release();
+  await eventually(async () => (await catalog.listInstances()).value[0]?.health === 'critical', 2000, 'the later state wins');
+  assert.equal(most, 1);
+});
