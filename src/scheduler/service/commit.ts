@@ -127,7 +127,7 @@ export async function commitPlan(
   }
 
   for (const phase of [freeing, placing, evaluations]) {
-    if (!(await runBatched(catalog, phase, fence, observe.stats))) {
+    if (!(await runBatched(catalog, phase, fence, observe.stats, undefined, pause))) {
       r.deposed = true;
       break;
     }
