@@ -98,7 +98,8 @@ export async function runBatched(
     // 50,000 placements committed back to back held the loop ~1.5 s. `pause` yields by elapsed time.
     while (!deposed && next < units.length) {
       await commit(take());
-      await pause();
+      // Not after the last: a small commit (one job's pass) should not wait a turn for nothing.
+      if (next < units.length) await pause();
     }
   };
   const batches = Math.ceil(units.length / Math.max(1, Math.floor(budget / 2)));
