@@ -35,7 +35,16 @@ export function connect(opts: EtcdConnectOptions): Etcd3 {
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
     faultHandling: { watchBackoff: backoff(100, 2_000) },
     // gRPC's default 4 MiB cap on an answer is below a page of listings (range.ts) or a watch batch.
-    grpcOptions: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
+    grpcOptions: {
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      // A partitioned member drops packets without a reset: without pings a watch stream on it (the
+      // state view's, the blocking reads') goes silent for good. Ping while streams are open — every
+      // 5 s, etcd's --grpc-keepalive-min-time; more often earns a GOAWAY — and give up after 3 s,
+      // so the stream fails and is resumed on a member that answers, as etcd's own client does.
+      'grpc.keepalive_time_ms': 5_000,
+      'grpc.keepalive_timeout_ms': 3_000,
+      'grpc.keepalive_permit_without_calls': 0,
+    },
   };
   if (opts.tls && (opts.tls.ca || opts.tls.cert || opts.tls.key)) {
     // grpc's createSsl takes null for "the system's roots"; the package's type insists on a Buffer.
