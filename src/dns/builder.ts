@@ -106,29 +106,26 @@ export class ZoneBuilder {
   /** The label of a service name as DNS serves it (memoised), or undefined when it has none. */
   labelOf = (service: string): string | undefined => this.#label(service);
 
+  /** One owner (a service or a host): dropped when it has no source left, rebuilt only when its source changed. */
+  #refresh<T>(id: string, source: readonly T[], same: (prev: readonly unknown[] | undefined, next: readonly T[]) => boolean, fragments: () => NameMap, touched: Set<string>): void {
+    this.counts.compared++;
+    if (source.length === 0) {
+      if (this.#owners.has(id)) this.#setOwner(id, [], undefined, touched);
+    } else if (!same(this.#owners.get(id)?.source, source)) {
+      this.counts.rebuilt++;
+      this.#setOwner(id, source, fragments(), touched);
+    }
+  }
+
   *#steps(changes: OwnerChanges, serial: number): Generator<void, BuiltTable> {
     const touched = new Set<string>(this.#pending);
     this.#pending.clear();
     for (const [svc, all] of changes.services) {
-      const id = `s ${svc}`;
-      this.counts.compared++;
-      if (all.length === 0) {
-        if (this.#owners.has(id)) this.#setOwner(id, [], undefined, touched);
-      } else if (!sameInstances(this.#owners.get(id)?.source, all)) {
-        this.counts.rebuilt++;
-        this.#setOwner(id, all, serviceFragments(this.zone, svc, all), touched);
-      }
+      this.#refresh(`s ${svc}`, all, sameInstances, () => serviceFragments(this.zone, svc, all), touched);
       yield;
     }
     for (const [name, list] of changes.hosts) {
-      const id = `h ${name}`;
-      this.counts.compared++;
-      if (list.length === 0) {
-        if (this.#owners.has(id)) this.#setOwner(id, [], undefined, touched);
-      } else if (!sameHosts(this.#owners.get(id)?.source, list)) {
-        this.counts.rebuilt++;
-        this.#setOwner(id, list, mergeMaps(list.map((h) => hostFragments(this.zone, h))), touched);
-      }
+      this.#refresh(`h ${name}`, list, sameHosts, () => mergeMaps(list.map((h) => hostFragments(this.zone, h))), touched);
       yield;
     }
 
