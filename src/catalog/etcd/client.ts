@@ -2,11 +2,12 @@
  * The one module that builds the `etcd3` client and maps its failures: every other file here gets
  * a connected `Etcd3` and `call()`, which turns any error into a `CatalogError` with a stable code.
  *
- * Fault handling is the package's own (its cockatiel policies, which we do not import): a failed
- * call is retried up to three times, each time on the next endpoint — that is how a member being
- * down or a leader change inside etcd ("leader changed", UNAVAILABLE) stays invisible — and an
- * endpoint failing three calls in a row is skipped for 5 s (circuit breaker). Every unary attempt has
- * a deadline, so a partitioned or silent etcd is an `unavailable` error, never a hang. Watch streams
+ * A failed call is retried up to three times (the package's own retry policy), each time on the next
+ * endpoint — that is how a member being down or a leader change inside etcd ("leader changed",
+ * UNAVAILABLE) stays invisible. With several endpoints, one that does not answer is passed over until
+ * it does again (endpoints.ts); with one, the package's breaker skips it for 5 s after three failed
+ * calls in a row. Every unary attempt has a deadline, so a partitioned or silent etcd is an
+ * `unavailable` error, never a hang. Watch streams
  * reconnect with our back-off (100 ms doubling to 2 s: the package's default grows to 30 s, which
  * would delay convergence after an outage by as much).
  */
@@ -14,7 +15,9 @@ import {
   ClientClosedError, Etcd3, EtcdAuthenticationFailedError, EtcdInvalidAuthTokenError, EtcdLeaseInvalidError,
   EtcdPermissionDeniedError, GRPCInvalidArgumentError, type IOptions,
 } from 'etcd3';
+import type { Logger } from '../../log/index.js';
 import { CatalogError } from '../types.js';
+import { EndpointHealth, passThroughPolicy, PROBE_TIMEOUT_MS } from './endpoints.js';
 
 export interface EtcdConnectOptions {
   /** Client URLs, `http://host:2379` or `https://…`; calls rotate between them. */
@@ -27,13 +30,47 @@ export interface EtcdConnectOptions {
   callTimeoutMs?: number;
 }
 
-export function connect(opts: EtcdConnectOptions): Etcd3 {
+/** A connected client, and what must be closed with it. */
+export interface EtcdConnection {
+  client: Etcd3;
+  /** Per-endpoint health, with two or more endpoints (endpoints.ts). */
+  health?: EndpointHealth;
+  close(): void;
+}
+
+export function connect(opts: EtcdConnectOptions, logger?: Logger): EtcdConnection {
   const callTimeoutMs = opts.callTimeoutMs ?? 2_000;
+  const options = clientOptions(opts, opts.endpoints, callTimeoutMs);
+  options.faultHandling = { watchBackoff: backoff(100, 2_000) };
+  let health: EndpointHealth | undefined;
+  if (opts.endpoints.length > 1) {
+    // Probe clients: one endpoint each, a short deadline, and no retries or breaker of their own.
+    const passThrough = passThroughPolicy();
+    health = new EndpointHealth(
+      opts.endpoints,
+      (endpoint) => new Etcd3({ ...clientOptions(opts, endpoint, PROBE_TIMEOUT_MS), faultHandling: { global: passThrough, host: () => passThrough } }),
+      logger,
+    );
+    const h = health;
+    options.faultHandling.host = (endpoint) => h.policyFor(endpoint);
+  }
+  const client = new Etcd3(options);
+  return {
+    client,
+    ...(health ? { health } : {}),
+    close: () => {
+      health?.close();
+      client.close();
+    },
+  };
+}
+
+/** What every client of these endpoints shares: TLS, auth, deadlines, gRPC channel settings. */
+function clientOptions(opts: EtcdConnectOptions, hosts: string | string[], callTimeoutMs: number): IOptions {
   const options: IOptions = {
-    hosts: opts.endpoints,
+    hosts,
     dialTimeout: callTimeoutMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-    faultHandling: { watchBackoff: backoff(100, 2_000) },
     // gRPC's default 4 MiB cap on an answer is below a page of listings (range.ts) or a watch batch.
     grpcOptions: {
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
@@ -55,7 +92,7 @@ export function connect(opts: EtcdConnectOptions): Etcd3 {
     };
   }
   if (opts.auth) options.auth = { username: opts.auth.user, password: opts.auth.password };
-  return new Etcd3(options);
+  return options;
 }
 
 type Backoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;

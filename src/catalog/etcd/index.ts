@@ -27,12 +27,13 @@ export interface EtcdCatalogOptions extends EtcdConnectOptions {
 }
 
 export function createEtcdCatalog(opts: EtcdCatalogOptions): Catalog {
-  const client = connect(opts);
+  const logger = opts.logger.child({ catalog: 'etcd' });
+  const connection = connect(opts, logger);
   let closed = false;
   const ctx: EtcdContext = {
-    client,
+    client: connection.client,
     keys: new KeyLayout(opts.prefix ?? DEFAULT_PREFIX),
-    logger: opts.logger.child({ catalog: 'etcd' }),
+    logger,
     isClosed: () => closed,
     pending: new Set(),
     call: (what, fn) => call(() => closed, what, fn),
@@ -79,7 +80,7 @@ export function createEtcdCatalog(opts: EtcdCatalogOptions): Catalog {
       leases.close();
       // Leases are left to expire, not revoked: a restarted process takes its instances over, as
       // with Consul's TTL checks; a host's session is destroyed by its agent when it stops.
-      client.close();
+      connection.close();
     },
   };
 }
@@ -89,7 +90,8 @@ export function createEtcdCatalog(opts: EtcdCatalogOptions): Catalog {
  * wrong endpoints, TLS or credentials are a clear error at once instead of a silent retry loop.
  */
 export async function checkEtcdReachable(opts: EtcdCatalogOptions, timeoutMs = 5_000): Promise<void> {
-  const client = connect({ ...opts, callTimeoutMs: Math.min(opts.callTimeoutMs ?? 2_000, timeoutMs) });
+  const connection = connect({ ...opts, callTimeoutMs: Math.min(opts.callTimeoutMs ?? 2_000, timeoutMs) });
+  const { client } = connection;
   const prefix = Buffer.from(opts.prefix ?? DEFAULT_PREFIX);
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -101,7 +103,7 @@ export async function checkEtcdReachable(opts: EtcdCatalogOptions, timeoutMs = 5
     ]);
   } finally {
     clearTimeout(timer);
-    client.close();
+    connection.close();
   }
 }
 
