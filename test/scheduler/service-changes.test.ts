@@ -15,7 +15,7 @@ import { eventually } from '../support/wait.js';
 import { FakeAgent } from './support/fake-agent.js';
 import { mockJob } from './support/fixtures.js';
 
-async function cluster(t: TestContext, hosts: string[], agentOpts: ConstructorParameters<typeof FakeAgent>[2] = {}) {
+async function cluster(t: TestContext, hosts: string[], agentOpts: ConstructorParameters<typeof FakeAgent>[2] = {}, timing: { intervalMs?: number; graceMs?: number } = {}) {
   const catalog = createEmbeddedCatalog();
   const view = createStateView(catalog);
   const agents = new Map<string, FakeAgent>();
@@ -27,8 +27,8 @@ async function cluster(t: TestContext, hosts: string[], agentOpts: ConstructorPa
     logger: silentLogger,
     id: 's1',
     seed: 1,
-    intervalMs: 50,
-    graceMs: 60_000,
+    intervalMs: timing.intervalMs ?? 50,
+    graceMs: timing.graceMs ?? 60_000,
     fullPassMs: 3_600_000,
     onPass: (p) => passes.push({ jobs: [...p.jobs].sort(), full: p.full }),
   });
@@ -83,6 +83,16 @@ test('changes: a host going down evaluates exactly the jobs with allocations on 
   const first = await eventually(() => passes[from], 5_000, 'a pass after h1 went down');
   assert.deepEqual(first.jobs, ['a', 'c']);
   assert.equal(first.full, false);
+});
+
+test('changes: a down host\'s replicas move when its grace period ends, not at the next periodic tick', async (t) => {
+  // No periodic tick within the test: only the grace timer can end the grace period.
+  const { catalog, agents, view, settle } = await cluster(t, ['h1', 'h2'], {}, { intervalMs: 3_600_000, graceMs: 300 });
+  await submit(catalog, 'a', { count: 1, constraints: { hosts: ['h1', 'h2'] } });
+  await settle({ a: 1 });
+  const lost = view.allocsOfJob('a')[0]!.host;
+  await agents.get(lost)!.kill();
+  await eventually(() => view.allocsOfJob('a').some((x) => x.desired === 'run' && x.host !== lost), 10_000, 'a re-placed off the down host');
 });
 
 test('changes: a job blocked for lack of room is evaluated again when room appears elsewhere', async (t) => {

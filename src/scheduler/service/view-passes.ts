@@ -41,6 +41,10 @@ export class ViewPasses implements PassEngine {
   /** Keys the last commit wrote, with their modifyIndex before: the next pass waits to see them. */
   private unseen: { key: string; before: number }[] = [];
   private lastFull = 0;
+  /** This term's wake-up: a pass is due. */
+  private wake: (() => void) | undefined;
+  /** Timers that end a down host's grace period on time, not at the next tick (up to a second later). */
+  private readonly graceTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly o: ViewPassOptions) {
     this.state = new ViewInputs(o.view);
@@ -51,12 +55,18 @@ export class ViewPasses implements PassEngine {
     this.downSince.clear();
     this.expired.clear();
     this.changes = { ...noChanges(), reset: true };
+    this.wake = changed;
     const unsubscribe = this.o.view.subscribe((c) => {
       noteChange(this.changes, c);
       for (const h of c.hosts) this.trackHost(h, Date.now());
       changed();
     });
-    signal.addEventListener('abort', unsubscribe, { once: true });
+    signal.addEventListener('abort', () => {
+      unsubscribe();
+      this.wake = undefined;
+      for (const t of this.graceTimers) clearTimeout(t);
+      this.graceTimers.clear();
+    }, { once: true });
   }
 
   tick(now: number): boolean {
@@ -211,7 +221,16 @@ export class ViewPasses implements PassEngine {
     if (!h || h.alive) {
       this.downSince.delete(name);
       this.expired.delete(name);
-    } else if (!this.downSince.has(name)) this.downSince.set(name, now);
+    } else if (!this.downSince.has(name)) {
+      this.downSince.set(name, now);
+      if (!this.wake) return;
+      const timer = setTimeout(() => {
+        this.graceTimers.delete(timer);
+        if (this.tick(Date.now())) this.wake?.();
+      }, Math.max(0, now + this.o.graceMs - Date.now()) + 1);
+      timer.unref();
+      this.graceTimers.add(timer);
+    }
   }
 
   private jobsOn(host: string): Set<string> {
