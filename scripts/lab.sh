@@ -101,7 +101,7 @@ up() {
       --listen-client-urls "http://$(addr "$h"):2379" --advertise-client-urls "http://$(addr "$h"):2379" \
       --listen-peer-urls "http://$(addr "$h"):2380" --initial-advertise-peer-urls "http://$(addr "$h"):2380" \
       --initial-cluster "$(IFS=,; echo "${initial[*]}")" --initial-cluster-token maestro-lab \
-      --initial-cluster-state new --heartbeat-interval 100 --election-timeout 1000 --log-level warn --logger zap
+      --initial-cluster-state new --heartbeat-interval 100 --election-timeout 1000 --pre-vote --log-level warn --logger zap
   done
   for h in "${HOSTS[@]}"; do
     wait_for 60 "dockerd on $h" env DOCKER_HOST="$(dockersock "$h")" docker info
