@@ -26,12 +26,11 @@ export async function startControlPlane(rt: Runtime, catalog: Catalog, metricsSo
   // One subscription to the catalog for the whole process; stopped last (registered first).
   const view = createStateView(catalog, { logger: componentLogger(log, 'view') });
   rt.onShutdown('view', () => view.close());
-  // The scheduler reads its passes from the catalog (snapshot passes), not from the view: the
-  // view-driven passes (bench/scheduler, test/scheduler) failed the three-host lab's partition
-  // scenario on etcd — a replica on the partitioned host was never re-placed — and stay off in the
-  // roles until that is understood. The API reads from the view.
+  // The scheduler evaluates only the jobs whose inputs changed, reading from the same view; a full
+  // pass every minute is its safety net.
   const scheduler = startScheduler({
     catalog,
+    view,
     logger: componentLogger(log, 'scheduler'),
     graceMs: config.hostDownGraceMs,
   });
