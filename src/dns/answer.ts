@@ -55,8 +55,7 @@ export function answer(ctx: AnswerContext, msg: Buffer, udp: boolean): Buffer | 
   const entry = table?.index.find(msg, QNAME_OFFSET, qend);
   let p: Prepared;
   if (entry !== undefined) {
-    const byType = entry.byType;
-    p = (qtype < byType.length ? byType[qtype] : undefined) ?? (qtype === TYPE.ANY && entry.any.count > 0 ? entry.any : entry.nodata);
+    p = entry.forType(qtype) ?? (qtype === TYPE.ANY ? entry.any() : undefined) ?? entry.nodata;
   } else if (inZone(msg.toString('latin1', QNAME_OFFSET, qend).toLowerCase(), ctx.zoneKey)) {
     // Length bytes are <= 63, so lowercasing the wire form touches only the letters.
     if (table === undefined) return reply(metrics, msg, RCODE.SERVFAIL, qend, edns, dnssecOk, qtype);

@@ -10,24 +10,56 @@
  */
 import { addressRdata, CLASS_IN, QNAME_OFFSET, RCODE, TYPE, wireKey, Writer, type Dictionary } from './wire.js';
 
-/** One ready answer: records (each optionally paired with additional records) plus authority. */
-export interface Prepared {
-  readonly rcode: number;
-  /** Number of answer records; each may carry paired additional records (SRV → target address). */
-  readonly count: number;
-  readonly answers: Buffer;
-  /** Byte offsets of the answer records in `answers` (count + 1 entries). */
-  readonly ansOff: Uint32Array;
-  readonly extras: Buffer;
-  readonly extOff: Uint32Array;
-  /** Additional records paired with each answer record. */
-  readonly extCount: Uint16Array;
-  readonly authority: Buffer;
-  readonly authCount: number;
-  /** Shuffle the answer records per response (address and SRV sets). */
-  readonly shuffle: boolean;
-  /** Offset in `answers` of an SOA record's serial (-1: none); the authority, when present, is one SOA. */
-  readonly serialAt: number;
+/**
+ * One ready answer: records (each optionally paired with additional records) plus authority, packed
+ * into ONE Buffer (answers, then extras from `extAt`, then the authority from `authAt`) and one small
+ * array of offsets. A table holds tens of thousands of these (10,000 instances: ~25,000 answers), and
+ * each typed array or Buffer costs ~100-200 bytes of object and backing-store bookkeeping whatever its
+ * size: five of them per answer were half of the table's memory.
+ */
+export class Prepared {
+  constructor(
+    readonly rcode: number,
+    /** Number of answer records; each may carry paired additional records (SRV → target address). */
+    readonly count: number,
+    /** Answers, extras, authority, back to back (a slice of Node's buffer pool when small). */
+    readonly bytes: Buffer,
+    /**
+     * Offsets, in one packed array: `[0..count]` where each answer record starts in `bytes` (the last
+     * is `extAt`), `[count+1..2count+1]` where each one's extras start relative to `extAt`, then
+     * `[2count+2..3count+1]` how many additional records each one carries.
+     */
+    readonly offs: readonly number[],
+    readonly authAt: number,
+    readonly authCount: number,
+    /** Shuffle the answer records per response (address and SRV sets). */
+    readonly shuffle: boolean,
+    /** Offset in `bytes` of an SOA record's serial (-1: none); the authority, when present, is one SOA. */
+    readonly serialAt: number,
+  ) {}
+
+  /** Where the extras start in `bytes`. */
+  get extAt(): number {
+    return this.offs[this.count]!;
+  }
+
+  /** The answer records (a view; tests and tools). */
+  get answers(): Buffer {
+    return this.bytes.subarray(0, this.extAt);
+  }
+
+  get extras(): Buffer {
+    return this.bytes.subarray(this.extAt, this.authAt);
+  }
+
+  get authority(): Buffer {
+    return this.bytes.subarray(this.authAt);
+  }
+
+  /** Additional records paired with answer `i`. */
+  extCount(i: number): number {
+    return this.offs[2 * this.count + 2 + i]!;
+  }
 }
 
 /** The serial sits 20 bytes before the end of an SOA record (serial, refresh, retry, expire, minimum). */
@@ -42,18 +74,30 @@ export interface Part {
   soa?: boolean;
 }
 
-const EMPTY = Buffer.alloc(0);
-const NO_OFFSETS = new Uint32Array(1);
-const NO_COUNTS = new Uint16Array(0);
+/** Offsets of an answer without records: answers end at 0, extras at 0. */
+const NO_OFFSETS: readonly number[] = Object.freeze([0, 0]);
 // Encoding happens on one thread, one table at a time: two writers serve every build.
 const answersW = new Writer();
 const extrasW = new Writer();
+
+/** One Buffer holding `parts` back to back: pooled (Buffer.allocUnsafe) when small, like Buffer.from. */
+function pack(...parts: Buffer[]): Buffer {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
+}
+
+const RDATA_CACHE_MAX = 4096;
 
 export class Encoder {
   readonly zoneKey: string;
   readonly nsKey: string;
   private readonly hostmasterKey: string;
-  // Many names share an address (service, tag, instance, SRV target): parse each once.
+  // Many names of one service share an address (service, tag, instance, SRV target): parse each
+  // once per burst. Bounded (cleared when full): unbounded, it grew with every address ever seen.
   private readonly rdataCache = new Map<string, number[] | undefined>();
   /** NODATA answers by zone and by where that zone sits in the question. */
   private readonly nodataByZoneAt = new Map<string, Prepared>();
@@ -86,7 +130,10 @@ export class Encoder {
 
   rdataOf(type: number, addr: string): number[] | undefined {
     const k = `${type} ${addr}`;
-    if (!this.rdataCache.has(k)) this.rdataCache.set(k, addressRdata(type, addr));
+    if (!this.rdataCache.has(k)) {
+      if (this.rdataCache.size >= RDATA_CACHE_MAX) this.rdataCache.clear();
+      this.rdataCache.set(k, addressRdata(type, addr));
+    }
     return this.rdataCache.get(k);
   }
 
@@ -100,26 +147,27 @@ export class Encoder {
   prepare(parts: Part[], shuffle: boolean): Prepared {
     answersW.reset();
     extrasW.reset();
-    const ansOff = new Uint32Array(parts.length + 1);
-    const extOff = new Uint32Array(parts.length + 1);
-    const extCount = new Uint16Array(parts.length);
+    const n = parts.length;
+    const ansOff: number[] = [0];
+    const extOff: number[] = [0];
+    const extCount: number[] = [];
     let serialAt = -1;
-    parts.forEach((p, i) => {
+    for (const p of parts) {
       p.answer(answersW);
       if (p.soa) serialAt = answersW.length - SERIAL_FROM_END;
-      extCount[i] = p.extra?.(extrasW) ?? 0;
-      ansOff[i + 1] = answersW.length;
-      extOff[i + 1] = extrasW.length;
-    });
-    const extras = extrasW.length > 0 ? extrasW.buffer() : EMPTY;
-    return { rcode: RCODE.NOERROR, count: parts.length, answers: answersW.buffer(), ansOff, extras, extOff, extCount, authority: EMPTY, authCount: 0, shuffle, serialAt };
+      extCount.push(p.extra?.(extrasW) ?? 0);
+      ansOff.push(answersW.length);
+      extOff.push(extrasW.length);
+    }
+    const bytes = pack(answersW.view(), extrasW.view());
+    return new Prepared(RCODE.NOERROR, n, bytes, [...ansOff, ...extOff, ...extCount], bytes.length, 0, shuffle, serialAt);
   }
 
   /** No records, the SOA of `apexKey` in authority; `zoneAt` is where that name sits in the question, if it does. */
   negative(rcode: number, apexKey: string, zoneAt: number | undefined): Prepared {
     const w = new Writer();
     this.soa(w, apexKey, zoneAt === undefined ? undefined : new Map([[apexKey, zoneAt]]));
-    return { rcode, count: 0, answers: EMPTY, ansOff: NO_OFFSETS, extras: EMPTY, extOff: NO_OFFSETS, extCount: NO_COUNTS, authority: w.buffer(), authCount: 1, shuffle: false, serialAt: -1 };
+    return new Prepared(rcode, 0, w.buffer(), NO_OFFSETS, 0, 1, false, -1);
   }
 
   /** NODATA for the name `q` of zone `apexKey`: shared by the names whose zone suffix sits at the same offset. */
@@ -130,27 +178,28 @@ export class Encoder {
     if (!p) this.nodataByZoneAt.set(memo, (p = this.negative(RCODE.NOERROR, apexKey, at < 0 ? undefined : at)));
     return p;
   }
+}
 
-  /** ANY: the records of every type, concatenated (they are position-independent), no additional. */
-  anyOf(sets: Prepared[]): Prepared {
-    const count = sets.reduce((n, p) => n + p.count, 0);
-    const ansOff = new Uint32Array(count + 1);
-    let i = 0;
-    let base = 0;
-    let serialAt = -1;
-    for (const p of sets) {
-      for (let j = 1; j <= p.count; j++) ansOff[++i] = base + p.ansOff[j]!;
-      if (p.serialAt >= 0) serialAt = base + p.serialAt;
-      base += p.answers.length;
-    }
-    const answers = Buffer.concat(sets.map((p) => p.answers));
-    return { rcode: RCODE.NOERROR, count, answers, ansOff, extras: EMPTY, extOff: new Uint32Array(count + 1), extCount: new Uint16Array(count), authority: EMPTY, authCount: 0, shuffle: false, serialAt };
+/** ANY: the records of every type, concatenated (they are position-independent), no additional. */
+export function anyOf(sets: readonly Prepared[]): Prepared {
+  const ansOff: number[] = [0];
+  let base = 0;
+  let serialAt = -1;
+  for (const p of sets) {
+    for (let j = 1; j <= p.count; j++) ansOff.push(base + p.offs[j]!);
+    if (p.serialAt >= 0) serialAt = base + p.serialAt;
+    base += p.extAt;
   }
+  const count = ansOff.length - 1;
+  const bytes = pack(...sets.map((p) => p.answers));
+  // No extras: every answer record's extras start (and end) at 0, none carries any.
+  const offs = [...ansOff, ...new Array<number>(count + 1).fill(0), ...new Array<number>(count).fill(0)];
+  return new Prepared(RCODE.NOERROR, count, bytes, offs, bytes.length, 0, false, serialAt);
 }
 
 /** Answer plus paired additional records held by one prepared answer. */
 export function recordCount(p: Prepared): number {
   let n = p.count;
-  for (let i = 0; i < p.extCount.length; i++) n += p.extCount[i]!;
+  for (let i = 0; i < p.count; i++) n += p.extCount(i);
   return n;
 }

@@ -1,21 +1,79 @@
 /**
- * One name's answers, encoded: every type's records as a `Prepared`, the NODATA answer for other
- * types, ANY, and the hot path's view (answers in an array indexed by type number). A name whose
- * merged records have the same signature as before keeps its entry object: nothing is re-encoded
- * and the table's index does not change for it.
+ * One name's answers, encoded: every type's records as a `Prepared` and the NODATA answer for other
+ * types, in one object that is both what the table lists (`types`) and what the hot path reads
+ * (`forType`). A name whose merged records have the same signature as before keeps its entry object:
+ * nothing is re-encoded and the table's index does not change for it.
+ *
+ * Memory: a table of 10,000 instances holds ~22,000 of these. One object with a field per type the
+ * zone serves replaces what were three objects, a Map and a type-indexed array per name, and ANY (a
+ * copy of every record of the name) is put together when asked instead of held for every name.
  */
-import { Encoder, recordCount, type Part, type Prepared } from './encoder.js';
+import { anyOf, Encoder, recordCount, type Part, type Prepared } from './encoder.js';
 import type { NameRecords } from './names.js';
-import type { Held as ShardHeld } from './shards.js';
-import type { HotEntry, NameEntry } from './table.js';
 import { questionDictionary, RCODE, TYPE, Writer } from './wire.js';
 
-/** A name as the table holds it. */
-export interface Held extends ShardHeld<NameEntry, HotEntry> {
-  /** The records the answers were built from, as one string. */
-  readonly sig: string;
-  /** Resource records across its answers (for the table's count). */
-  readonly records: number;
+/** The types a name of this zone can hold, in the order ANY lists them. */
+const SERVED = [TYPE.A, TYPE.AAAA, TYPE.SRV, TYPE.PTR, TYPE.SOA, TYPE.NS] as const;
+
+export class NameEntry {
+  constructor(
+    readonly a: Prepared | undefined,
+    readonly aaaa: Prepared | undefined,
+    readonly srv: Prepared | undefined,
+    readonly ptr: Prepared | undefined,
+    readonly soa: Prepared | undefined,
+    readonly ns: Prepared | undefined,
+    /** Answer to any type the name has no records of (and to no-healthy-instance names): NODATA + SOA. */
+    readonly nodata: Prepared,
+    /** The records the answers were built from, as one string (compared at the next build). */
+    readonly sig: string,
+    /** Resource records across its answers (for the table's count). */
+    readonly records: number,
+  ) {}
+
+  /** The hot path: the answer for `type`, or undefined when the name has no records of it. */
+  forType(type: number): Prepared | undefined {
+    switch (type) {
+      case TYPE.A:
+        return this.a;
+      case TYPE.AAAA:
+        return this.aaaa;
+      case TYPE.SRV:
+        return this.srv;
+      case TYPE.PTR:
+        return this.ptr;
+      case TYPE.SOA:
+        return this.soa;
+      case TYPE.NS:
+        return this.ns;
+      default:
+        return undefined;
+    }
+  }
+
+  /** Type number → its answer, for the types the name has (a new Map per call: tools and tests). */
+  get types(): ReadonlyMap<number, Prepared> {
+    const out = new Map<number, Prepared>();
+    for (const t of SERVED) {
+      const p = this.forType(t);
+      if (p) out.set(t, p);
+    }
+    return out;
+  }
+
+  /**
+   * ANY: every record of the name, no additional section; undefined when it has none (NODATA).
+   * Built per ANY query (a copy of the name's records, like one answer's work), not kept: held for
+   * every name it doubled the table, and memoised an ANY sweep of the zone would do the same.
+   */
+  any(): Prepared | undefined {
+    const sets: Prepared[] = [];
+    for (const t of SERVED) {
+      const p = this.forType(t);
+      if (p) sets.push(p);
+    }
+    return sets.length ? anyOf(sets) : undefined;
+  }
 }
 
 export class EntryMaker {
@@ -30,16 +88,17 @@ export class EntryMaker {
   }
 
   /** The entry of `key` with records `rec`: `before` itself when it was built from the same records. */
-  make(key: string, rec: NameRecords, before: Held | undefined): Held {
+  make(key: string, rec: NameRecords, before: NameEntry | undefined): NameEntry {
     const sig = signature(rec);
     if (before !== undefined && before.sig === sig) return before;
-    const value = this.entry(key, rec);
+    const byType = this.encode(key, rec);
     let records = 0;
-    for (const p of value.types.values()) records += recordCount(p);
-    return Object.freeze({ value, hot: hot(value), sig, records });
+    for (const p of byType.values()) records += recordCount(p);
+    const t = (type: number) => byType.get(type);
+    return new NameEntry(t(TYPE.A), t(TYPE.AAAA), t(TYPE.SRV), t(TYPE.PTR), t(TYPE.SOA), t(TYPE.NS), this.enc.nodataFor(key, rec.zone), sig, records);
   }
 
-  private entry(q: string, rec: NameRecords): NameEntry {
+  private encode(q: string, rec: NameRecords): Map<number, Prepared> {
     const { enc } = this;
     const dict = questionDictionary(q);
     const byType = new Map<number, Part[]>();
@@ -71,14 +130,8 @@ export class EntryMaker {
     }
     const types = new Map<number, Prepared>();
     for (const [type, parts] of byType) types.set(type, enc.prepare(parts, type !== TYPE.SOA));
-    return Object.freeze({ types, nodata: enc.nodataFor(q, rec.zone), any: enc.anyOf([...types.values()]) });
+    return types;
   }
-}
-
-function hot(e: NameEntry): HotEntry {
-  const byType: (Prepared | undefined)[] = Array.from({ length: Math.max(0, ...e.types.keys()) + 1 }, () => undefined);
-  for (const [type, p] of e.types) byType[type] = p;
-  return Object.freeze({ byType, nodata: e.nodata, any: e.any });
 }
 
 function signature(rec: NameRecords): string {

@@ -17,14 +17,18 @@ let perm = new Int32Array(256);
  */
 export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepared, limit: number, edns: number, dnssecOk: boolean, qtype: number, serial: number): Buffer {
   const qlen = qend + 4 - QNAME_OFFSET;
-  let size = QNAME_OFFSET + qlen + p.authority.length + (edns >= 0 ? 11 : 0);
-  const n = p.count;
-  const { ansOff, extOff } = p;
+  const { bytes, offs, count: n, authAt } = p;
+  // offs: answer starts [0..n], extras starts [n+1..2n+1] (relative to extAt), extra counts [2n+2..].
+  const extAt = offs[n]!;
+  const e0 = n + 1;
+  const c0 = 2 * n + 2;
+  const authLen = bytes.length - authAt;
+  let size = QNAME_OFFSET + qlen + authLen + (edns >= 0 ? 11 : 0);
   let k = 0;
   const shuffle = p.shuffle && n > 1;
   if (!shuffle) {
-    while (k < n && size + ansOff[k + 1]! - ansOff[k]! + extOff[k + 1]! - extOff[k]! <= limit) {
-      size += ansOff[k + 1]! - ansOff[k]! + extOff[k + 1]! - extOff[k]!;
+    while (k < n && size + offs[k + 1]! - offs[k]! + offs[e0 + k + 1]! - offs[e0 + k]! <= limit) {
+      size += offs[k + 1]! - offs[k]! + offs[e0 + k + 1]! - offs[e0 + k]!;
       k++;
     }
   } else {
@@ -34,7 +38,7 @@ export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepare
     while (k < n) {
       const r = k + ((Math.random() * (n - k)) | 0);
       const idx = perm[r]!;
-      const add = ansOff[idx + 1]! - ansOff[idx]! + extOff[idx + 1]! - extOff[idx]!;
+      const add = offs[idx + 1]! - offs[idx]! + offs[e0 + idx + 1]! - offs[e0 + idx]!;
       if (size + add > limit) break;
       perm[r] = perm[k]!;
       perm[k] = idx;
@@ -59,20 +63,20 @@ export function write(metrics: DnsMetrics, msg: Buffer, qend: number, p: Prepare
   if (!shuffle) {
     // Unshuffled answers are copied in order: an SOA among those that fit keeps its offset.
     const at = pos;
-    pos += copy(p.answers, 0, ansOff[k]!, out, pos);
-    if (p.serialAt >= 0 && p.serialAt < ansOff[k]!) out.writeUInt32BE(serial >>> 0, at + p.serialAt);
-    pos += copy(p.authority, 0, p.authority.length, out, pos);
+    pos += copy(bytes, 0, offs[k]!, out, pos);
+    if (p.serialAt >= 0 && p.serialAt < offs[k]!) out.writeUInt32BE(serial >>> 0, at + p.serialAt);
+    pos += copy(bytes, authAt, bytes.length, out, pos);
     if (p.authCount > 0) out.writeUInt32BE(serial >>> 0, pos - SERIAL_FROM_END);
-    pos += copy(p.extras, 0, extOff[k]!, out, pos);
-    for (let j = 0; j < k; j++) extras += p.extCount[j]!;
+    pos += copy(bytes, extAt, extAt + offs[e0 + k]!, out, pos);
+    for (let j = 0; j < k; j++) extras += offs[c0 + j]!;
   } else {
-    for (let j = 0; j < k; j++) pos += copy(p.answers, ansOff[perm[j]!]!, ansOff[perm[j]! + 1]!, out, pos);
-    pos += copy(p.authority, 0, p.authority.length, out, pos);
+    for (let j = 0; j < k; j++) pos += copy(bytes, offs[perm[j]!]!, offs[perm[j]! + 1]!, out, pos);
+    pos += copy(bytes, authAt, bytes.length, out, pos);
     if (p.authCount > 0) out.writeUInt32BE(serial >>> 0, pos - SERIAL_FROM_END);
     for (let j = 0; j < k; j++) {
       const idx = perm[j]!;
-      pos += copy(p.extras, extOff[idx]!, extOff[idx + 1]!, out, pos);
-      extras += p.extCount[idx]!;
+      pos += copy(bytes, extAt + offs[e0 + idx]!, extAt + offs[e0 + idx + 1]!, out, pos);
+      extras += offs[c0 + idx]!;
     }
   }
   if (edns >= 0) {

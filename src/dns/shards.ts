@@ -10,30 +10,24 @@ import { hashKey, hashOf, NameIndex } from './lookup.js';
 const SHARD_BITS = 8;
 const SHIFT = 32 - SHARD_BITS;
 
-/** What one name holds: whatever the table keeps (`V`) and what the hot path reads (`H`). */
-export interface Held<V, H> {
-  readonly value: V;
-  readonly hot: H;
+interface Shard<T> {
+  readonly names: ReadonlyMap<string, T>;
+  readonly index: NameIndex<T>;
 }
 
-interface Shard<V, H> {
-  readonly names: ReadonlyMap<string, Held<V, H>>;
-  readonly index: NameIndex<H>;
-}
-
-export class ShardedNames<V, H> implements ReadonlyMap<string, V> {
+export class ShardedNames<T> implements ReadonlyMap<string, T> {
   private constructor(
-    private readonly shards: readonly Shard<V, H>[],
+    private readonly shards: readonly Shard<T>[],
     readonly size: number,
   ) {}
 
-  static empty<V, H>(): ShardedNames<V, H> {
-    const none: Shard<V, H> = { names: new Map(), index: new NameIndex([]) };
+  static empty<T>(): ShardedNames<T> {
+    const none: Shard<T> = { names: new Map(), index: new NameIndex([]) };
     return new ShardedNames(Array.from({ length: 1 << SHARD_BITS }, () => none), 0);
   }
 
   /** A new set with `changes` applied (undefined removes); shards without a change are shared. */
-  with(changes: ReadonlyMap<string, Held<V, H> | undefined>): ShardedNames<V, H> {
+  with(changes: ReadonlyMap<string, T | undefined>): ShardedNames<T> {
     const steps = this.withSteps(changes);
     for (;;) {
       const r = steps.next();
@@ -42,9 +36,9 @@ export class ShardedNames<V, H> implements ReadonlyMap<string, V> {
   }
 
   /** `with`, yielding after each shard rebuilt: a cold build of 27,000 names can give the loop back. */
-  *withSteps(changes: ReadonlyMap<string, Held<V, H> | undefined>): Generator<void, ShardedNames<V, H>> {
+  *withSteps(changes: ReadonlyMap<string, T | undefined>): Generator<void, ShardedNames<T>> {
     if (changes.size === 0) return this;
-    const byShard = new Map<number, [string, Held<V, H> | undefined][]>();
+    const byShard = new Map<number, [string, T | undefined][]>();
     for (const change of changes) {
       const s = hashKey(change[0]) >>> SHIFT;
       (byShard.get(s) ?? byShard.set(s, []).get(s)!).push(change);
@@ -53,52 +47,48 @@ export class ShardedNames<V, H> implements ReadonlyMap<string, V> {
     let size = this.size;
     for (const [s, list] of byShard) {
       const names = new Map(shards[s]!.names);
-      for (const [key, held] of list) {
+      for (const [key, value] of list) {
         const had = names.delete(key);
-        if (held !== undefined) names.set(key, held);
-        size += (held !== undefined ? 1 : 0) - (had ? 1 : 0);
+        if (value !== undefined) names.set(key, value);
+        size += (value !== undefined ? 1 : 0) - (had ? 1 : 0);
       }
-      shards[s] = { names, index: new NameIndex([...names].map(([k, h]) => [k, h.hot] as const)) };
+      shards[s] = { names, index: new NameIndex(names) };
       yield;
     }
     return new ShardedNames(shards, size);
   }
 
-  /** The hot path: the entry of the name at `bytes[start..end)` (wire form, any case). */
-  find(bytes: Uint8Array, start: number, end: number): H | undefined {
+  /** The hot path: the value of the name at `bytes[start..end)` (wire form, any case). */
+  find(bytes: Uint8Array, start: number, end: number): T | undefined {
     const h = hashOf(bytes, start, end);
     return this.shards[h >>> SHIFT]!.index.findHashed(h, bytes, start, end);
   }
 
-  held(key: string): Held<V, H> | undefined {
+  get(key: string): T | undefined {
     return this.shards[hashKey(key) >>> SHIFT]!.names.get(key);
   }
 
-  get(key: string): V | undefined {
-    return this.held(key)?.value;
-  }
-
   has(key: string): boolean {
-    return this.held(key) !== undefined;
+    return this.get(key) !== undefined;
   }
 
-  *entries(): MapIterator<[string, V]> {
-    for (const shard of this.shards) for (const [k, h] of shard.names) yield [k, h.value];
+  *entries(): MapIterator<[string, T]> {
+    for (const shard of this.shards) yield* shard.names;
   }
 
   *keys(): MapIterator<string> {
     for (const [k] of this.entries()) yield k;
   }
 
-  *values(): MapIterator<V> {
+  *values(): MapIterator<T> {
     for (const [, v] of this.entries()) yield v;
   }
 
-  [Symbol.iterator](): MapIterator<[string, V]> {
+  [Symbol.iterator](): MapIterator<[string, T]> {
     return this.entries();
   }
 
-  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void): void {
+  forEach(fn: (value: T, key: string, map: ReadonlyMap<string, T>) => void): void {
     for (const [k, v] of this.entries()) fn(v, k, this);
   }
 }

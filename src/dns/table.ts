@@ -6,26 +6,20 @@
  */
 import { ZoneBuilder } from './builder.js';
 import type { Prepared } from './encoder.js';
+import type { NameEntry } from './entries.js';
 import type { NameIndex } from './lookup.js';
 import type { ZoneSnapshot } from './names.js';
 import { dottedFromKey } from './wire.js';
 
-export type { Prepared } from './encoder.js';
+export { Prepared } from './encoder.js';
 
-export interface NameEntry {
-  readonly types: ReadonlyMap<number, Prepared>;
-  /** Answer to any type the name has no records of (and to no-healthy-instance names): NODATA + SOA. */
-  readonly nodata: Prepared;
-  /** Answer to ANY: every record of the name, no additional section. */
-  readonly any: Prepared;
-}
-
-/** A name as the hot path reads it: answers in an array indexed by type number (no Map lookup). */
-export interface HotEntry {
-  readonly byType: readonly (Prepared | undefined)[];
-  readonly nodata: Prepared;
-  readonly any: Prepared;
-}
+/**
+ * A name's answers (`entries.ts`): `types` lists them, `forType(type)` is the hot path's pick,
+ * `nodata` answers any other type, `any()` builds the answer to ANY.
+ */
+export type { NameEntry } from './entries.js';
+/** What the hot path reads of a name: the same object. */
+export type HotEntry = NameEntry;
 
 /** An immutable table; the server swaps the whole reference on each catalog change. */
 export interface ZoneTable {

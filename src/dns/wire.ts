@@ -112,6 +112,10 @@ export class Writer {
     this.length = 0;
     return this;
   }
+  /** What was written, without a copy: valid until the writer is written to or reset. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
   /** A copy of what was written (the writer may be reset and reused). */
   buffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.length));
