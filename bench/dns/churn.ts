@@ -7,19 +7,25 @@
  *   DNS server answering it over UDP and the L7 proxy routing it (a probe service whose one instance
  *   is a local HTTP backend flips between passing → 200 and critical → 503), p50/p99/max;
  * - event-loop delay during the churn (perf_hooks.monitorEventLoopDelay, 1 ms resolution): p99, max;
- * - resident size after loading the catalog.
+ * - memory: resident size (RSS), V8 heap used/total and external memory after loading the catalog,
+ *   and with 10,000 instances AND `--connections` (default 1,000) idle keep-alive connections open
+ *   through the L7 proxy (sampled through the churn: its peak and its end), beside issue 16's goal of
+ *   150 MB. The backend and the connections' client side run in their own processes (`peers.ts`), so
+ *   the process measured holds what `maestro up` would: catalog, DNS server, proxy.
  * With `--load`, dnsperf and wrk run against the same process during the churn (bounded by the
  * churn's duration). `--build DIR` loads Maestro from another build (e.g. the one before a change)
  * for a before/after run with the same script.
  *
- *   node .build/<you>/bench/dns/churn.js [--quick] [--seconds 20] [--instances 10000] [--services 1000] [--rate 100] [--load] [--build DIR]
+ *   node .build/<you>/bench/dns/churn.js [--quick] [--seconds 20] [--instances 10000] [--services 1000] [--rate 100]
+ *     [--connections 1000] [--load] [--build DIR]
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ServiceInstance } from '../../src/catalog/types.js';
@@ -32,6 +38,7 @@ const { values } = parseArgs({
     instances: { type: 'string', default: '10000' },
     services: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '100' },
+    connections: { type: 'string', default: '1000' },
     load: { type: 'boolean', default: false },
     build: { type: 'string' },
   },
@@ -40,7 +47,8 @@ const seconds = Number(values.seconds ?? (values.quick ? 4 : 20));
 const total = Number(values.instances);
 const services = Number(values.services);
 const rate = Number(values.rate);
-const root = values.build ?? join(import.meta.dirname, '..', '..');
+const connections = Number(values.connections);
+const root = values.build ? resolve(values.build) : join(import.meta.dirname, '..', '..');
 
 const { createEmbeddedCatalog } = (await import(join(root, 'src/catalog/embedded/index.js'))) as typeof import('../../src/catalog/embedded/index.js');
 const { startDnsServer } = (await import(join(root, 'src/dns/index.js'))) as typeof import('../../src/dns/index.js');
@@ -49,10 +57,23 @@ const { startProxy } = (await import(join(root, 'src/proxy/index.js'))) as typeo
 const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-// A local backend for the probe service: the proxy's answer tells whether its route has the instance.
-const backend = createServer((_req, res) => res.end('ok'));
-await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
-const backendPort = (backend.address() as AddressInfo).port;
+const MB = 2 ** 20;
+const GOAL_MB = 150;
+const memory = () => {
+  const m = process.memoryUsage();
+  return `RSS ${(m.rss / MB).toFixed(0)} MB (heap used ${(m.heapUsed / MB).toFixed(0)} MB of ${(m.heapTotal / MB).toFixed(0)} MB, external ${(m.external / MB).toFixed(0)} MB)`;
+};
+/** A peer process (peers.ts) and the first line it prints. */
+async function peer(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; line: string }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'peers.js'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(([code]) => Promise.reject(new Error(`peers.js ${args[0]} exited with ${code}`)))])) as [string];
+  return { child, line };
+}
+
+// A backend for the probe service (its own process): the proxy's answer tells whether its route has the instance.
+const backend = await peer('backend');
+const backendPort = Number(backend.line);
 
 const catalog = createEmbeddedCatalog({});
 const instances: ServiceInstance[] = [];
@@ -77,7 +98,7 @@ let started = performance.now();
 const dns = await startDnsServer({ catalog, addr: { host: '127.0.0.1', port: 0 } });
 const proxy = await startProxy({ catalog, httpAddr: '127.0.0.1:0', firstSyncMs: 60_000 });
 await dns.synced();
-console.log(`loaded ${total} instances in ${services} services; DNS ${dns.table()?.names.size} names; first sync ${ms(performance.now() - started)}; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+console.log(`loaded ${total} instances in ${services} services; DNS ${dns.table()?.names.size} names; first sync ${ms(performance.now() - started)}; ${memory()}`);
 const dnsPort = dns.address().port;
 const httpPort = proxy.httpAddress().port;
 
@@ -102,6 +123,10 @@ async function until(check: () => Promise<boolean>, t0: number): Promise<number>
 // Wait for the tables to settle after the cold build (the first update after it may be spaced).
 await until(async () => (await dnsCount()) === 1 && (await httpStatus()) === 200, performance.now());
 
+// Idle keep-alive connections through the L7 proxy, held open by another process during the churn.
+const held = connections > 0 ? await peer('hold', String(httpPort), 'probe.service.cluster', String(connections)) : undefined;
+if (held) console.log(`${held.line} idle keep-alive connections through the L7 proxy; ${memory()}`);
+
 const load: ReturnType<typeof spawn>[] = [];
 if (values.load) {
   const qfile = join(tmpdir(), `maestro-churn-${process.pid}.txt`);
@@ -117,6 +142,8 @@ const httpLat: number[] = [];
 let changes = 0;
 let probeHealthy = true;
 const stopAt = performance.now() + seconds * 1_000;
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 // Background churn: `rate` health flips per second over random instances.
 const churn = setInterval(() => {
   for (let k = 0; k < Math.max(1, Math.round(rate / 100)); k++) {
@@ -139,6 +166,7 @@ while (performance.now() < stopAt) {
   await new Promise((r) => setTimeout(r, 50));
 }
 clearInterval(churn);
+clearInterval(sampler);
 eld.disable();
 for (const p of load) p.kill();
 started = performance.now();
@@ -148,9 +176,12 @@ console.log(`change → DNS answer:   p50 ${ms(pct(dnsLat, 50))}  p99 ${ms(pct(d
 console.log(`change → L7 route:     p50 ${ms(pct(httpLat, 50))}  p99 ${ms(pct(httpLat, 99))}  max ${ms(Math.max(...httpLat))}   (goal p99 ≤ 10 ms: ${pct(httpLat, 99) <= 10 ? 'met' : 'not met'})`);
 const eldMax = eld.max / 1e6;
 console.log(`event-loop delay:      p50 ${ms(eld.percentile(50) / 1e6)}  p99 ${ms(eld.percentile(99) / 1e6)}  max ${ms(eldMax)}   (goal: no stall > 5 ms: ${eldMax <= 5 ? 'met' : 'not met'})`);
-console.log(`RSS after churn: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+const rss = process.memoryUsage().rss;
+const goal = (x: number) => (x / MB <= GOAL_MB ? 'met' : 'not met');
+console.log(`memory after churn, ${total} instances + ${held ? held.line.replace('open ', '') : 0} open proxy connections: ${memory()}; peak RSS during churn ${(peakRss / MB).toFixed(0)} MB   (goal RSS ≤ ${GOAL_MB} MB: end ${goal(rss)}, peak ${goal(peakRss)})`);
+held?.child.stdin!.end();
 await proxy.stop();
 await dns.stop();
 await catalog.close();
-backend.close();
+backend.child.stdin!.end();
 process.exit(0);

@@ -198,7 +198,7 @@ export class ZoneBuilder {
       else this.#byKey.set(key, [id, rec]);
       touched?.add(key);
     }
-    this.#owners.set(id, { source, frags: flat });
+    this.#owners.set(id, { source, frags: flat.slice() }); // exact size: pushing leaves spare room
   }
 }
 

@@ -160,7 +160,8 @@ export class Encoder {
       extOff.push(extrasW.length);
     }
     const bytes = pack(answersW.view(), extrasW.view());
-    return new Prepared(RCODE.NOERROR, n, bytes, [...ansOff, ...extOff, ...extCount], bytes.length, 0, shuffle, serialAt);
+    // concat allocates exactly what it holds (a spread into a literal grows like push: 17+ slots).
+    return new Prepared(RCODE.NOERROR, n, bytes, ansOff.concat(extOff, extCount), bytes.length, 0, shuffle, serialAt);
   }
 
   /** No records, the SOA of `apexKey` in authority; `zoneAt` is where that name sits in the question, if it does. */

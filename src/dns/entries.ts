@@ -1,7 +1,7 @@
 /**
  * One name's answers, encoded: every type's records as a `Prepared` and the NODATA answer for other
  * types, in one object that is both what the table lists (`types`) and what the hot path reads
- * (`forType`). A name whose merged records have the same signature as before keeps its entry object:
+ * (`forType`). A name whose merged records are the same as before keeps its entry object:
  * nothing is re-encoded and the table's index does not change for it.
  *
  * Memory: a table of 10,000 instances holds ~22,000 of these. One object with a field per type the
@@ -9,7 +9,7 @@
  * copy of every record of the name) is put together when asked instead of held for every name.
  */
 import { anyOf, Encoder, recordCount, type Part, type Prepared } from './encoder.js';
-import type { NameRecords } from './names.js';
+import { sameRecords, type NameRecords } from './names.js';
 import { questionDictionary, RCODE, TYPE, Writer } from './wire.js';
 
 /** The types a name of this zone can hold, in the order ANY lists them. */
@@ -25,8 +25,12 @@ export class NameEntry {
     readonly ns: Prepared | undefined,
     /** Answer to any type the name has no records of (and to no-healthy-instance names): NODATA + SOA. */
     readonly nodata: Prepared,
-    /** The records the answers were built from, as one string (compared at the next build). */
-    readonly sig: string,
+    /**
+     * The records the answers were built from, compared at the next build. Usually the builder's own
+     * fragment: when a rebuilt owner's new fragment equals it, `make` points this at the new one, so
+     * the old fragment is not kept alive by the entry alone (same content: nothing a reader sees changes).
+     */
+    public rec: NameRecords,
     /** Resource records across its answers (for the table's count). */
     readonly records: number,
   ) {}
@@ -89,13 +93,15 @@ export class EntryMaker {
 
   /** The entry of `key` with records `rec`: `before` itself when it was built from the same records. */
   make(key: string, rec: NameRecords, before: NameEntry | undefined): NameEntry {
-    const sig = signature(rec);
-    if (before !== undefined && before.sig === sig) return before;
+    if (before !== undefined && sameRecords(before.rec, rec)) {
+      before.rec = rec;
+      return before;
+    }
     const byType = this.encode(key, rec);
     let records = 0;
     for (const p of byType.values()) records += recordCount(p);
     const t = (type: number) => byType.get(type);
-    return new NameEntry(t(TYPE.A), t(TYPE.AAAA), t(TYPE.SRV), t(TYPE.PTR), t(TYPE.SOA), t(TYPE.NS), this.enc.nodataFor(key, rec.zone), sig, records);
+    return new NameEntry(t(TYPE.A), t(TYPE.AAAA), t(TYPE.SRV), t(TYPE.PTR), t(TYPE.SOA), t(TYPE.NS), this.enc.nodataFor(key, rec.zone), rec, records);
   }
 
   private encode(q: string, rec: NameRecords): Map<number, Prepared> {
@@ -132,8 +138,4 @@ export class EntryMaker {
     for (const [type, parts] of byType) types.set(type, enc.prepare(parts, type !== TYPE.SOA));
     return types;
   }
-}
-
-function signature(rec: NameRecords): string {
-  return `${rec.apex ? 'apex ' : ''}${rec.zone}|${rec.addresses.join(',')}|${rec.srv.map((s) => `${s.port} ${s.target} ${s.address}`).join(',')}|${rec.ptr.join(',')}`;
 }

@@ -24,13 +24,16 @@ export interface SrvTarget {
   address: string;
 }
 
-/** What one name answers. A name with everything empty still exists (NODATA, not NXDOMAIN). */
+/**
+ * What one name answers. A name with everything empty still exists (NODATA, not NXDOMAIN). Read-only
+ * once made: the builder keeps tens of thousands of them (empty lists are one shared frozen array).
+ */
 export interface NameRecords {
   /** A and AAAA records, deduplicated, in catalog order. */
-  addresses: string[];
-  srv: SrvTarget[];
+  readonly addresses: readonly string[];
+  readonly srv: readonly SrvTarget[];
   /** PTR targets (wire keys). */
-  ptr: string[];
+  readonly ptr: readonly string[];
   /** A zone apex (`<zone>` or a reverse zone): SOA and NS. */
   apex: boolean;
   /** Wire key of the apex of the zone the name is in (whose SOA its negative answers carry). */
@@ -47,15 +50,31 @@ export interface ZoneSnapshot {
 
 export type NameMap = Map<string, NameRecords>;
 
+/** NameRecords while a fragment is being put together. */
+interface Building {
+  addresses: string[];
+  srv: SrvTarget[];
+  ptr: string[];
+  apex: boolean;
+  zone: string;
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/** `list` as kept: the shared empty array, or an exact-size copy (a pushed-to array keeps room for 17). */
+function kept<T>(list: readonly T[]): readonly T[] {
+  return list.length === 0 ? NONE : list.slice();
+}
+
 /** The names one owner contributes to, with its part of their records. */
 class Fragments {
-  readonly names: NameMap = new Map();
+  readonly names = new Map<string, Building>();
   readonly zoneKey: string;
   constructor(readonly zone: string) {
     this.zoneKey = wireKey(zone);
   }
   /** `dotted` is in `<zone>` unless its reverse zone is given. */
-  at(dotted: string, reverseZone?: string): NameRecords {
+  at(dotted: string, reverseZone?: string): Building {
     const key = wireKey(dotted);
     let rec = this.names.get(key);
     if (!rec) this.names.set(key, (rec = { addresses: [], srv: [], ptr: [], apex: false, zone: reverseZone === undefined ? this.zoneKey : wireKey(reverseZone) }));
@@ -73,14 +92,18 @@ class Fragments {
   /** Ancestors of in-zone names exist too (`service.<zone>`, `_tcp.service.<zone>`): NODATA, per RFC 8020. */
   done(): NameMap {
     const { names, zoneKey } = this;
-    for (const key of [...names.keys()]) {
+    const out: NameMap = new Map();
+    for (const [key, b] of names) {
+      out.set(key, { addresses: kept(b.addresses), srv: kept(b.srv), ptr: kept(b.ptr), apex: b.apex, zone: b.zone });
+    }
+    for (const key of names.keys()) {
       if (!key.endsWith(zoneKey)) continue;
       for (let i = key.charCodeAt(0) + 1; key.length - i > zoneKey.length; i += key.charCodeAt(i) + 1) {
         const parent = key.slice(i);
-        if (!names.has(parent)) names.set(parent, { addresses: [], srv: [], ptr: [], apex: false, zone: zoneKey });
+        if (!out.has(parent)) out.set(parent, { addresses: NONE, srv: NONE, ptr: NONE, apex: false, zone: zoneKey });
       }
     }
-    return names;
+    return out;
   }
 }
 
@@ -97,6 +120,7 @@ export function serviceFragments(zone: string, svc: string, all: readonly Servic
   const f = new Fragments(zone);
   for (const i of all) f.reverseApex(i.address);
   const base = `${svc}.service.${zone}`;
+  // One target name and one SRV record per instance, shared by every name that lists it.
   const targets = new Map<ServiceInstance, string | undefined>();
   const target = (i: ServiceInstance) => {
     if (!targets.has(i)) {
@@ -105,13 +129,15 @@ export function serviceFragments(zone: string, svc: string, all: readonly Servic
     }
     return targets.get(i);
   };
+  const srvs = new Map<ServiceInstance, SrvTarget>();
+  const srvOf = (i: ServiceInstance, t: string) => srvs.get(i) ?? srvs.set(i, { port: i.port, target: t, address: i.address }).get(i)!;
   const serve = (dotted: string, set: readonly ServiceInstance[], withAddresses: boolean) => {
     const rec = f.at(dotted);
     for (const i of set) {
       if (i.health !== 'passing') continue;
       if (withAddresses) rec.addresses.push(i.address);
       const t = target(i);
-      if (t !== undefined) rec.srv.push({ port: i.port, target: t, address: i.address });
+      if (t !== undefined) rec.srv.push(srvOf(i, t));
     }
   };
   serve(base, all, true);
@@ -155,23 +181,46 @@ export function hostFragments(zone: string, host: Pick<HostStatus, 'name' | 'add
  */
 export const PTR_MAX = 32;
 
-/** One name's records from all its owners' fragments, deduplicated; PTR targets capped at `PTR_MAX`. */
+/**
+ * One name's records from all its owners' fragments, deduplicated; PTR targets capped at `PTR_MAX`.
+ * A lone fragment with nothing to drop is returned as it is (most names have one owner): the entry
+ * built from it keeps it to compare with the next build, sharing it with the builder.
+ */
 export function mergeRecords(parts: Iterable<NameRecords>): NameRecords {
-  let out: NameRecords | undefined;
-  for (const p of parts) {
-    if (!out) out = { addresses: [...p.addresses], srv: [...p.srv], ptr: [...p.ptr], apex: p.apex, zone: p.zone };
-    else {
-      out.addresses.push(...p.addresses);
-      out.srv.push(...p.srv);
-      if (out.ptr.length < PTR_MAX) out.ptr.push(...p.ptr);
-      out.apex ||= p.apex;
+  const list = [...parts];
+  if (list.length === 0) throw new Error('mergeRecords: no fragment');
+  const first = list[0]!;
+  const addresses = unique(list.flatMap((p) => p.addresses));
+  const srv = uniqueBy(
+    list.flatMap((p) => p.srv),
+    (s) => `${s.port} ${s.target} ${s.address}`,
+  );
+  // A shared address may have thousands of owners: stop at PTR_MAX distinct targets.
+  const targets = new Set<string>();
+  for (const p of list) {
+    for (const t of p.ptr) {
+      if (targets.size >= PTR_MAX) break;
+      targets.add(t);
     }
   }
-  if (!out) throw new Error('mergeRecords: no fragment');
-  out.addresses = [...new Set(out.addresses)];
-  out.ptr = [...new Set(out.ptr)].slice(0, PTR_MAX);
-  out.srv = uniqueBy(out.srv, (s) => `${s.port} ${s.target} ${s.address}`);
-  return out;
+  const ptr = [...targets];
+  const apex = list.some((p) => p.apex);
+  if (list.length === 1 && addresses.length === first.addresses.length && srv.length === first.srv.length && ptr.length === first.ptr.length) return first;
+  return { addresses: kept(addresses), srv: kept(srv), ptr: kept(ptr), apex, zone: first.zone };
+}
+
+/** True when `a` and `b` answer the same (same records in the same order). */
+export function sameRecords(a: NameRecords, b: NameRecords): boolean {
+  if (a === b) return true;
+  if (a.apex !== b.apex || a.zone !== b.zone || a.addresses.length !== b.addresses.length || a.srv.length !== b.srv.length || a.ptr.length !== b.ptr.length) return false;
+  for (let i = 0; i < a.addresses.length; i++) if (a.addresses[i] !== b.addresses[i]) return false;
+  for (let i = 0; i < a.ptr.length; i++) if (a.ptr[i] !== b.ptr[i]) return false;
+  for (let i = 0; i < a.srv.length; i++) {
+    const x = a.srv[i]!;
+    const y = b.srv[i]!;
+    if (x !== y && (x.port !== y.port || x.target !== y.target || x.address !== y.address)) return false;
+  }
+  return true;
 }
 
 /** Instances by the DNS label of their service (instances whose service has no valid label are skipped). */
@@ -211,6 +260,10 @@ function groupBy<T>(items: readonly T[], keyOf: (t: T) => string | undefined): M
     else out.set(k, [item]);
   }
   return out;
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return items.length < 2 ? [...items] : [...new Set(items)];
 }
 
 function uniqueBy<T>(items: T[], keyOf: (t: T) => string): T[] {

@@ -9,6 +9,11 @@
  *   - a connection with nothing in flight closes after `idleMs`; a query must arrive in full, and a
  *     backed-up answer must drain, within `ioMs` — a trickled frame or a client that stops reading is
  *     closed then, however slowly it keeps the bytes moving.
+ *
+ * Cost per connection matters (clients without pooling open one per query), so a connection is one
+ * object whose listeners are shared functions (no closures per connection), and the deadlines are
+ * sweep ticks checked by one timer per listener, not a setTimeout per connection re-armed at every
+ * query: a deadline fires between its length and one sweep period (≤ 250 ms) later.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -35,107 +40,184 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   maxInFlight: 16,
 };
 
-export function serveTcp(conn: Socket, handle: Handler, log: Logger, limits: TcpLimits): void {
-  let pending: Buffer = Buffer.alloc(0);
-  let inFlight = 0;
-  let readEnded = false;
-  /** Why the connection's deadline timer runs: 'idle' or 'io' (see the header comment). */
-  let timer: NodeJS.Timeout | undefined;
-  let timerKind: 'idle' | 'io' | undefined;
-  conn.setNoDelay(true);
-  conn.on('error', () => conn.destroy());
-  conn.on('close', () => clearTimeout(timer));
+const NONE = 0;
+const IDLE = 1;
+const IO = 2;
+type Deadline = typeof NONE | typeof IDLE | typeof IO;
+const EMPTY = Buffer.alloc(0);
+const CONN = Symbol('dns tcp connection');
+type Tagged = Socket & { [CONN]: Connection };
 
-  const arm = (kind: 'idle' | 'io') => {
-    // An io deadline keeps running while its condition holds: progress restarts it explicitly.
-    if (timerKind === kind) return;
-    clearTimeout(timer);
-    timerKind = kind;
-    timer = setTimeout(() => conn.destroy(), kind === 'idle' ? limits.idleMs : limits.ioMs);
-  };
-  const restart = (kind: 'idle' | 'io') => {
-    timerKind = undefined;
-    arm(kind);
-  };
-  // Never below the socket's high-water mark: only a write() that returned false brings a 'drain'.
-  const queueBound = Math.max(limits.maxQueuedBytes, conn.writableHighWaterMark);
-  const backedUp = () => conn.writableLength >= queueBound;
+/** The open connections of one listener, and the sweep that enforces their deadlines. */
+export class TcpConnections {
+  readonly open = new Set<Connection>();
+  /** Sweeps so far: deadlines are counted in them. */
+  tick = 0;
+  readonly periodMs: number;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    readonly handle: Handler,
+    readonly log: Logger,
+    readonly limits: TcpLimits,
+  ) {
+    this.periodMs = Math.min(250, Math.max(5, Math.floor(Math.min(limits.idleMs, limits.ioMs) / 8)));
+    this.#timer = setInterval(() => this.#sweep(), this.periodMs).unref();
+  }
+
+  /** Serves a connection the listener accepted (with allowHalfOpen and noDelay set). */
+  accept(socket: Socket): void {
+    const conn = new Connection(socket as Tagged, this);
+    this.open.add(conn);
+    (socket as Tagged)[CONN] = conn;
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.on('data', onData);
+    socket.on('drain', onDrain);
+    socket.on('end', onEnd);
+    conn.arm(IDLE);
+  }
+
+  /** Sweep ticks from now until a deadline of `ms` has surely passed (the current tick is partly gone). */
+  ticksFor(ms: number): number {
+    return this.tick + Math.ceil(ms / this.periodMs) + 1;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    for (const c of this.open) c.socket.destroy();
+  }
+
+  #sweep(): void {
+    const now = ++this.tick;
+    for (const c of this.open) if (c.expires <= now) c.socket.destroy();
+  }
+}
+
+function onError(this: Tagged): void {
+  this.destroy();
+}
+function onClose(this: Tagged): void {
+  this[CONN].owner.open.delete(this[CONN]);
+}
+function onData(this: Tagged, chunk: Buffer): void {
+  const c = this[CONN];
+  c.pending = c.pending.length === 0 ? chunk : Buffer.concat([c.pending, chunk]);
+  c.flow();
+}
+function onDrain(this: Tagged): void {
+  const c = this[CONN];
+  // The client took what was queued: its io deadline starts over.
+  if (c.kind === IO) c.restart(IO);
+  c.flow();
+}
+function onEnd(this: Tagged): void {
+  // A client may send its queries and half-close (RFC 7766 §6.2.4): answer them, then close.
+  this[CONN].readEnded = true;
+  this[CONN].flow();
+}
+
+class Connection {
+  pending: Buffer = EMPTY;
+  inFlight = 0;
+  readEnded = false;
+  /** Which deadline runs (see the header comment) and the sweep tick at which it closes the socket. */
+  kind: Deadline = NONE;
+  expires = Infinity;
+  /** Never below the socket's high-water mark: only a write() that returned false brings a 'drain'. */
+  readonly queueBound: number;
+
+  constructor(
+    readonly socket: Tagged,
+    readonly owner: TcpConnections,
+  ) {
+    this.queueBound = Math.max(owner.limits.maxQueuedBytes, socket.writableHighWaterMark);
+  }
+
+  /** An io deadline keeps running while its condition holds: progress restarts it explicitly. */
+  arm(kind: Deadline): void {
+    if (this.kind === kind) return;
+    this.kind = kind;
+    this.expires = kind === NONE ? Infinity : this.owner.ticksFor(kind === IDLE ? this.owner.limits.idleMs : this.owner.limits.ioMs);
+  }
+  restart(kind: Deadline): void {
+    this.kind = NONE;
+    this.arm(kind);
+  }
+
+  backedUp(): boolean {
+    return this.socket.writableLength >= this.queueBound;
+  }
+
+  /** Reads only while every answer so far fits the queue bound and the upstream budget has room. */
+  flow(): void {
+    const s = this.socket;
+    this.drainPending();
+    if (s.destroyed) return;
+    const p = this.pending;
+    const blocked = this.backedUp() || this.inFlight >= this.owner.limits.maxInFlight || (p.length >= 2 && p.length >= 2 + p.readUInt16BE(0));
+    if (blocked) s.pause();
+    else if (s.isPaused() && !this.readEnded) s.resume();
+    this.settle();
+  }
+
   /** Sets the deadline for the state the connection is in now; ends it once a half-closed client is served. */
-  const settle = () => {
-    if (conn.destroyed) return;
-    if (backedUp() || pending.length > 0) arm('io');
-    else if (inFlight > 0) clearDeadline();
-    else if (readEnded) {
-      // Everything is answered; the client still has to take the rest before the socket closes.
-      if (!conn.writableEnded) conn.end();
-      arm('io');
-    } else arm('idle');
-  };
-  const clearDeadline = () => {
-    clearTimeout(timer);
-    timerKind = undefined;
-  };
-
-  const send = (res: Buffer | null) => {
-    if (res === null || conn.destroyed || conn.writableEnded) return;
-    const frame = Buffer.allocUnsafe(res.length + 2);
-    frame.writeUInt16BE(res.length, 0);
-    res.copy(frame, 2);
-    conn.write(frame);
-  };
+  settle(): void {
+    const s = this.socket;
+    if (s.destroyed) return;
+    if (this.backedUp() || this.pending.length > 0) this.arm(IO);
+    else if (this.inFlight > 0) this.arm(NONE);
+    else if (this.readEnded) {
+      // Everything is answered. With every byte handed to the kernel, close() is the graceful end
+      // (it sends them, then the FIN; nothing unread is left to turn it into a reset), without a
+      // shutdown() and a turn of the stream machinery first: the common end of a one-query client.
+      if (s.writableLength === 0) return void s.destroy();
+      // Else the client still has to take the rest before the socket closes.
+      if (!s.writableEnded) s.end();
+      this.arm(IO);
+    } else this.arm(IDLE);
+  }
 
   /** Answers every complete frame in `pending` while the socket and the upstream budget have room. */
-  const drainPending = () => {
-    while (pending.length >= 2 && !backedUp() && inFlight < limits.maxInFlight && !conn.destroyed) {
-      const len = pending.readUInt16BE(0);
-      if (pending.length < 2 + len) break;
-      const msg = pending.subarray(2, 2 + len);
-      pending = pending.subarray(2 + len);
+  drainPending(): void {
+    const { socket: s, owner } = this;
+    while (this.pending.length >= 2 && !this.backedUp() && this.inFlight < owner.limits.maxInFlight && !s.destroyed) {
+      const len = this.pending.readUInt16BE(0);
+      if (this.pending.length < 2 + len) break;
+      const msg = this.pending.subarray(2, 2 + len);
+      this.pending = this.pending.length === 2 + len ? EMPTY : this.pending.subarray(2 + len);
       // A whole query arrived: the next one gets its own io deadline.
-      timerKind = undefined;
+      this.kind = NONE;
       let res: ReturnType<Handler>;
       try {
-        res = handle(msg, false);
+        res = owner.handle(msg, false);
       } catch (err) {
-        log.error({ err }, 'dns handler threw; connection closed');
-        conn.destroy();
+        owner.log.error({ err }, 'dns handler threw; connection closed');
+        s.destroy();
         return;
       }
       if (res instanceof Promise) {
-        inFlight++;
+        this.inFlight++;
         res
-          .then(send, (err) => log.error({ err }, 'dns forward failed'))
+          .then(
+            (r) => this.send(r),
+            (err) => owner.log.error({ err }, 'dns forward failed'),
+          )
           .finally(() => {
-            inFlight--;
-            flow();
+            this.inFlight--;
+            this.flow();
           });
-      } else send(res);
+      } else this.send(res);
     }
-  };
+  }
 
-  /** Reads only while every answer so far fits the queue bound and the upstream budget has room. */
-  const flow = () => {
-    drainPending();
-    if (conn.destroyed) return;
-    const blocked = backedUp() || inFlight >= limits.maxInFlight || (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0));
-    if (blocked) conn.pause();
-    else if (conn.isPaused() && !readEnded) conn.resume();
-    settle();
-  };
-
-  conn.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    flow();
-  });
-  conn.on('drain', () => {
-    // The client took what was queued: its io deadline starts over.
-    if (timerKind === 'io') restart('io');
-    flow();
-  });
-  conn.on('end', () => {
-    readEnded = true;
-    // A client may send its queries and half-close (RFC 7766 §6.2.4): answer them, then close.
-    flow();
-  });
-  arm('idle');
+  send(res: Buffer | null): void {
+    const s = this.socket;
+    if (res === null || s.destroyed || s.writableEnded) return;
+    const frame = Buffer.allocUnsafe(res.length + 2);
+    frame[0] = res.length >> 8;
+    frame[1] = res.length & 0xff;
+    res.copy(frame, 2);
+    s.write(frame);
+  }
 }

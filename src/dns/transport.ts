@@ -6,14 +6,14 @@
  * else through Node's dgram; TCP always through `net`, each connection served by tcp.ts within its
  * limits (connection cap here, back-pressure and deadlines there).
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/index.js';
 import { loadNative } from '../native/index.js';
 import type { Handler, UdpIo, UdpServing, UdpStats } from './udp.js';
 import { serveUdpNative, type UdpBatchAddon } from './udp-native.js';
 import { serveUdpNode } from './udp-node.js';
-import { DEFAULT_TCP_LIMITS, serveTcp, type TcpLimits } from './tcp.js';
+import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpLimits } from './tcp.js';
 
 export type { Handler, UdpIo, UdpStats } from './udp.js';
 export { DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp.js';
@@ -58,13 +58,10 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger, opts:
     } catch (err) {
       throw new DnsError('bind_failed', `cannot bind UDP ${addr.host}:${addr.port}: ${(err as Error).message}`, { cause: err });
     }
-    const conns = new Set<Socket>();
+    const conns = new TcpConnections(handle, log, limits);
     // allowHalfOpen: a client may half-close after its queries and still get every answer.
-    const tcp = createServer({ allowHalfOpen: true }, (conn) => {
-      conns.add(conn);
-      conn.on('close', () => conns.delete(conn));
-      serveTcp(conn, handle, log, limits);
-    });
+    // noDelay: set by libuv at accept, not by a setNoDelay call per connection from JavaScript.
+    const tcp = createServer({ allowHalfOpen: true, noDelay: true }, (conn) => conns.accept(conn));
     // Past the cap Node accepts and closes at once (NSD's tcp-reject-overflow): the client learns
     // now instead of waiting in the backlog, and no slot is held.
     tcp.maxConnections = limits.maxConnections;
@@ -79,6 +76,7 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger, opts:
       });
     } catch (err) {
       udp.close();
+      conns.close();
       if (addr.port === 0 && attempt < 20 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
       throw new DnsError('bind_failed', `cannot listen on TCP ${addr.host}:${udp.port}: ${(err as Error).message}`, { cause: err });
     }
@@ -88,17 +86,17 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger, opts:
       address: { host: (tcp.address() as AddressInfo).address, port: udp.port },
       udpIo: udp.io,
       udpStats: () => udp.stats(),
-      tcpStats: () => ({ connections: conns.size, rejected }),
+      tcpStats: () => ({ connections: conns.open.size, rejected }),
       // Idempotent: a handler may close the listeners from inside a batch, once per message.
       close: () => (closing ??= closeBoth(udp, tcp, conns)),
     };
   }
 }
 
-function closeBoth(udp: UdpServing, tcp: Server, conns: Set<Socket>): Promise<void> {
+function closeBoth(udp: UdpServing, tcp: Server, conns: TcpConnections): Promise<void> {
   return new Promise((resolve) => {
     udp.close();
     tcp.close(() => resolve());
-    for (const c of conns) c.destroy();
+    conns.close();
   });
 }
