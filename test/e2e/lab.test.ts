@@ -215,9 +215,11 @@ update: { maxParallel: 3, minHealthy: 1s }
     }, 60_000, 'a replica on C');
     const onC = placed.filter((x) => x.host === ac.host);
     const killedAt = Date.now();
-    await Promise.all([ac.kill(), hc.stopDockerd()]);
+    // Timed from the kill, not from dockerd's exit: stopping its containers takes it seconds.
+    const killed = Promise.all([ac.kill(), hc.stopDockerd()]);
     await expectDns([aa, ab], [...new Set((await ps(job)).filter((x) => x.host !== ac.host).map((x) => x.host))], 'C\'s instances gone');
     report('host loss → its instances out of DNS', `${Date.now() - killedAt} ms (lease TTL 10 s)`);
+    await killed;
     await until(() => healthyOn(job, 4, [aa.host, ab.host]), 60_000, 'C\'s replicas healthy elsewhere');
     report(`host loss → ${onC.length} replica(s) healthy elsewhere`, `${Date.now() - killedAt} ms`);
     await expectDns([aa, ab], [...new Set((await ps(job)).map((x) => x.host))], 'the moved replicas');
