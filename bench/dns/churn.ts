@@ -142,6 +142,7 @@ const httpLat: number[] = [];
 let changes = 0;
 let probeHealthy = true;
 const stopAt = performance.now() + seconds * 1_000;
+const cpuAtStart = process.cpuUsage();
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 // Background churn: `rate` health flips per second over random instances.
@@ -167,6 +168,7 @@ while (performance.now() < stopAt) {
 }
 clearInterval(churn);
 clearInterval(sampler);
+const cpu = process.cpuUsage(cpuAtStart);
 eld.disable();
 for (const p of load) p.kill();
 started = performance.now();
@@ -175,6 +177,7 @@ console.log(`churn: ${changes} background changes in ${seconds} s (${(changes / 
 console.log(`change → DNS answer:   p50 ${ms(pct(dnsLat, 50))}  p99 ${ms(pct(dnsLat, 99))}  max ${ms(Math.max(...dnsLat))}   (goal p99 ≤ 10 ms: ${pct(dnsLat, 99) <= 10 ? 'met' : 'not met'})`);
 console.log(`change → L7 route:     p50 ${ms(pct(httpLat, 50))}  p99 ${ms(pct(httpLat, 99))}  max ${ms(Math.max(...httpLat))}   (goal p99 ≤ 10 ms: ${pct(httpLat, 99) <= 10 ? 'met' : 'not met'})`);
 const eldMax = eld.max / 1e6;
+console.log(`CPU of this process during the churn: ${((cpu.user + cpu.system) / 1e3 / seconds / 10).toFixed(0)}% of one core`);
 console.log(`event-loop delay:      p50 ${ms(eld.percentile(50) / 1e6)}  p99 ${ms(eld.percentile(99) / 1e6)}  max ${ms(eldMax)}   (goal: no stall > 5 ms: ${eldMax <= 5 ? 'met' : 'not met'})`);
 const rss = process.memoryUsage().rss;
 const goal = (x: number) => (x / MB <= GOAL_MB ? 'met' : 'not met');

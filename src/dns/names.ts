@@ -66,6 +66,21 @@ function kept<T>(list: readonly T[]): readonly T[] {
   return list.length === 0 ? NONE : list.slice();
 }
 
+/**
+ * The wire key of a reverse zone, one string per zone: every PTR name and apex of a /24 refers to its
+ * zone, and a fresh key per record was ~20,000 copies of a few dozen strings at 10,000 instances.
+ * Bounded (cleared when full) like the other memos.
+ */
+const reverseZoneKeys = new Map<string, string>();
+function zoneKeyOf(reverseZone: string): string {
+  let key = reverseZoneKeys.get(reverseZone);
+  if (key === undefined) {
+    if (reverseZoneKeys.size >= 4096) reverseZoneKeys.clear();
+    reverseZoneKeys.set(reverseZone, (key = wireKey(reverseZone)));
+  }
+  return key;
+}
+
 /** The names one owner contributes to, with its part of their records. */
 class Fragments {
   readonly names = new Map<string, Building>();
@@ -77,7 +92,7 @@ class Fragments {
   at(dotted: string, reverseZone?: string): Building {
     const key = wireKey(dotted);
     let rec = this.names.get(key);
-    if (!rec) this.names.set(key, (rec = { addresses: [], srv: [], ptr: [], apex: false, zone: reverseZone === undefined ? this.zoneKey : wireKey(reverseZone) }));
+    if (!rec) this.names.set(key, (rec = { addresses: [], srv: [], ptr: [], apex: false, zone: reverseZone === undefined ? this.zoneKey : zoneKeyOf(reverseZone) }));
     return rec;
   }
   /** Every IPv4 address claims its /24, so a PTR for a neighbour nobody holds is NXDOMAIN, not REFUSED. */

@@ -29,11 +29,14 @@ export function validName(dotted: string): boolean {
 
 /** "Redis.Service.cluster" → the lowercased wire form as a latin1 key string, root label included. */
 export function wireKey(dotted: string): string {
-  let out = '';
+  // Joined, not appended: `+=` makes a tree of concatenated strings (a dozen heap objects per key,
+  // kept as long as the key is: the table holds ~22,000 keys at 10,000 instances); join is one flat string.
+  const parts: string[] = [];
   for (const label of dotted.toLowerCase().split('.')) {
-    if (label) out += String.fromCharCode(label.length) + label;
+    if (label) parts.push(String.fromCharCode(label.length), label);
   }
-  return out + '\0';
+  parts.push('\0');
+  return parts.join('');
 }
 
 /** The wire key back to a dotted name, for logs and snapshots. */
