@@ -122,6 +122,17 @@ describe('etcd catalog under faults', { skip: etcdSkipReason() }, () => {
     assert.equal((await catalog.listHosts()).value.some((h) => h.name === 'n4'), false);
   });
 
+  it('with one endpoint, the first call after etcd is back succeeds: no breaker holds it shut for 5 s', { timeout: 60_000 }, async () => {
+    const catalog = open('n6');
+    await catalog.kvPut('maestro/breaker', 'before');
+    await server.kill('SIGKILL');
+    // Enough failed calls to open the etcd3 package's default breaker (three in a row) several times over.
+    for (let i = 0; i < 3; i++) await assert.rejects(catalog.kvGet('maestro/breaker'), { code: 'unavailable' });
+    await server.startMember();
+    // Not `eventually`: etcd answers again, so this call must, without waiting out a breaker.
+    assert.equal((await catalog.kvGet('maestro/breaker')).value?.value, 'before');
+  });
+
   it('etcd killed and restarted on its data dir: consumers keep their last snapshot, then converge', { timeout: 120_000 }, async () => {
     const catalog = open('n5');
     const svc = 'restart-web';

@@ -5,9 +5,9 @@
  * A failed call is retried up to three times (the package's own retry policy), each time on the next
  * endpoint — that is how a member being down or a leader change inside etcd ("leader changed",
  * UNAVAILABLE) stays invisible. With several endpoints, one that does not answer is passed over until
- * it does again (endpoints.ts); with one, the package's breaker skips it for 5 s after three failed
- * calls in a row. Every unary attempt has a deadline, so a partitioned or silent etcd is an
- * `unavailable` error, never a hang. Watch streams
+ * it does again (endpoints.ts); with one, every call is tried (the package's breaker, which would
+ * refuse all calls for 5 s after three failures in a row, is not used). Every unary attempt has a
+ * deadline, so a partitioned or silent etcd is an `unavailable` error, never a hang. Watch streams
  * reconnect with our back-off (100 ms doubling to 2 s: the package's default grows to 30 s, which
  * would delay convergence after an outage by as much).
  */
@@ -43,7 +43,13 @@ export function connect(opts: EtcdConnectOptions, logger?: Logger): EtcdConnecti
   const options = clientOptions(opts, opts.endpoints, callTimeoutMs);
   options.faultHandling = { watchBackoff: backoff(100, 2_000) };
   let health: EndpointHealth | undefined;
-  if (opts.endpoints.length > 1) {
+  if (opts.endpoints.length === 1) {
+    // Nowhere else to go: the package's breaker (open for 5 s after three failed calls in a row)
+    // would only turn a slow or restarting etcd into 5 s of certain failures — lease renewals
+    // included, so a scheduler would step down. Each attempt keeps its deadline.
+    const passThrough = passThroughPolicy();
+    options.faultHandling.host = () => passThrough;
+  } else {
     // Probe clients: one endpoint each, a short deadline, and no retries or breaker of their own.
     const passThrough = passThroughPolicy();
     health = new EndpointHealth(
