@@ -21,39 +21,51 @@ export function hashKey(key: string): number {
   return h | 0;
 }
 
-/** An immutable index from lowercased wire-form keys (latin1 strings, as `wireKey` makes) to values. */
+/**
+ * An immutable index from lowercased wire-form keys (latin1 strings, as `wireKey` makes) to values.
+ * Besides the hot path's `find` on packet bytes it answers `get` on a key string and lists its
+ * entries, so a shard of the table needs nothing else (no Map beside it). Its integers live in one
+ * Int32Array — key offsets, hashes, then the slots — and its keys in one Buffer: a typed array costs
+ * ~200 bytes of bookkeeping whatever its length, and a table has hundreds of these.
+ */
 export class NameIndex<T> {
-  /** Every key's bytes, back to back; key `e` spans `keyOff[e]`..`keyOff[e + 1]`. */
+  /** Every key's bytes, back to back; key `e` spans `ints[e]`..`ints[e + 1]`. */
   private readonly keyBytes: Buffer;
-  private readonly keyOff: Int32Array;
-  private readonly hashes: Int32Array;
+  /** `[0..n]` key offsets, `[n+1..2n]` key hashes, then the slots (open addressing, linear probing; entry number + 1, 0 empty). */
+  private readonly ints: Int32Array;
   private readonly values: T[];
-  /** Open addressing, linear probing; entry number + 1, 0 for an empty slot. */
-  private readonly slots: Int32Array;
+  private readonly hashAt: number;
+  private readonly slotAt: number;
   private readonly mask: number;
 
   constructor(entries: Iterable<readonly [string, T]>) {
     const list = [...entries];
+    const n = list.length;
     this.values = list.map(([, v]) => v);
     this.keyBytes = Buffer.from(list.map(([k]) => k).join(''), 'latin1');
-    this.keyOff = new Int32Array(list.length + 1);
-    this.hashes = new Int32Array(list.length);
     let cap = 16;
-    while (cap < list.length * 2) cap *= 2;
-    this.slots = new Int32Array(cap);
+    while (cap < n * 2) cap *= 2;
+    this.hashAt = n + 1;
+    this.slotAt = 2 * n + 1;
+    this.ints = new Int32Array(this.slotAt + cap);
     this.mask = cap - 1;
+    const { ints, hashAt, slotAt, mask } = this;
     let off = 0;
-    for (let e = 0; e < list.length; e++) {
+    for (let e = 0; e < n; e++) {
       const len = list[e]![0].length;
-      this.keyOff[e] = off;
+      ints[e] = off;
       const h = hashOf(this.keyBytes, off, off + len);
-      this.hashes[e] = h;
-      let s = h & this.mask;
-      while (this.slots[s] !== 0) s = (s + 1) & this.mask;
-      this.slots[s] = e + 1;
+      ints[hashAt + e] = h;
+      let s = h & mask;
+      while (ints[slotAt + s] !== 0) s = (s + 1) & mask;
+      ints[slotAt + s] = e + 1;
       off += len;
     }
-    this.keyOff[list.length] = off;
+    ints[n] = off;
+  }
+
+  get size(): number {
+    return this.values.length;
   }
 
   /** The value of the name at `bytes[start..end)` (wire form, any case), or undefined. */
@@ -64,16 +76,38 @@ export class NameIndex<T> {
   /** `find` when the caller already hashed the name (`hashOf`). */
   findHashed(h: number, bytes: Uint8Array, start: number, end: number): T | undefined {
     const len = end - start;
-    const { slots, mask, hashes, keyOff, keyBytes } = this;
+    const { ints, mask, hashAt, slotAt, keyBytes } = this;
     for (let s = h & mask; ; s = (s + 1) & mask) {
-      const e = slots[s]! - 1;
+      const e = ints[slotAt + s]! - 1;
       if (e < 0) return undefined;
-      if (hashes[e] !== h) continue;
-      const k = keyOff[e]!;
-      if (keyOff[e + 1]! - k !== len) continue;
+      if (ints[hashAt + e] !== h) continue;
+      const k = ints[e]!;
+      if (ints[e + 1]! - k !== len) continue;
       let i = 0;
       while (i < len && keyBytes[k + i] === fold(bytes[start + i]!)) i++;
       if (i === len) return this.values[e];
     }
+  }
+
+  /** The value of a key held as a string (lowercased wire form, as `wireKey` makes), or undefined. */
+  get(key: string): T | undefined {
+    const h = hashKey(key);
+    const len = key.length;
+    const { ints, mask, hashAt, slotAt, keyBytes } = this;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = ints[slotAt + s]! - 1;
+      if (e < 0) return undefined;
+      if (ints[hashAt + e] !== h) continue;
+      const k = ints[e]!;
+      if (ints[e + 1]! - k !== len) continue;
+      let i = 0;
+      while (i < len && keyBytes[k + i] === key.charCodeAt(i)) i++;
+      if (i === len) return this.values[e];
+    }
+  }
+
+  /** Every key (a new string each: for tools and rebuilds, not the hot path) with its value, in insertion order. */
+  *entries(): Generator<[string, T]> {
+    for (let e = 0; e < this.values.length; e++) yield [this.keyBytes.toString('latin1', this.ints[e], this.ints[e + 1]), this.values[e]!];
   }
 }
