@@ -104,6 +104,24 @@ export function rssMb(pid: number): number {
   }
 }
 
+/**
+ * V8 heap used / total and external memory of `maestro up`, in MB, from its API's Prometheus metrics
+ * (prom-client's process metrics, `maestro_nodejs_*`): what of the resident size is JavaScript's heap,
+ * what is Buffers and native memory; "?" when the API does not answer.
+ */
+export async function heapFigures(api: string): Promise<string> {
+  try {
+    const text = await (await fetch(`http://${api}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const mb = (name: string) => {
+      const v = new RegExp(`^maestro_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1];
+      return v === undefined ? '?' : (Number(v) / 2 ** 20).toFixed(1);
+    };
+    return `heap used ${mb('heap_size_used_bytes')} MB of ${mb('heap_size_total_bytes')} MB, external ${mb('external_memory_bytes')} MB`;
+  } catch {
+    return 'heap figures unavailable (the API did not answer /metrics)';
+  }
+}
+
 /** Samples rssMb every `everyMs` until stopped; returns the largest sample. */
 export function sampleRss(pid: number, everyMs = 200): { stop(): number } {
   let max = rssMb(pid);

@@ -22,7 +22,7 @@ import { eventually } from '../../test/support/wait.js';
 import { freePorts } from '../proxy/wrk.js';
 import { ensureBackendImage, removeBackendsSync, startBackends } from './backends.js';
 import { startHaproxy } from './haproxy.js';
-import { rssMb, startMaestroUp, type MaestroUp } from './maestro-up.js';
+import { heapFigures, rssMb, startMaestroUp, type MaestroUp } from './maestro-up.js';
 import { measure, report, type Subject } from './rounds.js';
 
 const { values } = parseArgs({
@@ -81,6 +81,7 @@ const haproxy = await startHaproxy({ dir, cpu: 0, httpPort: haHttp!, tcpPort: ha
 stopHaproxy = haproxy.stop;
 
 const idleRss = rssMb(up.pid);
+const idleHeap = await heapFigures(up.addresses.api!);
 const subjects: Subject[] = [
   { name: 'maestro-l7', port: httpPort, pid: up.pid, maestro: true },
   { name: 'haproxy-http', port: haHttp!, pid: haproxy.pid },
@@ -99,6 +100,7 @@ console.log(
   `\nmaestro up resident size: idle ${idleRss.toFixed(1)} MB, under load max ${results.maxRss.toFixed(1)} MB, ` +
     `after load ${rssMb(up.pid).toFixed(1)} MB (issue 16 asks ≤ 150 MB with 10,000 instances and 1,000 connections; not failed on)`,
 );
+console.log(`maestro up heap: idle ${idleHeap}; after load ${await heapFigures(up.addresses.api!)}`);
 const logged = [...up.messages()].map(([msg, n]) => `${n}× "${msg}"`).join(', ');
 console.log(`maestro up log written during the load: ${((up.logBytes() - logBytes0) / 1024).toFixed(1)} KB (default --access-log errors); all its lines: ${logged}`);
 console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
