@@ -96,7 +96,16 @@ export function followStore(src: FeedSource, opts: FollowOptions, onBatch: (b: F
           }
           const records = queue;
           queue = [];
-          onBatch(batchOf(records, opts.prefix));
+          // A burst of transactions (a scheduler committing thousands of placements) is handed on
+          // in batches of whole records of at most MAX_BATCH_CHANGES changes, with a turn of the
+          // loop between them: one batch is applied by each consumer in one go, and 10,000 keys at
+          // once held the loop for tens of milliseconds.
+          for (let i = 0; i < records.length && !ended; ) {
+            const end = batchEnd(records, i);
+            onBatch(batchOf(records.slice(i, end), opts.prefix));
+            i = end;
+            if (i < records.length) await new Promise((r) => setImmediate(r));
+          }
         }
       } finally {
         flushing = false;
@@ -116,6 +125,17 @@ function resetBatch(state: CatalogState, prefix: string): FeedBatch {
   for (const h of state.hosts.values()) batch.hosts.push({ name: h.record.name, host: hostStatus(h) });
   for (const i of state.instances.values()) batch.instances.push({ id: i.id, instance: i });
   return batch;
+}
+
+/** Changes per batch past which a burst is split (at a record's end: never half a transaction). */
+export const MAX_BATCH_CHANGES = 512;
+
+/** Where the batch starting at record `from` ends: at least one record, then whole records up to the cap. */
+function batchEnd(records: readonly LogRecord[], from: number): number {
+  let n = records[from]!.changes.length;
+  let end = from + 1;
+  while (end < records.length && n + records[end]!.changes.length <= MAX_BATCH_CHANGES) n += records[end++]!.changes.length;
+  return end;
 }
 
 /** Several records as one batch (applied whole by the consumer, in their order). */
