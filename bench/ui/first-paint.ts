@@ -47,14 +47,21 @@ for (let round = 0; round < ROUNDS; round++) {
     const g = globalThis as any;
     const at = (name: string): number => g.performance.getEntriesByName(name)[0]?.startTime ?? NaN;
     const detail = g.performance.getEntriesByName('maestro-map-painted')[0]?.detail ?? {};
-    return { firstHosts: detail.hosts as number, filled: detail.filled as boolean, rendered: at('maestro-map'), painted: at('maestro-map-painted'), complete: at('maestro-map-complete'), fcp: at('first-contentful-paint'), replicas: g.document.querySelectorAll('.replica').length, hosts: g.document.querySelectorAll('.host').length };
+    // Where the round's time went: the document's and the map data's arrival (Resource Timing), the
+    // last of the page's modules to arrive.
+    const res = (pattern: RegExp): any => g.performance.getEntriesByType('resource').find((e: any) => pattern.test(e.name));
+    const modules = g.performance.getEntriesByType('resource').filter((e: any) => /\.js$/.test(e.name)).map((e: any) => e.responseEnd as number);
+    const data = res(/\/v1\/map$/);
+    const doc = g.performance.getEntriesByType('navigation')[0];
+    return { docEnd: doc?.responseEnd as number, dataSent: data?.startTime as number, dataStart: data?.responseStart as number, dataEnd: data?.responseEnd as number, modulesEnd: modules.length ? Math.max(...modules) : NaN, firstHosts: detail.hosts as number, filled: detail.filled as boolean, rendered: at('maestro-map'), painted: at('maestro-map-painted'), complete: at('maestro-map-complete'), fcp: at('first-contentful-paint'), replicas: g.document.querySelectorAll('.replica').length, hosts: g.document.querySelectorAll('.host').length };
   });
   // The figure counts only if that first frame showed a full window of hosts (or all of them).
   if (!paint.filled) throw new Error(`round ${round}: the first frame of the map did not fill the window (${paint.firstHosts} hosts)`);
   const ms = paint.painted;
   shown = `${paint.hosts} hosts, ${paint.replicas} replicas on the page`;
   figures.push(ms);
-  console.log(`round ${round}: header painted ${paint.fcp.toFixed(0)} ms, map rendered ${paint.rendered.toFixed(0)} ms, map painted ${paint.painted.toFixed(0)} ms (${paint.firstHosts} hosts, a full window), every host in ${paint.complete.toFixed(0)} ms`);
+  const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : '-');
+  console.log(`round ${round}: document ${f(paint.docEnd)} ms, map data sent ${f(paint.dataSent)} / first byte ${f(paint.dataStart)} / end ${f(paint.dataEnd)} ms, modules in ${f(paint.modulesEnd)} ms; header painted ${paint.fcp.toFixed(0)} ms, map rendered ${paint.rendered.toFixed(0)} ms, map painted ${paint.painted.toFixed(0)} ms (${paint.firstHosts} hosts, a full window), every host in ${paint.complete.toFixed(0)} ms`);
   completes.push(paint.complete);
   await page.close();
 }

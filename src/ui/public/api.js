@@ -48,7 +48,7 @@ function askToken(wrong) {
   return asking;
 }
 
-/** The request early.js sent for `path` while the page loaded (once), or undefined: `{ sent, response }`. */
+/** The request early.js sent for `path` while the page loaded (once), or undefined: `{ sent, answer }`. */
 function takeEarly(path) {
   const early = window.maestroEarly;
   if (!early || early.path !== path) return undefined;
@@ -63,24 +63,28 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   for (;;) {
     let sent = sessionStorage.getItem(TOKEN_KEY);
     let res;
+    let json;
     if (early) {
+      // Its body already read and parsed by early.js (a failed request: asked again below).
       sent = early.sent;
-      res = await early.response.catch(() => undefined);
+      ({ res, json } = (await early.answer.catch(() => undefined)) ?? {});
       early = undefined;
       if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
     }
-    res ??= await fetch(path, {
-      method,
-      signal,
-      cache: 'no-store',
-      headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    if (!res) {
+      res = await fetch(path, {
+        method,
+        signal,
+        cache: 'no-store',
+        headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (res.status !== 401) json = await res.json().catch(() => undefined);
+    }
     if (res.status === 401) {
       await askToken(Boolean(sent));
       continue;
     }
-    const json = await res.json().catch(() => undefined);
     if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? 'http', json?.error?.message ?? `HTTP ${res.status}`);
     return { json, headers: res.headers };
   }

@@ -1,14 +1,16 @@
 // Inlined into index.html by assets.ts (a classic script, allowed by its hash in the page's CSP):
 // starts the map's data request while the document is still being parsed, before the page's
 // modules are even requested, so the request overlaps their download and evaluation instead of
-// waiting for them. Only for the map (the page opened at #/). api.js takes the response for the
-// same path, once (`maestroEarly`), in place of its first request; a 401 or a failure is handled
-// there like any other answer of that request.
+// waiting for them; its body is read and parsed as soon as it arrives, so the modules find the
+// answer ready and the map is built in the same task that runs them. Only for the map (the page
+// opened at #/). api.js takes the answer for the same path, once (`maestroEarly`), in place of its
+// first request; a 401 or a failure is handled there like any other answer of that request.
 (() => {
   if ((location.hash.replace(/^#/, '') || '/') !== '/') return;
   const path = '../v1/map';
   const sent = sessionStorage.getItem('maestro.token');
-  const response = fetch(path, { cache: 'no-store', headers: sent ? { authorization: `Bearer ${sent}` } : {} });
-  response.catch(() => {}); // a failure is the taker's to handle; never an unhandled rejection
-  window.maestroEarly = { path, sent, response };
+  const answer = fetch(path, { cache: 'no-store', headers: sent ? { authorization: `Bearer ${sent}` } : {} })
+    .then(async (res) => ({ res, json: await res.json().catch(() => undefined) }));
+  answer.catch(() => {}); // a failure is the taker's to handle; never an unhandled rejection
+  window.maestroEarly = { path, sent, answer };
 })();
