@@ -18,22 +18,31 @@ export interface ServerProc {
 }
 
 export const children: ChildProcess[] = [];
+const here = dirname(fileURLToPath(import.meta.url));
 
 /** serve.js of this build (or of `buildDir`, another private tree: a before/after run), pinned to `core`. */
-export async function startMaestro(core: string, shape: readonly number[], nodeArgs: string[], buildDir?: string): Promise<ServerProc> {
-  const script = buildDir ? join(buildDir, 'bench/dns/serve.js') : join(dirname(fileURLToPath(import.meta.url)), 'serve.js');
-  const child = spawn('taskset', ['-c', core, process.execPath, ...nodeArgs, script, '0', ...shape.map(String), 'auto'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export function startMaestro(name: string, core: string, shape: readonly number[], nodeArgs: string[], buildDir?: string): Promise<ServerProc> {
+  const script = buildDir ? join(buildDir, 'bench/dns/serve.js') : join(here, 'serve.js');
+  return startNode(name, core, [...nodeArgs, script, '0', ...shape.map(String), 'auto']);
+}
+
+/** tcp-churn-floor.js: Node's own cost per connection, with no DNS server around it. */
+export function startFloor(core: string): Promise<ServerProc> {
+  return startNode('floor', core, [join(here, 'tcp-churn-floor.js')]);
+}
+
+/** A Node process pinned to `core` that prints "ready PORT" once it serves. */
+async function startNode(name: string, core: string, args: string[]): Promise<ServerProc> {
+  const child = spawn('taskset', ['-c', core, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`serve.js exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code})`)));
     child.stdout!.on('data', (chunk: Buffer) => {
       const m = /ready (\d+)/.exec(chunk.toString());
       if (m) resolve(Number(m[1]));
     });
   });
-  return { name: 'maestro', port, pid: child.pid! };
+  return { name, port, pid: child.pid! };
 }
 
 /** NSD with its defaults for TCP (tcp-count 100, tcp-timeout 120 s), one server process, no RRL. */
@@ -57,7 +66,7 @@ export async function startNsd(core: string, dir: string): Promise<ServerProc> {
 
 /** Compiles tcp-churn.c (found in the package's bench/dns/, beside the compiled script's tree) into `dir`. */
 export function buildLoadGenerator(dir: string): string {
-  const source = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'bench/dns/tcp-churn.c');
+  const source = join(packageRoot(here), 'bench/dns/tcp-churn.c');
   const out = join(dir, 'tcp-churn');
   execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', out, source], { stdio: 'inherit' });
   return out;

@@ -3,7 +3,8 @@
  * Maestro's DNS server as `maestro up` runs it (default TCP limits) and NSD serving the same zone, each
  * pinned to core 0, loaded in alternating rounds by tcp-churn.c on core 1 (connect, one framed query,
  * read the answer, close; CONCURRENCY connections in flight). dnsperf's TCP mode keeps connections
- * open, so it cannot measure this. Prints per server and round: checked answers per second, p50/p99
+ * open, so it cannot measure this. A Node `net` server doing no DNS work (tcp-churn-floor.ts) runs too:
+ * Node's own floor per connection. Prints per server and round: checked answers per second, p50/p99
  * latency (connect to last byte), server CPU time per connection; then medians and Maestro/NSD.
  *
  * Before the rounds every query of the set is asked of both servers over TCP and their answers
@@ -15,9 +16,10 @@
  *
  *   apt-get install -y nsd gcc     # once, by hand
  *   node .build/<you>/bench/dns/tcp-churn.js [--rounds 3] [--seconds 5] [--concurrency 50] [--max 500000]
- *        [--services 50] [--per 3] [--hosts 10] [--only maestro|nsd] [--cpu-prof DIR] [--build DIR]
+ *        [--services 50] [--per 3] [--hosts 10] [--only maestro,nsd,floor] [--cpu-prof DIR] [--build DIR] [--compare DIR]
  * `--cpu-prof DIR` writes a V8 profile of the Maestro server there (summarise it with
- * bench/proxy/profile-summary.js); `--build DIR` runs Maestro from another private build (before/after).
+ * bench/proxy/profile-summary.js); `--build DIR` runs Maestro from another private build; `--compare DIR`
+ * adds that build as a fourth server, `maestro-b` (before/after in the same rounds).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +28,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildQuery, decode, tcpAsk } from '../../test/dns/wire-helpers.js';
 import { dataset, queryFile, zoneFile } from './dataset.js';
-import { buildLoadGenerator, children, cpuTicks, startMaestro, startNsd, type ServerProc } from './tcp-churn-procs.js';
+import { buildLoadGenerator, children, cpuTicks, startFloor, startMaestro, startNsd, type ServerProc } from './tcp-churn-procs.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     build: { type: 'string' },
+    compare: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -68,13 +71,16 @@ const queries = asked.map((line) => buildQuery(line.split(' ')[0]!, types[line.s
 const frames = join(dir, 'queries.bin');
 writeFileSync(frames, Buffer.concat(queries.flatMap((q) => [Buffer.from([q.length >> 8, q.length & 255]), q])));
 
+const only = new Set((values.only ?? 'maestro,nsd,floor').split(','));
 const servers: ServerProc[] = [];
-if (values.only !== 'nsd') {
+if (only.has('maestro')) {
   const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-  servers.push(await startMaestro('0', shape, prof, values.build));
+  servers.push(await startMaestro('maestro', '0', shape, prof, values.build));
 }
-if (values.only !== 'maestro') servers.push(await startNsd('0', dir));
-if (servers.length === 2) await sameAnswers(servers[0]!, servers[1]!);
+if (values.compare) servers.push(await startMaestro('maestro-b', '0', shape, [], values.compare));
+if (only.has('nsd')) servers.push(await startNsd('0', dir));
+if (only.has('floor')) servers.push(await startFloor('0'));
+if (only.has('maestro') && only.has('nsd')) await sameAnswers(servers[0]!, servers[1]!);
 console.log(`dataset: ${data.instances.length} instances, ${data.hosts.length} hosts; ${queries.length} names (all positive)`);
 console.log(`${rounds} rounds x ${values.seconds}s, concurrency ${values.concurrency}, servers on core 0, generator on core 1, alternating`);
 
@@ -93,7 +99,7 @@ for (let r = 0; r < rounds; r++) {
     const run = churn(s, Number(values.seconds));
     results.get(s.name)!.push(run);
     console.log(
-      `round ${r + 1} ${s.name.padEnd(8)} ${run.qps.toFixed(0).padStart(6)} conn/s  p50 ${(run.p50 / 1e3).toFixed(3)} ms  ` +
+      `round ${r + 1} ${s.name.padEnd(9)} ${run.qps.toFixed(0).padStart(6)} conn/s  p50 ${(run.p50 / 1e3).toFixed(3)} ms  ` +
         `p99 ${(run.p99 / 1e3).toFixed(3)} ms  cpu ${run.cpuUs.toFixed(1)} us/conn  failed ${run.failed}  generator busy ${(run.clientBusy * 100).toFixed(0)}%`,
     );
   }
@@ -103,13 +109,17 @@ const summary = new Map<string, Run>();
 for (const [name, runs] of results) {
   const s = { qps: med(runs.map((x) => x.qps)), p50: med(runs.map((x) => x.p50)), p99: med(runs.map((x) => x.p99)), cpuUs: med(runs.map((x) => x.cpuUs)) };
   summary.set(name, { ...s, failed: runs.reduce((a, x) => a + x.failed, 0), clientBusy: med(runs.map((x) => x.clientBusy)) });
-  console.log(`median  ${name.padEnd(8)} ${s.qps.toFixed(0)} conn/s, p50 ${(s.p50 / 1e3).toFixed(3)} ms, p99 ${(s.p99 / 1e3).toFixed(3)} ms, ${s.cpuUs.toFixed(1)} us CPU/conn`);
+  console.log(`median  ${name.padEnd(9)} ${s.qps.toFixed(0)} conn/s, p50 ${(s.p50 / 1e3).toFixed(3)} ms, p99 ${(s.p99 / 1e3).toFixed(3)} ms, ${s.cpuUs.toFixed(1)} us CPU/conn`);
 }
 const m = summary.get('maestro');
 const n = summary.get('nsd');
-if (m && n) {
-  console.log(`ratio maestro/nsd: ${(m.qps / n.qps).toFixed(2)}x conn/s (target >= 0.8x); ${(n.cpuUs / m.cpuUs).toFixed(2)}x by CPU per connection; p99 ${(m.p99 / n.p99).toFixed(2)}x`);
-}
+const f = summary.get('floor');
+const ratio = (a: Run, b: Run) => `${(a.qps / b.qps).toFixed(2)}x conn/s; ${(b.cpuUs / a.cpuUs).toFixed(2)}x by CPU per connection; p99 ${(a.p99 / b.p99).toFixed(2)}x`;
+if (m && n) console.log(`ratio maestro/nsd: ${ratio(m, n)} (target >= 0.8x)`);
+if (f && n) console.log(`ratio floor/nsd (Node net, no DNS work): ${ratio(f, n)}`);
+if (m && f) console.log(`ratio maestro/floor: ${ratio(m, f)}`);
+const b = summary.get('maestro-b');
+if (m && b) console.log(`ratio maestro/maestro-b: ${ratio(m, b)}`);
 process.exit(0);
 
 function churn(server: ServerProc, secs: number): Run {
