@@ -12,7 +12,7 @@ import type { ContainerInfo, DockerPort } from '../docker/types.js';
 import type { Logger } from '../log/index.js';
 import type { Vouch } from '../registrar/fence.js';
 import { keys, type Allocation, type AllocStatus } from '../state/index.js';
-import { checkTargets } from './checks/policy.js';
+import { checkSpecOf, checkTargets } from './checks/policy.js';
 import { probe as realProbe, type Prober } from './checks/probe.js';
 import { CheckRunner } from './checks/runner.js';
 import { JobSpecs, parseAllocations, parseJobRecords } from './desired.js';
@@ -127,6 +127,13 @@ export function startAgent(opts: AgentOptions): Agent {
     },
   });
 
+  /**
+   * Allocations whose containers this agent is starting and whose job has an http/tcp check, until
+   * the next pass gives them a probe loop: they are `warning` (not served) from the moment Docker
+   * reports them started, not served unchecked until then — Consul's checks start critical, and a
+   * Kubernetes pod is unready until its readiness probe passes.
+   */
+  const starting = new Set<string>();
   let dirty = false;
   let loop: Promise<void> | undefined;
   const trigger = () => {
@@ -171,6 +178,7 @@ export function startAgent(opts: AgentOptions): Agent {
         return prev && { containerId: prev.containerIds[0], check: prev.check };
       },
     );
+    starting.clear();
     const tails = await deadTails(containers, previous);
     const p = plan({ allocs: desired, containers, startFailures, previous, checks: checks.results(), tails, now: Date.now() });
     // A catalog outage must not hold Docker back (nor the reverse): report, act, then raise errors.
@@ -182,6 +190,7 @@ export function startAgent(opts: AgentOptions): Agent {
       if (reported) throw reported;
       return;
     }
+    for (const a of p.actions) if (a.kind === 'start' && checkSpecOf(a.job.health)) starting.add(a.alloc.id);
     const res = await execute(p.actions, { docker, podContext, stopTimeoutSec: opts.stopTimeoutSec ?? 10, logger });
     m.containersStarted += res.started;
     m.containersRemoved += res.removed;
@@ -308,7 +317,7 @@ export function startAgent(opts: AgentOptions): Agent {
     health(labels) {
       const allocId = labels[AGENT_LABELS.alloc];
       if (!allocId || labels[AGENT_LABELS.host] !== host) return undefined;
-      return checks.result(allocId)?.status;
+      return checks.result(allocId)?.status ?? (starting.has(allocId) ? 'warning' : undefined);
     },
     vouch(labels) {
       const allocId = labels[AGENT_LABELS.alloc];

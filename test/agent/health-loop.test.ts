@@ -62,6 +62,41 @@ test('an http check from the agent makes the allocation healthy, then unhealthy 
   assert.equal(agent.health({ ...c.labels, 'maestro.host': 'other' }), undefined, 'other hosts\' containers are not its to judge');
 });
 
+test('a container started for a job with a check is not served until its first probe passes', async (t) => {
+  const catalog = createEmbeddedCatalog();
+  const docker = new FakeDocker();
+  const j = job('web', { health: { http: '/health', intervalMs: 30, timeoutMs: 30 } }, [{ ports: [{ name: 'http', container: 8080, protocol: 'tcp' }] }]);
+  await catalog.kvPut(keys.job('web'), JSON.stringify({ job: j, version: 1, submittedAt: 1, stopped: false } satisfies JobRecord));
+  await catalog.kvPut(keys.alloc('h1', alloc('web', 0).id), JSON.stringify(alloc('web', 0)));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const probe: Prober = async () => (await released, { ok: true, output: 'HTTP 200 OK' });
+  let agent: ReturnType<typeof startAgent> | undefined;
+  // What the registrar would read the moment Docker reports the container started.
+  const atStart: (string | undefined)[] = [];
+  const run = docker.run.bind(docker);
+  docker.run = async (spec) => {
+    const id = await run(spec);
+    atStart.push(agent!.health(docker.containers.get(id)!.labels));
+    return id;
+  };
+  agent = startAgent({
+    catalog, docker, host: 'h1', advertise: '10.0.0.1', proxyHost: '172.17.0.1', logger: silentLogger,
+    heartbeatMs: 300, reconcileMs: 60_000, stopTimeoutSec: 0, probe,
+  });
+  t.after(async () => {
+    release();
+    await agent!.stop();
+    await catalog.close();
+  });
+  await eventually(() => atStart.length > 0, 5_000, 'the container started');
+  assert.deepEqual(atStart, ['warning'], 'not served unchecked (the registrar reads undefined as Docker\'s own view: passing)');
+  const c = [...docker.containers.values()][0]!;
+  await eventually(() => agent!.health(c.labels) === 'warning', 5_000, 'the check loop, still waiting for its first probe');
+  release();
+  await eventually(() => agent!.health(c.labels) === 'passing', 5_000, 'passing once the probe passes');
+});
+
 test('a container that exits is reported with its exit code and last lines of output', async (t) => {
   const catalog = createEmbeddedCatalog();
   const docker = new FakeDocker();
