@@ -8,14 +8,14 @@
  */
 import { chromium } from 'playwright-core';
 import { CHROMIUM } from '../../test/ui/browser.js';
-import { simulatedCluster } from './simulated-cluster.js';
+import { simulatedClusterProcess } from './simulated-cluster.js';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
 const rounds = Number(process.argv[2] ?? 3);
 if (!CHROMIUM) throw new Error('chromium is needed (apt-get install chromium, or MAESTRO_CHROMIUM)');
-const cluster = await simulatedCluster();
+const cluster = await simulatedClusterProcess();
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
 const selfUs = new Map<string, number>();
 const totalUs = new Map<string, number>();

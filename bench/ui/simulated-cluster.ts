@@ -3,6 +3,8 @@
  * 100 jobs written into the embedded store as the agents and the scheduler would (hosts with
  * sessions, job records, allocations with statuses and events; one replica in 97 failed).
  */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startApi } from '../../src/api/index.js';
 import { createEmbeddedCatalog } from '../../src/catalog/embedded/index.js';
 import { silentLogger } from '../../src/log/index.js';
@@ -57,6 +59,23 @@ export async function simulatedCluster(): Promise<SimulatedCluster> {
     async stop() {
       await api.stop(100);
       await catalog.close();
+    },
+  };
+}
+
+/** The same cluster, its API in a child process (cluster-process.ts): what the benchmarks use. */
+export async function simulatedClusterProcess(): Promise<SimulatedCluster> {
+  const child = fork(fileURLToPath(new URL('./cluster-process.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`the simulated cluster's process exited (${code}) before it listened`)));
+  });
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('stop');
+      await exited;
     },
   };
 }

@@ -11,12 +11,12 @@
  */
 import { chromium } from 'playwright-core';
 import { CHROMIUM } from '../../test/ui/browser.js';
-import { simulatedCluster } from './simulated-cluster.js';
+import { simulatedClusterProcess } from './simulated-cluster.js';
 import { kindOf, selfTimes, type TraceEvent } from './trace-events.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 if (!CHROMIUM) throw new Error('chromium is needed (apt-get install chromium, or MAESTRO_CHROMIUM)');
-const cluster = await simulatedCluster();
+const cluster = await simulatedClusterProcess();
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
 const CATEGORIES = ['toplevel', 'devtools.timeline', 'blink.user_timing', 'loading', 'v8'];
 const perRound: Array<Map<string, number>> = [];

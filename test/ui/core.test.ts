@@ -10,7 +10,7 @@ import { afterFailure, afterSuccess, MIN_GAP_MS, parseIndex, POLL_MS, watchUrl }
 import { NdjsonSplitter, parseLine, type LogRecord } from '../../src/ui/core/ndjson.js';
 import { canonicalJson, diffLines, diffSpecs } from '../../src/ui/core/diff.js';
 import { digLine, dnsServer, serviceNames, shellWord } from '../../src/ui/core/dns.js';
-import { chunkHosts, clusterMap, replicasOf } from '../../src/ui/core/map.js';
+import { chunkHosts, clusterMap, jobHref, replicasOf } from '../../src/ui/core/map.js';
 
 describe('live watches', () => {
   it('poll every 2 s when the API sends no index, and never faster', () => {
@@ -158,6 +158,13 @@ describe('map model', () => {
     for (const bad of [undefined, null, {}, 'x', 3]) assert.deepEqual(replicasOf(bad), []);
     const m = clusterMap([host('a', true)], replicasOf(rows));
     assert.deepEqual(m.hosts[0]!.replicas.map((r) => `${r.instance}:${r.tone}`), ['web-0:ok', 'web-1:bad', 'web-5:starting']);
+  });
+
+  it('links to a job percent-encoded, a lone surrogate as U+FFFD instead of throwing', () => {
+    assert.equal(jobHref('web'), '#/jobs/web');
+    assert.equal(jobHref('a b/c?d#e<"'), '#/jobs/a%20b%2Fc%3Fd%23e%3C%22');
+    assert.equal(jobHref('x\ud800'), '#/jobs/x%EF%BF%BD');
+    assert.equal(jobHref('\udc00😀\ud83d'), `#/jobs/${encodeURIComponent('\uFFFD😀\uFFFD')}`);
   });
 
   it('cuts hosts into chunks of about N elements, in order, none lost, never an empty list', () => {

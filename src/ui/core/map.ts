@@ -97,6 +97,13 @@ export function onMap(a: MapAlloc): boolean {
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** The page's link to a job, `#/jobs/NAME` percent-encoded; a lone surrogate (encodeURIComponent throws on it) as U+FFFD. */
+export function jobHref(job: string): string {
+  return `#/jobs/${encodeURIComponent(job.replace(LONE_SURROGATE, '\uFFFD'))}`;
+}
+
 /** The order of replicas in a host's box: by job, then instance, then id. */
 export const byReplica = (a: Pick<MapReplica, 'job' | 'instance' | 'id'>, b: Pick<MapReplica, 'job' | 'instance' | 'id'>): number =>
   byText(a.job, b.job) || byText(a.instance, b.instance) || byText(a.id, b.id);
