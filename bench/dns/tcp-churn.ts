@@ -11,6 +11,10 @@
  * compared (rcode, answer set); during them the generator checks every answer (ID, NOERROR, an answer
  * record, the question echoed) and counts only those.
  *
+ * Runs are bounded by time and by count (--max, default 6,000): each connection holds a conntrack
+ * entry for two minutes after it closes (see conntrackRoom), so the rounds wait for the table to have
+ * room rather than fill it for the whole host.
+ *
  * Concurrency stays under both servers' connection cap (100 each, NSD's tcp-count): a server still
  * holds a connection until it has read the client's FIN, so at 100 the cap would refuse some.
  *
@@ -22,7 +26,7 @@
  * adds that build as a fourth server, `maestro-b` (before/after in the same rounds).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,8 +39,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '50' },
-    /** Connections per run at most, whatever the time: bounds the run on a fast machine. */
-    max: { type: 'string', default: '500000' },
+    /** Connections per run at most, whatever the time (see conntrack below). */
+    max: { type: 'string', default: '6000' },
     services: { type: 'string', default: '50' },
     per: { type: 'string', default: '3' },
     hosts: { type: 'string', default: '10' },
@@ -93,10 +97,10 @@ interface Run {
   clientBusy: number;
 }
 const results = new Map<string, Run[]>(servers.map((s) => [s.name, []]));
-for (const s of servers) churn(s, 1); // warm-up: JIT, NSD's caches, the TIME_WAIT pattern
+for (const s of servers) await churn(s, 1, 1000); // warm-up: JIT, NSD's caches, the TIME_WAIT pattern
 for (let r = 0; r < rounds; r++) {
   for (const s of r % 2 === 0 ? servers : [...servers].reverse()) {
-    const run = churn(s, Number(values.seconds));
+    const run = await churn(s, Number(values.seconds), Number(values.max));
     results.get(s.name)!.push(run);
     console.log(
       `round ${r + 1} ${s.name.padEnd(9)} ${run.qps.toFixed(0).padStart(6)} conn/s  p50 ${(run.p50 / 1e3).toFixed(3)} ms  ` +
@@ -122,9 +126,10 @@ const b = summary.get('maestro-b');
 if (m && b) console.log(`ratio maestro/maestro-b: ${ratio(m, b)}`);
 process.exit(0);
 
-function churn(server: ServerProc, secs: number): Run {
+async function churn(server: ServerProc, secs: number, max: number): Promise<Run> {
+  await conntrackRoom(max);
   const before = cpuTicks(server.pid);
-  const args = [String(server.port), frames, values.concurrency!, String(secs), values.max!];
+  const args = [String(server.port), frames, values.concurrency!, String(secs), String(max)];
   const out = execFileSync('taskset', ['-c', '1', generator, ...args], { encoding: 'utf8' });
   const ticks = cpuTicks(server.pid) - before;
   const f = Object.fromEntries(out.trim().split(' ').map((kv) => kv.split('=') as [string, string]));
@@ -139,6 +144,26 @@ function churn(server: ServerProc, secs: number): Run {
     failed: num('connect_errors') + num('closed_early') + num('bad_answers') + num('timeouts'),
     clientBusy: num('client_cpu') / num('elapsed'),
   };
+}
+
+/**
+ * Every connection leaves a netfilter conntrack entry for 120 s after it closes (TIME_WAIT) when the
+ * host tracks connections (Docker's NAT does), and a full table drops new connections host-wide:
+ * other users' too. So a run starts only when the table has room for it under 30% of its size.
+ */
+async function conntrackRoom(need: number): Promise<void> {
+  const read = (name: string) => {
+    try {
+      return Number(readFileSync(`/proc/sys/net/netfilter/nf_conntrack_${name}`, 'utf8'));
+    } catch {
+      return NaN; // no conntrack: no limit
+    }
+  };
+  const max = read('max');
+  for (let said = false; read('count') + need > max * 0.3; said = true) {
+    if (!said) console.log(`(waiting for conntrack entries to expire: ${read('count')} of ${max})`);
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
 }
 
 /** Both servers give the same rcode and the same answer set over TCP for every name of the set. */
