@@ -13,7 +13,7 @@
  * Cost per connection matters (clients without pooling open one per query), so a connection is one
  * object whose listeners are shared functions (no closures per connection), and the deadlines are
  * sweep ticks checked by one timer per listener, not a setTimeout per connection re-armed at every
- * query: a deadline fires between its length and one sweep period (≤ 250 ms) later.
+ * query: a deadline fires after its length, at most two sweep periods (≤ 250 ms each) later.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -55,6 +55,7 @@ export class TcpConnections {
   tick = 0;
   readonly periodMs: number;
   readonly #timer: NodeJS.Timeout;
+  #closed = false;
 
   constructor(
     readonly handle: Handler,
@@ -67,6 +68,8 @@ export class TcpConnections {
 
   /** Serves a connection the listener accepted (with allowHalfOpen and noDelay set). */
   accept(socket: Socket): void {
+    // Closed listeners stop accepting, but nothing may be served without the sweep's deadlines.
+    if (this.#closed) return void socket.destroy();
     const conn = new Connection(socket as Tagged, this);
     this.open.add(conn);
     (socket as Tagged)[CONN] = conn;
@@ -84,6 +87,7 @@ export class TcpConnections {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#timer);
     for (const c of this.open) c.socket.destroy();
   }
