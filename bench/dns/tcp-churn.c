@@ -2,7 +2,7 @@
  * DNS over TCP, one query per connection: the load generator of bench/dns/tcp-churn.ts (which compiles
  * it with cc into a temporary directory; never committed as a binary).
  *
- *   tcp-churn PORT FRAMES CONCURRENCY SECONDS MAX_CONNECTIONS [SOURCES]
+ *   tcp-churn PORT FRAMES CONCURRENCY SECONDS MAX_CONNECTIONS
  *
  * Keeps CONCURRENCY connections in flight to 127.0.0.1:PORT. Each one: socket, non-blocking connect,
  * send one length-prefixed query (the next of FRAMES, a file of [u16 length][query] records, with a
@@ -14,16 +14,16 @@
  * section equal to the query's (so FRAMES must hold names that exist). Only checked answers count
  * as ok: a fast wrong server cannot win. Latency runs from socket() to the answer's last byte.
  *
- * Sources: connections come from 127.0.0.1 … 127.0.0.SOURCES (default 8), ports picked at connect
- * (IP_BIND_ADDRESS_NO_PORT), so TIME_WAIT entries (left on this side: the client closes first) spread
- * over several address pairs instead of exhausting one pair's ephemeral ports.
+ * As few syscalls per connection as the exchange allows (socket, connect, send, recv, close, one
+ * epoll_ctl: edge-triggered for both directions from the start), so that the generator's own core
+ * bounds the figures as late as possible. TIME_WAIT entries stay on this side (the client closes
+ * first); Linux reuses them for new loopback connections (net.ipv4.tcp_tw_reuse, 2 by default).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +34,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
 
 #define DEADLINE_NS 2000000000ULL
 #define BUF_SIZE (65535 + 2)
@@ -64,9 +60,9 @@ static uint64_t now_ns(void) {
 static struct query *queries;
 static size_t nqueries, next_query;
 static uint32_t *lat_us;
-static uint64_t started, ok, max_conns, opened_total;
+static uint64_t started, ok, max_conns;
 static uint64_t err_connect, err_eof, err_bad, err_timeout;
-static int epfd, nsources;
+static int epfd;
 static struct sockaddr_in server;
 static uint16_t next_id;
 static uint8_t frame[2 + 65535];
@@ -85,12 +81,6 @@ static void finish(struct slot *s) {
 static int open_slot(struct slot *s) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) die("socket");
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-  struct sockaddr_in src = { .sin_family = AF_INET };
-  src.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)(opened_total++ % (uint64_t)nsources));
-  if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) die("bind");
   s->fd = fd;
   s->start = now_ns();
   s->q = &queries[next_query++ % nqueries];
@@ -105,7 +95,8 @@ static int open_slot(struct slot *s) {
     return -1;
   }
   s->state = CONNECTING;
-  struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = s };
+  // Edge-triggered: connected (EPOLLOUT), then the answer (EPOLLIN), without re-arming in between.
+  struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = s };
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl add");
   return 0;
 }
@@ -131,6 +122,7 @@ static void judge(struct slot *s) {
 }
 
 static void on_event(struct slot *s, uint32_t events) {
+  if (s->state == FREE) return; /* closed earlier in this batch (no reuse before the next one) */
   if (s->state == CONNECTING) {
     int err = 0;
     socklen_t l = sizeof err;
@@ -157,11 +149,9 @@ static void on_event(struct slot *s, uint32_t events) {
       return;
     }
     s->sent += (size_t)n;
-    if (s->sent < (size_t)len + 2) return; /* still EPOLLOUT */
+    if (s->sent < (size_t)len + 2) return; /* the next EPOLLOUT edge sends the rest */
     s->state = READING;
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
-    if (epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev) < 0) die("epoll_ctl mod");
-    return; /* the answer cannot be there yet; level-triggered EPOLLIN reports it */
+    /* Fall through: with edge triggering, an answer already here would bring no further event. */
   }
   for (;;) {
     ssize_t n = recv(s->fd, s->buf + s->got, BUF_SIZE - s->got, 0);
@@ -225,15 +215,14 @@ static void load_frames(const char *path) {
 
 int main(int argc, char **argv) {
   if (argc < 6) {
-    fprintf(stderr, "usage: tcp-churn PORT FRAMES CONCURRENCY SECONDS MAX_CONNECTIONS [SOURCES]\n");
+    fprintf(stderr, "usage: tcp-churn PORT FRAMES CONCURRENCY SECONDS MAX_CONNECTIONS\n");
     return 2;
   }
   int port = atoi(argv[1]);
   int conc = atoi(argv[3]);
   double seconds = atof(argv[4]);
   max_conns = strtoull(argv[5], NULL, 10);
-  nsources = argc > 6 ? atoi(argv[6]) : 8;
-  if (port <= 0 || conc <= 0 || seconds <= 0 || max_conns == 0 || nsources <= 0 || nsources > 250) {
+  if (port <= 0 || conc <= 0 || seconds <= 0 || max_conns == 0) {
     fprintf(stderr, "tcp-churn: bad arguments\n");
     return 2;
   }
