@@ -151,3 +151,16 @@ test('50 clients trickling queries at once are all closed by the sweep before th
   await eventually(() => s.metrics().tcpConnections === 0, 5_000, 'closed on the server');
   assert.equal(s.metrics().responses.NOERROR ?? 0, 0, 'no trickled query was answered');
 });
+
+test('a client that half-closes after its queries and never reads is closed at the io deadline', { timeout: 20_000 }, async (t) => {
+  const s = await server(t, { idleMs: 60_000, ioMs: 300 });
+  const c = new Socket();
+  t.after(() => c.destroy());
+  c.on('error', () => {});
+  await new Promise<void>((resolve) => c.connect(s.address().port, '127.0.0.1', resolve));
+  c.pause();
+  // 200 answers of ~64 KiB: more than the server queues plus what the kernel buffers hold.
+  c.end(Buffer.concat(Array.from({ length: 200 }, (_, id) => frame(buildQuery('huge.service.cluster', TYPE.SRV, { id })))));
+  await eventually(() => (s.metrics().responses.NOERROR ?? 0) > 0, 5_000, 'first answers');
+  await eventually(() => s.metrics().tcpConnections === 0, 5_000, 'the unread, half-closed connection closed');
+});
