@@ -7,22 +7,12 @@
  * then the busiest functions.
  *   node .build/<you>/bench/dns/tcp-churn-profile.js <file.cpuprofile> [--top 25]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readProfile, type ProfileNode } from '../cpuprofile.js';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
-const profile = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as Profile;
+const profile = readProfile(positionals[0]!);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

@@ -3,22 +3,12 @@
  * and per source file, busiest first, idle excluded from the shares.
  *   node .build/<you>/bench/proxy/profile-summary.js <file.cpuprofile> [--top 30]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readProfile } from '../cpuprofile.js';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' } } });
-const profile = JSON.parse(readFileSync(positionals[0], 'utf8')) as Profile;
+const profile = readProfile(positionals[0]);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
 profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));

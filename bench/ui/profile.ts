@@ -9,9 +9,8 @@
 import { chromium } from 'playwright-core';
 import { CHROMIUM } from '../../test/ui/browser.js';
 import { simulatedClusterProcess } from './simulated-cluster.js';
+import type { Profile, ProfileNode } from '../cpuprofile.js';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
 const rounds = Number(process.argv[2] ?? 3);
 if (!CHROMIUM) throw new Error('chromium is needed (apt-get install chromium, or MAESTRO_CHROMIUM)');

@@ -4,23 +4,15 @@
  * all its answers are in the kernel; deadlines are ticks of one sweep timer per listener). Real
  * sockets on loopback; the server's counters say what it did when the client cannot tell.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
-import { startDnsServer, type DnsServer, type TcpLimits } from '../../src/dns/index.js';
 import { TYPE } from '../../src/dns/wire.js';
 import { eventually } from '../support/wait.js';
-import { manyInstances, sampleCluster, staticCatalog } from './fixtures.js';
+import { tcpTestServer } from './tcp-server.js';
 import { buildQuery, decode } from './wire-helpers.js';
 
-async function server(t: TestContext, tcp?: Partial<TcpLimits>): Promise<DnsServer> {
-  const { instances, hosts } = sampleCluster();
-  // 1,000 SRV records with their addresses: one answer fills a 64 KiB TCP message.
-  const s = await startDnsServer({ catalog: staticCatalog([...instances, ...manyInstances('huge', 1_000)], hosts), addr: { host: '127.0.0.1', port: 0 }, tcp });
-  t.after(() => s.stop());
-  await s.synced();
-  return s;
-}
+const server = tcpTestServer;
 
 const frame = (q: Buffer) => Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q]);
 

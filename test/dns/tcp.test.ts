@@ -3,25 +3,18 @@
  * connections than the cap, idle connections, trickled queries. Real sockets on loopback; the server's
  * own counters say what it did, since a client that does not read cannot tell.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
-import { DEFAULT_TCP_LIMITS, startDnsServer, type DnsServer, type TcpLimits } from '../../src/dns/index.js';
+import { DEFAULT_TCP_LIMITS, type DnsServer } from '../../src/dns/index.js';
 import { TYPE } from '../../src/dns/wire.js';
 import { eventually } from '../support/wait.js';
-import { manyInstances, sampleCluster, staticCatalog } from './fixtures.js';
+import { tcpTestServer } from './tcp-server.js';
 import { buildQuery, decode } from './wire-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function server(t: TestContext, tcp?: Partial<TcpLimits>): Promise<DnsServer> {
-  const { instances, hosts } = sampleCluster();
-  // 1,000 SRV records with their addresses: one answer fills a 64 KiB TCP message.
-  const s = await startDnsServer({ catalog: staticCatalog([...instances, ...manyInstances('huge', 1_000)], hosts), addr: { host: '127.0.0.1', port: 0 }, tcp });
-  t.after(() => s.stop());
-  await s.synced();
-  return s;
-}
+const server = tcpTestServer;
 
 function frame(q: Buffer): Buffer {
   const len = Buffer.alloc(2);
