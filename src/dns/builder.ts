@@ -10,7 +10,7 @@ import type { HostStatus, ServiceInstance } from '../catalog/types.js';
 import { Encoder, type Prepared } from './encoder.js';
 import { EntryMaker, NameEntry } from './entries.js';
 import { NameIndex } from './lookup.js';
-import { apexFragments, byServiceLabel, hostFragments, label, mergeRecords, serviceFragments, type NameMap, type NameRecords } from './names.js';
+import { apexFragments, byServiceLabel, hostFragments, label, mergeRecords, sameRecords, serviceFragments, type NameMap, type NameRecords } from './names.js';
 import { ShardedNames } from './shards.js';
 import type { ZoneTable } from './table.js';
 import { RCODE } from './wire.js';
@@ -68,8 +68,8 @@ export class ZoneBuilder {
   /** Names touched before the first update (the apex's): built with it. */
   readonly #pending = new Set<string>();
 
-  /** Owners compared with their last fragments, and owners rebuilt, since the builder was made (tests, benchmark). */
-  readonly counts = { compared: 0, rebuilt: 0 };
+  /** Owners compared with their last fragments, owners rebuilt, and owners' fragments merged into names, since the builder was made (tests, benchmark). */
+  readonly counts = { compared: 0, rebuilt: 0, merged: 0 };
 
   /** The table of a whole snapshot (owners absent from it are removed); `changedNames` counts the names re-merged. */
   update(instances: readonly ServiceInstance[], hosts: readonly HostStatus[], serial: number): BuiltTable {
@@ -142,6 +142,7 @@ export class ZoneBuilder {
       const parts = this.#byKey.get(key);
       const before = this.#names.get(key);
       const rec = parts && parts.length > 0 ? mergeRecords(hostsFirst(parts)) : undefined;
+      this.counts.merged += (parts?.length ?? 0) / 2;
       if (rec === undefined) this.#byKey.delete(key);
       const after = rec === undefined ? undefined : this.#maker.make(key, rec, before);
       if (after === before) continue;
@@ -178,21 +179,32 @@ export class ZoneBuilder {
     return this.#labels.get(service);
   }
 
+  /**
+   * Replaces what owner `id` contributes. A name whose fragment from it is unchanged (structurally)
+   * is left alone — not re-merged: a health flip rebuilds a service's fragments, and each of its
+   * instances' addresses also holds its /24 reverse zone's apex, a name with up to 256 owners.
+   */
   #setOwner(id: string, source: readonly unknown[], frags: NameMap | undefined, touched?: Set<string>): void {
     const old = this.#owners.get(id);
-    if (old) {
-      for (let i = 0; i < old.frags.length; i += 2) {
-        const key = old.frags[i] as string;
-        const parts = this.#byKey.get(key);
-        const at = parts ? parts.indexOf(id) : -1;
-        if (at >= 0) parts!.splice(at, 2);
-        touched?.add(key);
-      }
+    const before = new Map<string, NameRecords>();
+    if (old) for (let i = 0; i < old.frags.length; i += 2) before.set(old.frags[i] as string, old.frags[i + 1] as NameRecords);
+    const unchanged = (key: string, rec: NameRecords | undefined): NameRecords | undefined => {
+      const prev = before.get(key);
+      return prev !== undefined && rec !== undefined && (prev === rec || sameRecords(prev, rec)) ? prev : undefined;
+    };
+    for (const key of before.keys()) {
+      if (unchanged(key, frags?.get(key))) continue;
+      const parts = this.#byKey.get(key);
+      const at = parts ? parts.indexOf(id) : -1;
+      if (at >= 0) parts!.splice(at, 2);
+      touched?.add(key);
     }
     if (frags === undefined) return void this.#owners.delete(id);
     const flat: (string | NameRecords)[] = [];
     for (const [key, rec] of frags) {
-      flat.push(key, rec);
+      const kept = unchanged(key, rec);
+      flat.push(key, kept ?? rec);
+      if (kept) continue;
       const parts = this.#byKey.get(key);
       if (parts) parts.push(id, rec);
       else this.#byKey.set(key, [id, rec]);
@@ -220,9 +232,11 @@ function sameHosts(prev: readonly unknown[] | undefined, next: readonly HostStat
 }
 
 /** A name's fragments with the hosts' first: a capped PTR list starts with the host's own name. */
-function* hostsFirst(parts: Parts): Generator<NameRecords> {
-  for (let i = 0; i < parts.length; i += 2) if ((parts[i] as string).startsWith('h ')) yield parts[i + 1] as NameRecords;
-  for (let i = 0; i < parts.length; i += 2) if (!(parts[i] as string).startsWith('h ')) yield parts[i + 1] as NameRecords;
+function hostsFirst(parts: Parts): NameRecords[] {
+  const out: NameRecords[] = [];
+  for (let i = 0; i < parts.length; i += 2) if ((parts[i] as string).startsWith('h ')) out.push(parts[i + 1] as NameRecords);
+  for (let i = 0; i < parts.length; i += 2) if (!(parts[i] as string).startsWith('h ')) out.push(parts[i + 1] as NameRecords);
+  return out;
 }
 
 /** Several hosts of one name (a catalog oddity) own their names together. */

@@ -201,27 +201,38 @@ export const PTR_MAX = 32;
  * A lone fragment with nothing to drop is returned as it is (most names have one owner): the entry
  * built from it keeps it to compare with the next build, sharing it with the builder.
  */
-export function mergeRecords(parts: Iterable<NameRecords>): NameRecords {
-  const list = [...parts];
+export function mergeRecords(list: readonly NameRecords[]): NameRecords {
   if (list.length === 0) throw new Error('mergeRecords: no fragment');
   const first = list[0]!;
-  const addresses = unique(list.flatMap((p) => p.addresses));
-  const srv = uniqueBy(
-    list.flatMap((p) => p.srv),
-    (s) => `${s.port} ${s.target} ${s.address}`,
-  );
+  // Loops rather than flatMap/filter: an address shared by hundreds of instances has as many
+  // fragments, and a change to any of them merges them all again.
+  const addresses: string[] = [];
+  const seenAddresses = new Set<string>();
+  const srv: SrvTarget[] = [];
+  const seenSrv = new Set<string>();
   // A shared address may have thousands of owners: stop at PTR_MAX distinct targets.
   const targets = new Set<string>();
+  let apex = false;
   for (const p of list) {
+    for (const a of p.addresses) {
+      if (seenAddresses.has(a)) continue;
+      seenAddresses.add(a);
+      addresses.push(a);
+    }
+    for (const t of p.srv) {
+      const key = `${t.port} ${t.target} ${t.address}`;
+      if (seenSrv.has(key)) continue;
+      seenSrv.add(key);
+      srv.push(t);
+    }
     for (const t of p.ptr) {
       if (targets.size >= PTR_MAX) break;
       targets.add(t);
     }
+    apex ||= p.apex;
   }
-  const ptr = [...targets];
-  const apex = list.some((p) => p.apex);
-  if (list.length === 1 && addresses.length === first.addresses.length && srv.length === first.srv.length && ptr.length === first.ptr.length) return first;
-  return { addresses: kept(addresses), srv: kept(srv), ptr: kept(ptr), apex, zone: first.zone };
+  if (list.length === 1 && addresses.length === first.addresses.length && srv.length === first.srv.length && targets.size === first.ptr.length) return first;
+  return { addresses: kept(addresses), srv: kept(srv), ptr: kept([...targets]), apex, zone: first.zone };
 }
 
 /** True when `a` and `b` answer the same (same records in the same order). */
@@ -275,13 +286,4 @@ function groupBy<T>(items: readonly T[], keyOf: (t: T) => string | undefined): M
     else out.set(k, [item]);
   }
   return out;
-}
-
-function unique<T>(items: readonly T[]): T[] {
-  return items.length < 2 ? [...items] : [...new Set(items)];
-}
-
-function uniqueBy<T>(items: T[], keyOf: (t: T) => string): T[] {
-  const seen = new Set<string>();
-  return items.filter((t) => !seen.has(keyOf(t)) && seen.add(keyOf(t)) !== undefined);
 }

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { answer } from '../../src/dns/answer.js';
+import { ZoneBuilder } from '../../src/dns/builder.js';
 import { followCatalog } from '../../src/dns/follow.js';
 import type { Zone } from '../../src/dns/handler.js';
 import { startDnsServer } from '../../src/dns/index.js';
@@ -91,4 +92,21 @@ test('PTR of a shared address: at most 32 targets, the host name first; a change
   const key = wireKey('1.0.9.10.in-addr.arpa');
   assert.equal(warm.names.get(key), first.names.get(key), 'the PTR entry is kept, not re-encoded');
   assert.notEqual(warm.names.get(wireKey('s99.service.cluster')), first.names.get(wireKey('s99.service.cluster')));
+});
+
+test('a health flip re-merges only the names whose records it changes, not the /24 reverse zone 256 services hold', () => {
+  const builder = new ZoneBuilder('cluster', 30, '127.0.0.1');
+  // 256 services of one instance each, all in 10.9.8.0/24: its reverse zone's apex has 256 owners.
+  const services = new Map(Array.from({ length: 256 }, (_, n) => [`s${n}`, [inst({ service: `s${n}`, name: `s${n}-0`, address: `10.9.8.${n}` })]]));
+  builder.apply({ services, hosts: new Map() }, 1);
+  assert.ok(builder.last!.names.get(wireKey('8.9.10.in-addr.arpa')), 'the reverse zone exists');
+  const before = builder.counts.merged;
+  const flipped = [{ ...services.get('s7')![0]!, health: 'critical' as const }];
+  const table = builder.apply({ services: new Map([['s7', flipped]]), hosts: new Map() }, 2);
+  const merged = builder.counts.merged - before;
+  // s7's service name and SRV name, its instance's own names: a handful, not the apex's 256 owners.
+  assert.ok(merged > 0 && merged < 20, `${merged} fragments merged for one flip`);
+  const ask = (name: string) => decode(answer({ table, zoneKey: wireKey('cluster'), forwarding: false, metrics: new DnsMetrics() }, buildQuery(name, TYPE.A), false)!);
+  assert.equal(ask('s7.service.cluster').answer.length, 0);
+  assert.equal(ask('s8.service.cluster').answer.length, 1);
 });
