@@ -33,8 +33,6 @@ export interface EtcdConnectOptions {
 /** A connected client, and what must be closed with it. */
 export interface EtcdConnection {
   client: Etcd3;
-  /** Per-endpoint health, with two or more endpoints (endpoints.ts). */
-  health?: EndpointHealth;
   close(): void;
 }
 
@@ -42,28 +40,26 @@ export function connect(opts: EtcdConnectOptions, logger?: Logger): EtcdConnecti
   const callTimeoutMs = opts.callTimeoutMs ?? 2_000;
   const options = clientOptions(opts, opts.endpoints, callTimeoutMs);
   options.faultHandling = { watchBackoff: backoff(100, 2_000) };
+  const passThrough = passThroughPolicy();
   let health: EndpointHealth | undefined;
   if (opts.endpoints.length === 1) {
     // Nowhere else to go: the package's breaker (open for 5 s after three failed calls in a row)
     // would only turn a slow or restarting etcd into 5 s of certain failures — lease renewals
     // included, so a scheduler would step down. Each attempt keeps its deadline.
-    const passThrough = passThroughPolicy();
     options.faultHandling.host = () => passThrough;
   } else {
     // Probe clients: one endpoint each, a short deadline, and no retries or breaker of their own.
-    const passThrough = passThroughPolicy();
-    health = new EndpointHealth(
+    const endpoints = new EndpointHealth(
       opts.endpoints,
       (endpoint) => new Etcd3({ ...clientOptions(opts, endpoint, PROBE_TIMEOUT_MS), faultHandling: { global: passThrough, host: () => passThrough } }),
       logger,
     );
-    const h = health;
-    options.faultHandling.host = (endpoint) => h.policyFor(endpoint);
+    options.faultHandling.host = (endpoint) => endpoints.policyFor(endpoint);
+    health = endpoints;
   }
   const client = new Etcd3(options);
   return {
     client,
-    ...(health ? { health } : {}),
     close: () => {
       health?.close();
       client.close();

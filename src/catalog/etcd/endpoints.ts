@@ -35,9 +35,6 @@ export class EndpointHealth {
   private readonly probes = new Map<string, Etcd3>();
   private readonly inFlight = new Set<string>();
   private readonly timer: NodeJS.Timeout;
-  /** Calls sent to each endpoint, and calls that passed it over: what the tests look at. */
-  readonly attempts = new Map<string, number>();
-  readonly skipped = new Map<string, number>();
 
   /**
    * `endpoints`: as given to the package (it hands each back to `policyFor`); `probeClient` builds a
@@ -56,11 +53,7 @@ export class EndpointHealth {
   /** The policy for one endpoint: pass it over while it is down (unless all are), note what failed on it. */
   policyFor(endpoint: string): HostPolicy {
     return policy(async (fn) => {
-      if (!this.routable(endpoint)) {
-        this.skipped.set(endpoint, (this.skipped.get(endpoint) ?? 0) + 1);
-        throw new EndpointSkippedError(endpoint);
-      }
-      this.attempts.set(endpoint, (this.attempts.get(endpoint) ?? 0) + 1);
+      if (!this.routable(endpoint)) throw new EndpointSkippedError(endpoint);
       try {
         return await fn();
       } catch (err) {
@@ -68,10 +61,6 @@ export class EndpointHealth {
         throw err;
       }
     });
-  }
-
-  isDown(endpoint: string): boolean {
-    return this.down.has(endpoint);
   }
 
   close(): void {
