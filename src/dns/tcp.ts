@@ -1,5 +1,6 @@
 /**
- * DNS over TCP (RFC 7766): one connection, 2-byte length framing, pipelined queries answered as they
+ * DNS over TCP (RFC 7766) on Node's `net` — the fallback of the dns-tcp addon (tcp-native.ts), which
+ * keeps the same contract in C: one connection, 2-byte length framing, pipelined queries answered as they
  * come (forwarded ones when the upstream answers, so possibly out of order, which §6.2.1.1 allows).
  *
  * Nothing a client sends may hold memory or a connection slot without a deadline:
@@ -31,6 +32,11 @@ export interface TcpLimits {
   maxQueuedBytes: number;
   /** Queries of one connection waiting on an upstream at once. */
   maxInFlight: number;
+  /**
+   * Not a limit, but it travels with them (startDnsServer's `tcp` option): `auto` (default) serves
+   * through the dns-tcp addon when it loads (tcp-native.ts), `node` through `net` and this file.
+   */
+  io?: 'auto' | 'node';
 }
 
 export const DEFAULT_TCP_LIMITS: TcpLimits = {

@@ -3,17 +3,17 @@
  * framing: every message goes to `handle`, which returns the response, null (drop) or a promise of
  * either (forwarded queries). A throwing handler is logged and the packet dropped — the listener
  * itself keeps serving. UDP goes through the udp-batch addon (recvmmsg/sendmmsg) when it is built,
- * else through Node's dgram; TCP always through `net`, each connection served by tcp.ts within its
- * limits (connection cap here, back-pressure and deadlines there).
+ * else through Node's dgram; TCP through the dns-tcp addon when it is built, else through `net` with
+ * tcp.ts serving each connection, both within the same limits (tcp-listen.ts picks).
  */
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/index.js';
 import { loadNative } from '../native/index.js';
 import type { Handler, UdpIo, UdpServing, UdpStats } from './udp.js';
 import { serveUdpNative, type UdpBatchAddon } from './udp-native.js';
 import { serveUdpNode } from './udp-node.js';
-import { DEFAULT_TCP_LIMITS, TcpConnections, type TcpLimits } from './tcp.js';
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp.js';
+import { listenTcp, type TcpServing } from './tcp-listen.js';
 
 export type { Handler, UdpIo, UdpStats } from './udp.js';
 export { DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp.js';
@@ -32,6 +32,8 @@ export interface Listeners {
   readonly address: HostPort;
   /** Which UDP path serves. */
   readonly udpIo: UdpIo;
+  /** Which TCP path serves: the dns-tcp addon or Node's net (tcp-listen.ts). */
+  readonly tcpIo: 'native' | 'node';
   udpStats(): UdpStats;
   /** TCP connections open now, and those closed at accept because `maxConnections` were open. */
   tcpStats(): { connections: number; rejected: number };
@@ -50,7 +52,6 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger, opts:
   // Throws under MAESTRO_REQUIRE_NATIVE=1 when the addon is missing: CI must test the fast path.
   const addon = opts.udpIo === 'node' ? undefined : loadNative<UdpBatchAddon>('udp-batch');
   const limits: TcpLimits = { ...DEFAULT_TCP_LIMITS, ...opts.tcp };
-  let rejected = 0;
   for (let attempt = 0; ; attempt++) {
     let udp: UdpServing;
     try {
@@ -58,45 +59,28 @@ export async function listen(addr: HostPort, handle: Handler, log: Logger, opts:
     } catch (err) {
       throw new DnsError('bind_failed', `cannot bind UDP ${addr.host}:${addr.port}: ${(err as Error).message}`, { cause: err });
     }
-    const conns = new TcpConnections(handle, log, limits);
-    // allowHalfOpen: a client may half-close after its queries and still get every answer.
-    // noDelay: set by libuv at accept, not by a setNoDelay call per connection from JavaScript.
-    const tcp = createServer({ allowHalfOpen: true, noDelay: true }, (conn) => conns.accept(conn));
-    // Past the cap Node accepts and closes at once (NSD's tcp-reject-overflow): the client learns
-    // now instead of waiting in the backlog, and no slot is held.
-    tcp.maxConnections = limits.maxConnections;
-    tcp.on('drop', () => rejected++);
+    let tcp: TcpServing;
     try {
-      await new Promise<void>((resolve, reject) => {
-        tcp.once('error', reject);
-        tcp.listen(udp.port, addr.host, () => {
-          tcp.off('error', reject);
-          resolve();
-        });
-      });
+      tcp = await listenTcp(addr.host, udp.port, handle, log, limits);
     } catch (err) {
       udp.close();
-      conns.close();
       if (addr.port === 0 && attempt < 20 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
       throw new DnsError('bind_failed', `cannot listen on TCP ${addr.host}:${udp.port}: ${(err as Error).message}`, { cause: err });
     }
-    tcp.on('error', (err) => log.error({ err }, 'dns tcp listener error'));
     let closing: Promise<void> | undefined;
     return {
-      address: { host: (tcp.address() as AddressInfo).address, port: udp.port },
+      address: { host: tcp.host, port: udp.port },
       udpIo: udp.io,
+      tcpIo: tcp.io,
       udpStats: () => udp.stats(),
-      tcpStats: () => ({ connections: conns.open.size, rejected }),
+      tcpStats: () => tcp.stats(),
       // Idempotent: a handler may close the listeners from inside a batch, once per message.
-      close: () => (closing ??= closeBoth(udp, tcp, conns)),
+      close: () => (closing ??= closeBoth(udp, tcp)),
     };
   }
 }
 
-function closeBoth(udp: UdpServing, tcp: Server, conns: TcpConnections): Promise<void> {
-  return new Promise((resolve) => {
-    udp.close();
-    tcp.close(() => resolve());
-    conns.close();
-  });
+function closeBoth(udp: UdpServing, tcp: TcpServing): Promise<void> {
+  udp.close();
+  return tcp.close();
 }
