@@ -20,7 +20,8 @@ export interface SimulatedCluster {
   stop(): Promise<void>;
 }
 
-export async function simulatedCluster(): Promise<SimulatedCluster> {
+/** `token`: the API asks for it (the page then builds the map from /v1/map instead of getting it inline). */
+export async function simulatedCluster(token?: string): Promise<SimulatedCluster> {
   const catalog = createEmbeddedCatalog();
   const now = Date.now();
   for (let i = 0; i < HOSTS; i++) {
@@ -53,7 +54,7 @@ export async function simulatedCluster(): Promise<SimulatedCluster> {
       await catalog.kvPut(keys.allocStatus(host, a.id), JSON.stringify(s));
     }
   }
-  const api = await startApi({ catalog, addr: { host: '127.0.0.1', port: 0 }, logger: silentLogger, processMetrics: false });
+  const api = await startApi({ catalog, addr: { host: '127.0.0.1', port: 0 }, logger: silentLogger, processMetrics: false, ...(token ? { token } : {}) });
   return {
     url: `http://127.0.0.1:${api.address().port}/ui/`,
     async stop() {
@@ -64,8 +65,8 @@ export async function simulatedCluster(): Promise<SimulatedCluster> {
 }
 
 /** The same cluster, its API in a child process (cluster-process.ts): what the benchmarks use. */
-export async function simulatedClusterProcess(): Promise<SimulatedCluster> {
-  const child = fork(fileURLToPath(new URL('./cluster-process.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function simulatedClusterProcess(token?: string): Promise<SimulatedCluster> {
+  const child = fork(fileURLToPath(new URL('./cluster-process.js', import.meta.url)), token ? [`--token=${token}`] : [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`the simulated cluster's process exited (${code}) before it listened`)));

@@ -18,7 +18,8 @@ import { allocationRoutes } from './routes/allocations.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { logRoutes, type LogRouteOptions } from './routes/logs.js';
 import { volumeRoutes, type VolumeRouteOptions } from './routes/volumes.js';
-import { mapRoutes } from './routes/map.js';
+import { mapAnswer, mapRoutes } from './routes/map.js';
+import { mapHtml } from '../ui/map-html.js';
 import { readBody, send, sendStream } from './respond.js';
 import { SpecParser } from './spec-parser.js';
 import { uiMount, type UiSettings } from './ui.js';
@@ -139,7 +140,18 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   };
 
   // Deadlines for what a client sends: the whole request (a 64 KiB body at a trickle) and its head.
-  const ui = uiMount({ token: opts.token, port: () => port, authorize, settings: opts.ui ?? { zone: 'cluster' } });
+  const ui = uiMount({
+    token: opts.token,
+    port: () => port,
+    authorize,
+    settings: opts.ui ?? { zone: 'cluster' },
+    // The page carries the map from the view's first index on (before it, the view has not loaded).
+    inlineMap: () => {
+      if (view.index === 0) return undefined;
+      const { hosts, replicas } = mapAnswer(cluster);
+      return mapHtml(hosts, replicas, view.index);
+    },
+  });
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void (ui(req, res) || handle(req, res)));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inlinePage } from './inline.js';
+import { inlinePage, pageWithMap } from './inline.js';
 import { cspWith } from './serve.js';
 
 export interface Asset {
@@ -19,6 +19,8 @@ export interface Asset {
   etag: string;
   /** The page's own CSP, when it has inline blocks (their hashes); else serve.ts's CSP. */
   csp?: string;
+  /** The page (index.html) as text, to put the map in (serve.ts); only the page has it. */
+  page?: string;
 }
 
 const TYPES: Record<string, string> = {
@@ -72,6 +74,8 @@ export function loadAssets(dirs: AssetDirs = defaultAssetDirs()): Map<string, As
   // The page's own files it names, as text, for inlinePage (the files stay served by name too).
   const files = new Map([...assets].filter(([path]) => /^\/ui\/[^/]+\.(css|js)$/.test(path)).map(([path, a]) => [path.slice(4), a.body.toString('utf8')]));
   const page = inlinePage(index.body.toString('utf8'), files);
-  assets.set('/ui/index.html', { ...asset('index.html', Buffer.from(page.html)), csp: cspWith(page.scriptHashes, page.styleHashes) });
+  // The map goes in here on each request (serve.ts): a page without the places for it fails now.
+  pageWithMap(page.html, '');
+  assets.set('/ui/index.html', { ...asset('index.html', Buffer.from(page.html)), csp: cspWith(page.scriptHashes, page.styleHashes), page: page.html });
   return assets;
 }

@@ -43,3 +43,19 @@ export function inlinePage(html: string, files: ReadonlyMap<string, string>): In
   });
   return { html: out, scriptHashes, styleHashes };
 }
+
+const HTML_OPEN = '<html lang="en">';
+const MAIN = '<main id="view" aria-live="polite"></main>';
+
+/**
+ * The page with the cluster map put in (map-html.ts): `data-inline-map` on `<html>` tells early.js
+ * not to ask for it, and the map's markup goes inside `<main>`, where the map view adopts it. A page
+ * without both places is an error at start, not a page served without its map.
+ */
+export function pageWithMap(html: string, map: string): string {
+  const open = html.indexOf(HTML_OPEN);
+  const main = html.indexOf(MAIN);
+  if (open < 0 || main < 0) throw new Error(`the page has no ${open < 0 ? HTML_OPEN : MAIN} to put the map in`);
+  const at = main + MAIN.length - '</main>'.length;
+  return `${html.slice(0, open)}<html lang="en" data-inline-map>${html.slice(open + HTML_OPEN.length, at)}${map}${html.slice(at)}`;
+}

@@ -7,6 +7,7 @@
  * in a frame and trick a user into clicking Stop (clickjacking).
  */
 import type { Asset } from './assets.js';
+import { pageWithMap } from './inline.js';
 
 export interface UiSettings {
   /** The cluster's DNS zone (`--zone`), e.g. `cluster`. */
@@ -64,6 +65,7 @@ export function uiAnswer(
   ifNoneMatch: string | undefined,
   assets: ReadonlyMap<string, Asset>,
   settings: UiSettings,
+  inlineMap?: () => string | undefined,
 ): UiAnswer {
   if (method !== 'GET' && method !== 'HEAD') return text(405, `${method} is not allowed on ${pathname.slice(0, 100)} (allowed: GET, HEAD)`, { allow: 'GET, HEAD' });
   // Relative to the request, so it works behind a reverse proxy that mounts the API under a prefix.
@@ -75,6 +77,13 @@ export function uiAnswer(
   }
   const asset = assets.get(pathname === '/ui/' ? '/ui/index.html' : pathname);
   if (!asset) return text(404, `no such file in the web UI: ${pathname.slice(0, 100)}`);
+  // The page with the map in it (map-html.ts) paints the map as it is parsed. It shows the
+  // cluster, so it is private and never stored; the caller offers it only where no token is needed.
+  const map = asset.page !== undefined ? inlineMap?.() : undefined;
+  if (map !== undefined) {
+    const headers = { ...SECURITY_HEADERS, ...(asset.csp ? { 'content-security-policy': asset.csp } : {}), 'content-type': asset.contentType, 'cache-control': 'no-store' };
+    return { status: 200, headers, body: pageWithMap(asset.page!, map), private: true };
+  }
   // no-cache, not max-age: an upgraded Maestro serves new files at the same names; the ETag makes
   // the revalidation a 304 without a body.
   const headers = { ...SECURITY_HEADERS, ...(asset.csp ? { 'content-security-policy': asset.csp } : {}), 'content-type': asset.contentType, 'cache-control': 'no-cache', etag: asset.etag };

@@ -42,6 +42,8 @@ describe('the map page with hostile names', () => {
       assert.ok(i < 30, 'the API lists the written replicas');
       await fetch(`${h.base}/v1/map?index=${res.headers.get('x-maestro-index')}&wait=1s`);
     }
+    // NUL and a lone surrogate have no HTML form: the server leaves the map to the page (map-html.ts).
+    assert.doesNotMatch(await (await fetch(`${h.base}/ui/`)).text(), /<html lang="en" data-inline-map>/);
     await page.goto(`${h.base}/ui/`);
     // A script error or the view's error box fails at once (the map would never complete), not after the wait's timeout.
     const pageError = page.waitForEvent('pageerror', { timeout: 0 }).then((err) => { throw err; });

@@ -71,17 +71,39 @@ describe('web UI served by a token-less API', () => {
   });
 
   it('answers a repeated request with 304 by ETag, and HEAD without a body', async () => {
-    const first = await send(port, 'GET', '/ui/index.html');
+    const first = await send(port, 'GET', '/ui/app.js');
     const etag = first.headers.etag as string;
     assert.match(etag, /^"[\w-]+"$/);
     assert.equal(first.headers['cache-control'], 'no-cache');
-    const again = await send(port, 'GET', '/ui/index.html', { 'if-none-match': `"other", ${etag}` });
+    const again = await send(port, 'GET', '/ui/app.js', { 'if-none-match': `"other", ${etag}` });
     assert.equal(again.status, 304);
     assert.equal(again.body, '');
-    const head = await send(port, 'HEAD', '/ui/');
+    const head = await send(port, 'HEAD', '/ui/app.js');
     assert.equal(head.status, 200);
     assert.equal(head.body, '');
     assert.equal(Number(head.headers['content-length']), Buffer.byteLength(first.body));
+  });
+
+  it('puts the cluster map in the page, escaped, and never stored', async () => {
+    await h.catalog.registerHost({ name: 'host-<1>', address: '10.0.0.9', meta: {}, capacity: { cpu: 1000, memory: 1000 } }, await h.catalog.createSession({ name: 'host-<1>', ttlMs: 60_000 }));
+    // The view's index only grows: wait until /v1/map lists the host.
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${h.base}/v1/map`);
+      if (((await res.json()) as { hosts: Array<{ name: string }> }).hosts.some((x) => x.name === 'host-<1>')) break;
+      assert.ok(i < 30, 'the API lists the registered host');
+      await fetch(`${h.base}/v1/map?index=${res.headers.get('x-maestro-index')}&wait=1s`);
+    }
+    const page = await send(port, 'GET', '/ui/');
+    assert.equal(page.status, 200);
+    assert.equal(page.headers['cache-control'], 'no-store', 'the page holds cluster data: never cached');
+    assert.equal(page.headers.etag, undefined);
+    assert.match(page.body, /^<!doctype html>\n<html lang="en" data-inline-map>/);
+    const index = Number(/<section class="map" data-inline data-index="(\d+)"/.exec(page.body)?.[1]);
+    assert.ok(index > 0, 'the map carries the view index it shows');
+    assert.match(page.body, /<main id="view" aria-live="polite"><h1 data-inline>Cluster<\/h1><section class="map"[^>]*>.*data-host="host-&lt;1&gt;".*<\/section><\/main>/s);
+    const head = await send(port, 'HEAD', '/ui/');
+    assert.equal(head.body, '');
+    assert.equal(head.headers['cache-control'], 'no-store');
   });
 
   it('serves only listed files: traversal, encoded slashes, source maps and unknown names get 404', async () => {
@@ -140,7 +162,11 @@ describe('web UI of a token-protected API', () => {
   after(() => h.close());
 
   it('serves the page without the token (it holds no cluster data) but not the settings', async () => {
-    assert.equal((await send(port, 'GET', '/ui/')).status, 200);
+    const page = await send(port, 'GET', '/ui/');
+    assert.equal(page.status, 200);
+    // The map is cluster data: behind a token the page asks /v1/map for it, with the token.
+    assert.doesNotMatch(page.body, /<html lang="en" data-inline-map>|<section class="map"/);
+    assert.equal(page.headers['cache-control'], 'no-cache');
     assert.equal((await send(port, 'GET', '/ui/core/live.js')).status, 200);
     const settings = await send(port, 'GET', '/ui/settings.json');
     assert.equal(settings.status, 401);

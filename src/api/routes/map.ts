@@ -23,22 +23,26 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** Rows by host, then job, instance and id (code-unit order, as the page compares them). */
 export const byMapOrder = (a: MapRow, b: MapRow): number => byText(a[0], b[0]) || byText(a[1], b[1]) || byText(a[2], b[2]) || byText(a[3], b[3]);
 
+/** The map as the cluster's view has it now (the answer of `/v1/map`, and the page's inline map). */
+export function mapAnswer(cluster: Cluster): MapAnswer {
+  const { view } = cluster;
+  const now = Date.now();
+  const replicas: MapRow[] = [];
+  for (const a of view.allocs()) {
+    const s = view.status(a.id);
+    if (a.desired !== 'run' && (s?.state ?? 'pending') === 'stopped') continue;
+    const v = allocView(a, s, view.job(a.job)?.job, now);
+    replicas.push(v.message ? [v.host, v.job, v.instance, v.id, v.status, v.message] : [v.host, v.job, v.instance, v.id, v.status]);
+  }
+  // In the page's order (host, job, instance, id): its per-host sort then only confirms the order
+  // in one pass, on the page's critical path, instead of sorting 2,000 replicas cold.
+  replicas.sort(byMapOrder);
+  return { hosts: hostViews(view, view.hosts()), replicas };
+}
+
 export function mapRoutes(router: Router, cluster: Cluster, blocker: Blocker): void {
   router.add('GET', '/v1/map', async (req) => {
     const headers = await blocker.wait(req);
-    const { view } = cluster;
-    const now = Date.now();
-    const replicas: MapRow[] = [];
-    for (const a of view.allocs()) {
-      const s = view.status(a.id);
-      if (a.desired !== 'run' && (s?.state ?? 'pending') === 'stopped') continue;
-      const v = allocView(a, s, view.job(a.job)?.job, now);
-      replicas.push(v.message ? [v.host, v.job, v.instance, v.id, v.status, v.message] : [v.host, v.job, v.instance, v.id, v.status]);
-    }
-    // In the page's order (host, job, instance, id): its per-host sort then only confirms the order
-    // in one pass, on the page's critical path, instead of sorting 2,000 replicas cold.
-    replicas.sort(byMapOrder);
-    const answer: MapAnswer = { hosts: hostViews(view, view.hosts()), replicas };
-    return { json: answer, headers };
+    return { json: mapAnswer(cluster), headers };
   });
 }

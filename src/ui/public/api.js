@@ -124,10 +124,13 @@ const sleep = (ms, signal) => new Promise((resolve) => {
 
 /**
  * Follows a listing until `signal` aborts: onData(json) after every answer (the first at once),
- * onError(err) when a request fails (it is retried with back-off).
+ * onError(err) when a request fails (it is retried with back-off). `from`: the view index of data
+ * the page already shows (the map the server put in the page): the first request then blocks until
+ * the listing changes past it.
  */
-export async function watch(path, signal, onData, onError = () => {}) {
-  let step = { index: 0, delayMs: 0, blocking: false };
+export async function watch(path, signal, onData, onError = () => {}, from = 0) {
+  let step = { index: from, delayMs: 0, blocking: from > 0 };
+  if (from > 0) setLive('blocking');
   let failures = 0;
   while (!signal.aborted) {
     const started = performance.now();

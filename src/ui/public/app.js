@@ -47,7 +47,9 @@ function show() {
   const view = document.getElementById('view');
   const r = route();
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.view === r.name);
-  view.replaceChildren(h('p.loading', {}, 'loading…'));
+  // The map the server put in the page (map-html.ts) stays for the map view to adopt; any other
+  // view replaces it.
+  if (!(r.run === mapView && view.querySelector(':scope > section.map[data-index]'))) view.replaceChildren(h('p.loading', {}, 'loading…'));
   view.dataset.view = r.name;
   r.run(view, current.signal);
 }

@@ -5,8 +5,15 @@
 // answer ready and the map is built in the same task that runs them. Only for the map (the page
 // opened at #/). api.js takes the answer for the same path, once (`maestroEarly`), in place of its
 // first request; a 401 or a failure is handled there like any other answer of that request.
+// The server may have put the map in the page (map-html.ts, `data-inline-map` on <html>): then
+// nothing is asked for, and when the page opens on another view the map stays hidden (style.css)
+// until app.js replaces it.
 (() => {
-  if ((location.hash.replace(/^#/, '') || '/') !== '/') return;
+  if ((location.hash.replace(/^#/, '') || '/') !== '/') {
+    document.documentElement.dataset.route = 'other';
+    return;
+  }
+  if (document.documentElement.hasAttribute('data-inline-map')) return;
   const path = '../v1/map';
   const sent = sessionStorage.getItem('maestro.token');
   const answer = fetch(path, { cache: 'no-store', headers: sent ? { authorization: `Bearer ${sent}` } : {} })

@@ -1,0 +1,112 @@
+/**
+ * The cluster map as HTML (pure), for the API to send inside the page: the map then paints as the
+ * document is parsed, with no script, no second request and no module to wait for first. It is
+ * the same model (`core/map.ts`) and the same markup, element for element, attribute for
+ * attribute, as `public/view-map.js` builds with DOM calls, so the page adopts it as its first
+ * render and only replaces it when the cluster changes (a browser test compares the two DOMs).
+ *
+ * HTML text cannot carry every string exactly: the parser drops or replaces U+0000 and a lone
+ * surrogate has no UTF-8 form (both become U+FFFD), while the DOM calls keep them. A map with one
+ * of them is not rendered here (undefined): the page then builds it from `/v1/map` as before.
+ */
+import { clusterMap, jobHref, replicasOf, type Bar, type ClusterMap, type MapHost, type MapReplica } from './core/map.js';
+import type { HostView } from '../api/index.js';
+
+/** The map's statuses in the summary's order (view-map.js has the same list). */
+export const STATUS_ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stopping', 'stopped'] as const;
+
+/**
+ * Past this size (a host counts 10 elements, a replica 1, as the page's chunks count them) the map
+ * is not put in the page: 5,000 hosts with 100,000 replicas would be ~10 MB of HTML on every load,
+ * while the page's own render builds the first window first and the rest after it.
+ */
+export const MAX_INLINE_ELEMENTS = 20_000;
+
+const UNCARRIED = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Escapes text for an element's content or a double-quoted attribute value. CR is a character
+ * reference: as a byte the parser would turn CR LF into LF (`&#13;` stays CR, as the DOM has it).
+ */
+export function escapeHtml(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    let rep: string;
+    switch (text.charCodeAt(i)) {
+      case 38: rep = '&amp;'; break;
+      case 60: rep = '&lt;'; break;
+      case 62: rep = '&gt;'; break;
+      case 34: rep = '&quot;'; break;
+      case 39: rep = '&#39;'; break;
+      case 13: rep = '&#13;'; break;
+      default: continue;
+    }
+    out += text.slice(from, i) + rep;
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+function bar(label: string, b: Bar, unit: string): string {
+  return `<div class="bar" title="${escapeHtml(`${label}: ${b.used}${unit} of ${b.capacity}${unit} used`)}">`
+    + `<span class="bar-label">${label}</span>`
+    + `<meter class="${b.percent >= 90 ? 'track hot' : 'track'}" max="100" value="${b.percent}"></meter>`
+    + `<span class="bar-value">${escapeHtml(`${b.used}/${b.capacity}${unit}`)}</span></div>`;
+}
+
+function replica(r: MapReplica): string {
+  const title = `${r.instance} (${r.id}): ${r.status}${r.message ? ` — ${r.message}` : ''}`;
+  const instance = escapeHtml(r.instance);
+  return `<a class="replica tone-${r.tone}" href="${escapeHtml(jobHref(r.job))}" title="${escapeHtml(title)}" data-instance="${instance}" data-alloc="${escapeHtml(r.id)}" data-status="${escapeHtml(r.status)}">${instance}</a> `;
+}
+
+function hostBox(host: MapHost): string {
+  const state = !host.known ? 'unknown' : host.alive ? 'alive' : 'down';
+  let out = `<article class="host ${state}" data-host="${escapeHtml(host.name)}"><header>`
+    + `<strong class="host-name" elementtiming="host">${escapeHtml(host.name)}</strong>`
+    + `<span class="badge tone-${host.alive ? 'ok' : 'bad'}">${state}</span>`
+    + (host.address ? `<span class="addr">${escapeHtml(host.address)}</span>` : '')
+    + '</header>';
+  if (host.meta.length) out += `<div class="meta">${host.meta.map(([k, v]) => `<span class="chip">${escapeHtml(`${k}=${v}`)}</span>`).join('')}</div>`;
+  out += host.known ? bar('CPU', host.cpu, '') + bar('mem', host.memory, ' MB') : '<p class="hint">not in the catalog: its replicas are listed until they move</p>';
+  out += '<div class="host-replicas">';
+  if (host.replicas.length) for (const r of host.replicas) out += replica(r);
+  else out += '<span class="hint">no replicas</span>';
+  return `${out}</div></article>`;
+}
+
+function summary(map: ClusterMap): string {
+  const n = map.hosts.length;
+  let out = `<p class="summary">${n} host${n === 1 ? '' : 's'}`;
+  if (map.down) out += `<span class="count down"> · ${map.down} down</span>`;
+  const counts = STATUS_ORDER.filter((s) => map.counts[s]).map((s) => `<span class="count" data-status="${s}">${map.counts[s]} ${s}</span>`);
+  out += counts.length ? ` · ${counts.join(', ')}` : ' · no replicas';
+  return `${out}</p>`;
+}
+
+/** True when every string the map shows survives HTML text exactly (a value of another type is not shown). */
+function carried(hosts: readonly HostView[], rows: readonly unknown[]): boolean {
+  const bad = (v: unknown): boolean => typeof v === 'string' && UNCARRIED.test(v);
+  for (const h of hosts) {
+    if (bad(h.name) || bad(h.address)) return false;
+    for (const [k, v] of Object.entries(h.meta ?? {})) if (bad(k) || bad(v)) return false;
+  }
+  for (const r of rows) if (Array.isArray(r) && r.some(bad)) return false;
+  return true;
+}
+
+/**
+ * The map's `<h1>` and `<section class="map">` for `/v1/map`'s answer at view index `index`, or
+ * undefined when it must be built by the page (too large, or a string HTML cannot carry).
+ */
+export function mapHtml(hosts: readonly HostView[], rows: readonly unknown[], index: number): string | undefined {
+  if (hosts.length * 10 + rows.length > MAX_INLINE_ELEMENTS || !carried(hosts, rows)) return undefined;
+  const map = clusterMap([...hosts], replicasOf(rows));
+  let grid = '';
+  for (const host of map.hosts) grid += hostBox(host);
+  // data-inline: hidden until the page's script adopts it when the page opens on another view;
+  // data-index: the view index it shows, where the page's watch of /v1/map starts.
+  return `<h1 data-inline>Cluster</h1><section class="map" data-inline data-index="${index}" data-rendered="${map.hosts.length}" data-complete>`
+    + `${summary(map)}<div class="hosts">${grid}</div></section>`;
+}

@@ -1,0 +1,47 @@
+/**
+ * The map as the server renders it into the page (pure): what it escapes, when it declines (a
+ * string HTML cannot carry, a map too large), and where it goes in the page. That the browser
+ * parses it into the DOM the page builds itself is map-inline.test.ts's (chromium).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { HostView } from '../../src/api/index.js';
+import { escapeHtml, mapHtml, MAX_INLINE_ELEMENTS } from '../../src/ui/map-html.js';
+import { pageWithMap } from '../../src/ui/inline.js';
+
+const host = (name: string, meta: Record<string, string> = {}): HostView => ({ name, address: '10.0.0.1', alive: true, meta, capacity: { cpu: 1000, memory: 2048 }, used: { cpu: 950, memory: 512 }, allocations: 0 }) as unknown as HostView;
+
+describe('map-html', () => {
+  it('escapes markup, quotes and ampersands, and keeps CR as a reference (the parser would fold CR LF)', () => {
+    assert.equal(escapeHtml(`<a href="x">it's & \r\n</a>`), '&lt;a href=&quot;x&quot;&gt;it&#39;s &amp; &#13;\n&lt;/a&gt;');
+    assert.equal(escapeHtml('plain'), 'plain');
+  });
+
+  it('renders hosts and replicas with every value escaped, and the view index for the page to go on from', () => {
+    const html = mapHtml([host('h<1>', { 'k"': 'v&' })], [['h<1>', 'web<x>', 'web<x>-0', 'a"1', 'failed', 'exit 1 <oops>']], 42)!;
+    assert.match(html, /^<h1 data-inline>Cluster<\/h1><section class="map" data-inline data-index="42" data-rendered="1" data-complete>/);
+    assert.match(html, /data-host="h&lt;1&gt;"/);
+    assert.match(html, /<span class="chip">k&quot;=v&amp;<\/span>/);
+    assert.match(html, /<a class="replica tone-bad" href="#\/jobs\/web%3Cx%3E" title="web&lt;x&gt;-0 \(a&quot;1\): failed — exit 1 &lt;oops&gt;" data-instance="web&lt;x&gt;-0" data-alloc="a&quot;1" data-status="failed">web&lt;x&gt;-0<\/a> /);
+    // CPU at 95%: the hot meter; memory at 25%.
+    assert.match(html, /<meter class="track hot" max="100" value="95"><\/meter>/);
+    assert.match(html, /<meter class="track" max="100" value="25"><\/meter>/);
+    assert.doesNotMatch(html, /<(?!\/?(h1|section|p|span|div|article|header|strong|meter|a)[ >])/, 'no element but the map\'s own');
+  });
+
+  it('declines a map with NUL or a lone surrogate anywhere it shows, and one too large', () => {
+    assert.equal(mapHtml([host('h\0')], [], 1), undefined);
+    assert.equal(mapHtml([host('h', { k: 'v\ud800' })], [], 1), undefined);
+    assert.equal(mapHtml([host('h')], [['h', 'j\udc00', 'j-0', 'a', 'running']], 1), undefined);
+    assert.ok(mapHtml([host('h')], [['h', 'j\ud83d\ude00', 'j-0', 'a', 'running']], 1), 'a surrogate pair is a character like any other');
+    const rows = Array.from({ length: MAX_INLINE_ELEMENTS - 9 }, (_, i) => ['h', 'j', `j-${i}`, `a${i}`, 'running']);
+    assert.ok(mapHtml([host('h')], rows.slice(1), 1));
+    assert.equal(mapHtml([host('h')], rows, 1), undefined);
+  });
+
+  it('goes inside <main>, marking <html>, and a page without those places is an error', () => {
+    const page = '<!doctype html>\n<html lang="en">\n<body><main id="view" aria-live="polite"></main></body></html>';
+    assert.equal(pageWithMap(page, '<h1>M</h1>'), '<!doctype html>\n<html lang="en" data-inline-map>\n<body><main id="view" aria-live="polite"><h1>M</h1></main></body></html>');
+    assert.throws(() => pageWithMap('<html lang="en"><main id="view"></main>', 'x'), /no <main id="view" aria-live="polite"><\/main>/);
+  });
+});
