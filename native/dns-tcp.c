@@ -463,9 +463,10 @@ static void on_events(uv_poll_t *h, int status, int events) {
   if (n <= 0 || napi_open_handle_scope(s->env, &hs) != napi_ok) return;
   s->depth++;
   s->loop_entry = true;
+  bool accepting = false;
   for (int i = 0; i < n && !s->closed; i++) {
     if (ev[i].data.ptr == LISTENER) {
-      accept_some(s);
+      accepting = true;
       continue;
     }
     conn *c = ev[i].data.ptr;
@@ -480,6 +481,9 @@ static void on_events(uv_poll_t *h, int status, int events) {
     else if (e & EPOLLHUP) close_conn(s, c); /* gone while we were not reading */
     else if (e & EPOLLOUT) serve(s, c);      /* drained: held-back frames may go on */
   }
+  /* Accepts last: the clients that left in this batch free their slots first, so a client that
+   * closes one connection and opens the next is not refused at the cap for its own old one. */
+  if (accepting && !s->closed) accept_some(s);
   leave(s);
   napi_close_handle_scope(s->env, hs);
 }

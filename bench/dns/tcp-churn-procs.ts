@@ -20,10 +20,13 @@ export interface ServerProc {
 export const children: ChildProcess[] = [];
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** serve.js of this build (or of `buildDir`, another private tree: a before/after run), pinned to `core`. */
-export function startMaestro(name: string, core: string, shape: readonly number[], nodeArgs: string[], buildDir?: string): Promise<ServerProc> {
+/**
+ * serve.js of this build (or of `buildDir`, another private tree: a before/after run), pinned to `core`.
+ * `env` adds to this process's environment (MAESTRO_NATIVE=0: the `net` TCP path instead of the addon).
+ */
+export function startMaestro(name: string, core: string, shape: readonly number[], nodeArgs: string[], buildDir?: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
   const script = buildDir ? join(buildDir, 'bench/dns/serve.js') : join(here, 'serve.js');
-  return startNode(name, core, [...nodeArgs, script, '0', ...shape.map(String), 'auto']);
+  return startNode(name, core, [...nodeArgs, script, '0', ...shape.map(String), 'auto'], env);
 }
 
 /** tcp-churn-floor.js: Node's own cost per connection, with no DNS server around it. */
@@ -32,8 +35,8 @@ export function startFloor(core: string): Promise<ServerProc> {
 }
 
 /** A Node process pinned to `core` that prints "ready PORT" once it serves. */
-async function startNode(name: string, core: string, args: string[]): Promise<ServerProc> {
-  const child = spawn('taskset', ['-c', core, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startNode(name: string, core: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
+  const child = spawn('taskset', ['-c', core, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   children.push(child);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${name} exited (${code})`)));

@@ -1,10 +1,11 @@
 /**
  * DNS over TCP with a NEW connection per query (issue #16's "connection churn" goal: >= 0.8x NSD):
- * Maestro's DNS server as `maestro up` runs it (default TCP limits) and NSD serving the same zone, each
- * pinned to core 0, loaded in alternating rounds by tcp-churn.c on core 1 (connect, one framed query,
- * read the answer, close; CONCURRENCY connections in flight). dnsperf's TCP mode keeps connections
- * open, so it cannot measure this. A Node `net` server doing no DNS work (tcp-churn-floor.ts) runs too:
- * Node's own floor per connection. Prints per server and round: checked answers per second, p50/p99
+ * Maestro's DNS server as `maestro up` runs it (default TCP limits; `maestro`: the dns-tcp addon's
+ * listener, `maestro-net`: the same server with MAESTRO_NATIVE=0, Node's `net` and tcp.ts) and NSD
+ * serving the same zone, each pinned to core 0, loaded in alternating rounds by tcp-churn.c on core 1
+ * (connect, one framed query, read the answer, close; CONCURRENCY connections in flight). dnsperf's
+ * TCP mode keeps connections open, so it cannot measure this. A Node `net` server doing no DNS work
+ * (tcp-churn-floor.ts) runs too: Node's own floor per connection. Prints per server and round: checked answers per second, p50/p99
  * latency (connect to last byte), server CPU time per connection; then medians and Maestro/NSD.
  *
  * Before the rounds every query of the set is asked of both servers over TCP and their answers
@@ -20,7 +21,7 @@
  *
  *   apt-get install -y nsd gcc     # once, by hand
  *   node .build/<you>/bench/dns/tcp-churn.js [--rounds 3] [--seconds 5] [--concurrency 50] [--max 500000]
- *        [--services 50] [--per 3] [--hosts 10] [--only maestro,nsd,floor] [--cpu-prof DIR] [--build DIR] [--compare DIR]
+ *        [--services 50] [--per 3] [--hosts 10] [--only maestro,maestro-net,nsd,floor] [--cpu-prof DIR] [--build DIR] [--compare DIR]
  * `--cpu-prof DIR` writes a V8 profile of the Maestro server there (summarise it with
  * bench/proxy/profile-summary.js); `--build DIR` runs Maestro from another private build; `--compare DIR`
  * adds that build as a fourth server, `maestro-b` (before/after in the same rounds).
@@ -75,16 +76,16 @@ const queries = asked.map((line) => buildQuery(line.split(' ')[0]!, types[line.s
 const frames = join(dir, 'queries.bin');
 writeFileSync(frames, Buffer.concat(queries.flatMap((q) => [Buffer.from([q.length >> 8, q.length & 255]), q])));
 
-const only = new Set((values.only ?? 'maestro,nsd,floor').split(','));
+const only = new Set((values.only ?? 'maestro,maestro-net,nsd,floor').split(','));
 const servers: ServerProc[] = [];
-if (only.has('maestro')) {
-  const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-  servers.push(await startMaestro('maestro', '0', shape, prof, values.build));
-}
+const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+if (only.has('maestro')) servers.push(await startMaestro('maestro', '0', shape, prof, values.build));
+if (only.has('maestro-net')) servers.push(await startMaestro('maestro-net', '0', shape, prof, values.build, { MAESTRO_NATIVE: '0' }));
 if (values.compare) servers.push(await startMaestro('maestro-b', '0', shape, [], values.compare));
 if (only.has('nsd')) servers.push(await startNsd('0', dir));
 if (only.has('floor')) servers.push(await startFloor('0'));
-if (only.has('maestro') && only.has('nsd')) await sameAnswers(servers[0]!, servers[1]!);
+const byName = (name: string) => servers.find((s) => s.name === name);
+for (const m of servers.filter((s) => s.name.startsWith('maestro'))) if (byName('nsd')) await sameAnswers(m, byName('nsd')!);
 console.log(`dataset: ${data.instances.length} instances, ${data.hosts.length} hosts; ${queries.length} names (all positive)`);
 console.log(`${rounds} rounds x ${values.seconds}s, concurrency ${values.concurrency}, servers on core 0, generator on core 1, alternating`);
 
@@ -103,7 +104,7 @@ for (let r = 0; r < rounds; r++) {
     const run = await churn(s, Number(values.seconds), Number(values.max));
     results.get(s.name)!.push(run);
     console.log(
-      `round ${r + 1} ${s.name.padEnd(9)} ${run.qps.toFixed(0).padStart(6)} conn/s  p50 ${(run.p50 / 1e3).toFixed(3)} ms  ` +
+      `round ${r + 1} ${s.name.padEnd(11)} ${run.qps.toFixed(0).padStart(6)} conn/s  p50 ${(run.p50 / 1e3).toFixed(3)} ms  ` +
         `p99 ${(run.p99 / 1e3).toFixed(3)} ms  cpu ${run.cpuUs.toFixed(1)} us/conn  failed ${run.failed}  generator busy ${(run.clientBusy * 100).toFixed(0)}%`,
     );
   }
@@ -113,13 +114,15 @@ const summary = new Map<string, Run>();
 for (const [name, runs] of results) {
   const s = { qps: med(runs.map((x) => x.qps)), p50: med(runs.map((x) => x.p50)), p99: med(runs.map((x) => x.p99)), cpuUs: med(runs.map((x) => x.cpuUs)) };
   summary.set(name, { ...s, failed: runs.reduce((a, x) => a + x.failed, 0), clientBusy: med(runs.map((x) => x.clientBusy)) });
-  console.log(`median  ${name.padEnd(9)} ${s.qps.toFixed(0)} conn/s, p50 ${(s.p50 / 1e3).toFixed(3)} ms, p99 ${(s.p99 / 1e3).toFixed(3)} ms, ${s.cpuUs.toFixed(1)} us CPU/conn`);
+  console.log(`median  ${name.padEnd(11)} ${s.qps.toFixed(0)} conn/s, p50 ${(s.p50 / 1e3).toFixed(3)} ms, p99 ${(s.p99 / 1e3).toFixed(3)} ms, ${s.cpuUs.toFixed(1)} us CPU/conn`);
 }
 const m = summary.get('maestro');
 const n = summary.get('nsd');
 const f = summary.get('floor');
 const ratio = (a: Run, b: Run) => `${(a.qps / b.qps).toFixed(2)}x conn/s; ${(b.cpuUs / a.cpuUs).toFixed(2)}x by CPU per connection; p99 ${(a.p99 / b.p99).toFixed(2)}x`;
 if (m && n) console.log(`ratio maestro/nsd: ${ratio(m, n)} (target >= 0.8x)`);
+const net = summary.get('maestro-net');
+if (net && n) console.log(`ratio maestro-net/nsd (the net fallback): ${ratio(net, n)}`);
 for (const [name, s] of summary) {
   // Past ~90% the generator's core, not the server, sets the pace: only CPU per connection compares.
   if (s.clientBusy > 0.9) console.log(`note: ${name}'s conn/s is bounded by the generator (its core ${(s.clientBusy * 100).toFixed(0)}% busy)`);

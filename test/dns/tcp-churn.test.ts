@@ -1,18 +1,15 @@
 /**
  * DNS over TCP as clients without pooling use it — one query per connection, then a half-close — and
- * what an outsider can do to the path that makes that cheap (tcp.ts: the server closes at once when
- * all its answers are in the kernel; deadlines are ticks of one sweep timer per listener). Real
- * sockets on loopback; the server's counters say what it did when the client cannot tell.
+ * what an outsider can do to the paths that make that cheap (the dns-tcp addon, and tcp.ts on net: the
+ * server closes at once when all its answers are in the kernel; deadlines are ticks of one sweep timer
+ * per listener), on both listeners. Real sockets on loopback; the server's counters say what it did when the client cannot tell.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import { TYPE } from '../../src/dns/wire.js';
 import { eventually } from '../support/wait.js';
-import { tcpTestServer } from './tcp-server.js';
+import { bothPaths } from './tcp-server.js';
 import { buildQuery, decode } from './wire-helpers.js';
-
-const server = tcpTestServer;
 
 const frame = (q: Buffer) => Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q]);
 
@@ -59,7 +56,7 @@ function frames(bytes: Buffer): Buffer[] {
   return out;
 }
 
-test('one query per connection, then a half-close: each client gets its answer, then a FIN (not a reset)', { timeout: 30_000 }, async (t) => {
+bothPaths('one query per connection, then a half-close: each client gets its answer, then a FIN (not a reset)', { timeout: 30_000 }, async (t, server) => {
   const s = await server(t);
   const port = s.address().port;
   const ends: string[] = [];
@@ -82,7 +79,7 @@ test('one query per connection, then a half-close: each client gets its answer, 
   await eventually(() => s.metrics().tcpConnections === 0, 5_000, 'every connection closed on the server');
 });
 
-test('a half-closed client that reads late still gets every answer, also those still queued when its FIN is read', { timeout: 30_000 }, async (t) => {
+bothPaths('a half-closed client that reads late still gets every answer, also those still queued when its FIN is read', { timeout: 30_000 }, async (t, server) => {
   // A queue bound above what 200 answers take: the server answers them all while the client reads
   // nothing, so ~13 MB wait, most beyond the kernel's buffers, when it reads the FIN. Closing then
   // instead of ending would lose them.
@@ -97,7 +94,7 @@ test('a half-closed client that reads late still gets every answer, also those s
   assert.equal(got.ending, 'fin');
 });
 
-test('a client that half-closes in the middle of a frame is closed at the io deadline, without an answer', { timeout: 10_000 }, async (t) => {
+bothPaths('a client that half-closes in the middle of a frame is closed (by the io deadline at the latest), without an answer', { timeout: 10_000 }, async (t, server) => {
   const s = await server(t, { idleMs: 60_000, ioMs: 300 });
   const q = frame(buildQuery('redis.service.cluster', TYPE.A));
   const got = await exchange(s.address().port, q.subarray(0, q.length - 3));
@@ -105,7 +102,7 @@ test('a client that half-closes in the middle of a frame is closed at the io dea
   await eventually(() => s.metrics().tcpConnections === 0, 5_000, 'closed on the server');
 });
 
-test('a frame announcing 65,535 bytes that never come is closed at the io deadline; one that comes whole does not desync the stream', { timeout: 20_000 }, async (t) => {
+bothPaths('a frame announcing 65,535 bytes that never come is closed at the io deadline; one that comes whole does not desync the stream', { timeout: 20_000 }, async (t, server) => {
   const s = await server(t, { idleMs: 60_000, ioMs: 300 });
   const port = s.address().port;
   const short = await exchange(port, Buffer.concat([Buffer.from([0xff, 0xff]), Buffer.alloc(100)]), false);
@@ -120,7 +117,7 @@ test('a frame announcing 65,535 bytes that never come is closed at the io deadli
   assert.equal(whole.ending, 'fin');
 });
 
-test('50 clients trickling queries at once are all closed by the sweep before their queries complete', { timeout: 20_000 }, async (t) => {
+bothPaths('50 clients trickling queries at once are all closed by the sweep before their queries complete', { timeout: 20_000 }, async (t, server) => {
   const s = await server(t, { idleMs: 60_000, ioMs: 300 });
   const port = s.address().port;
   const query = frame(buildQuery('redis.service.cluster', TYPE.A));
@@ -144,7 +141,7 @@ test('50 clients trickling queries at once are all closed by the sweep before th
   assert.equal(s.metrics().responses.NOERROR ?? 0, 0, 'no trickled query was answered');
 });
 
-test('a client that half-closes after its queries and never reads is closed at the io deadline', { timeout: 20_000 }, async (t) => {
+bothPaths('a client that half-closes after its queries and never reads is closed at the io deadline', { timeout: 20_000 }, async (t, server) => {
   const s = await server(t, { idleMs: 60_000, ioMs: 300 });
   const c = new Socket();
   t.after(() => c.destroy());

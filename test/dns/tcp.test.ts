@@ -1,56 +1,19 @@
 /**
  * DNS over TCP against what an outsider can hold: a client that pipelines and never reads, more
- * connections than the cap, idle connections, trickled queries. Real sockets on loopback; the server's
- * own counters say what it did, since a client that does not read cannot tell.
+ * connections than the cap, idle connections, trickled queries — on both listeners (the dns-tcp addon
+ * and net). Real sockets on loopback; the server's own counters say what it did, since a client that
+ * does not read cannot tell.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Socket } from 'node:net';
 import { DEFAULT_TCP_LIMITS, type DnsServer } from '../../src/dns/index.js';
 import { TYPE } from '../../src/dns/wire.js';
 import { eventually } from '../support/wait.js';
-import { tcpTestServer } from './tcp-server.js';
+import { closed, connect, frame, readFrames } from './tcp-client.js';
+import { bothPaths } from './tcp-server.js';
 import { buildQuery, decode } from './wire-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const server = tcpTestServer;
-
-function frame(q: Buffer): Buffer {
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(q.length);
-  return Buffer.concat([len, q]);
-}
-
-async function connect(port: number): Promise<Socket> {
-  const c = new Socket();
-  await new Promise<void>((resolve, reject) => {
-    c.once('error', reject);
-    c.connect(port, '127.0.0.1', resolve);
-  });
-  return c;
-}
-
-/** Reads framed messages off `c` until `count` arrived. */
-function readFrames(c: Socket, count: number): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    let buf = Buffer.alloc(0);
-    c.on('error', reject);
-    c.on('close', () => reject(new Error(`closed after ${out.length} of ${count} answers`)));
-    c.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        out.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-        buf = buf.subarray(2 + buf.readUInt16BE(0));
-        if (out.length === count) resolve(out);
-      }
-    });
-    c.resume();
-  });
-}
-
-const closed = (c: Socket) => new Promise<void>((r) => (c.destroyed ? r() : c.once('close', () => r())));
 const answered = (s: DnsServer) => s.metrics().responses.NOERROR ?? 0;
 
 /** Waits until `read()` has stopped changing for half a second (the server has done what it will do). */
@@ -64,7 +27,7 @@ async function steady(read: () => number): Promise<number> {
   return last;
 }
 
-test('a client that pipelines and never reads gets only what the socket bound holds; reading again, it gets every answer', { timeout: 30_000 }, async (t) => {
+bothPaths('a client that pipelines and never reads gets only what the socket bound holds; reading again, it gets every answer', { timeout: 30_000 }, async (t, server) => {
   const s = await server(t);
   const c = await connect(s.address().port);
   c.pause();
@@ -84,7 +47,7 @@ test('a client that pipelines and never reads gets only what the socket bound ho
   assert.ok(last.answer.length > 500 && frames[n - 1]!.length > 60_000, `${frames[n - 1]!.length} bytes`);
 });
 
-test('at most 100 connections by default (NSD tcp-count); the one over is closed at once, and a slot frees on close', { timeout: 20_000 }, async (t) => {
+bothPaths('at most 100 connections by default (NSD tcp-count); the one over is closed at once, and a slot frees on close', { timeout: 20_000 }, async (t, server) => {
   const s = await server(t);
   const port = s.address().port;
   const conns = await Promise.all(Array.from({ length: 100 }, () => connect(port)));
@@ -117,7 +80,7 @@ test('at most 100 connections by default (NSD tcp-count); the one over is closed
   assert.equal(DEFAULT_TCP_LIMITS.maxConnections, 100);
 });
 
-test('a connection with nothing in flight closes after the idle timeout, whether it asked or not', { timeout: 5_000 }, async (t) => {
+bothPaths('a connection with nothing in flight closes after the idle timeout, whether it asked or not', { timeout: 5_000 }, async (t, server) => {
   const s = await server(t, { idleMs: 300 });
   const silent = await connect(s.address().port);
   const asker = await connect(s.address().port);
@@ -128,7 +91,7 @@ test('a connection with nothing in flight closes after the idle timeout, whether
   await eventually(() => s.metrics().tcpConnections === 0, 2_000, 'no connection left');
 });
 
-test('a query trickled byte by byte is cut at the io deadline, however steadily the bytes come', { timeout: 5_000 }, async (t) => {
+bothPaths('a query trickled byte by byte is cut at the io deadline, however steadily the bytes come', { timeout: 5_000 }, async (t, server) => {
   const s = await server(t, { idleMs: 60_000, ioMs: 300 });
   const c = await connect(s.address().port);
   c.on('error', () => {});
@@ -141,7 +104,7 @@ test('a query trickled byte by byte is cut at the io deadline, however steadily 
   assert.ok(i < query.length, `closed after ${i} of ${query.length} bytes`);
 });
 
-test('a client that stops reading is closed at the io deadline, not held until idle', { timeout: 5_000 }, async (t) => {
+bothPaths('a client that stops reading is closed at the io deadline, not held until idle', { timeout: 5_000 }, async (t, server) => {
   const s = await server(t, { idleMs: 60_000, ioMs: 300 });
   const c = await connect(s.address().port);
   c.pause();
@@ -152,7 +115,7 @@ test('a client that stops reading is closed at the io deadline, not held until i
   c.destroy();
 });
 
-test('a client that half-closes after its queries gets every answer, then the server closes', { timeout: 5_000 }, async (t) => {
+bothPaths('a client that half-closes after its queries gets every answer, then the server closes', { timeout: 5_000 }, async (t, server) => {
   const s = await server(t);
   const c = await connect(s.address().port);
   const frames = readFrames(c, 3);
