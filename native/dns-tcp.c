@@ -83,7 +83,7 @@ typedef struct {
   uv_poll_t poll; /* on epfd */
   uv_timer_t sweep;
   int epfd, lfd, handles;
-  bool closed, released, finalized, accept_paused, scope_open;
+  bool closed, released, finalized, accept_paused, scope_open, scope_closing;
   bool loop_entry; /* entered from libuv (not from JS): a JS call needs a callback scope */
   uint32_t max_conns, max_inflight, depth;
   uint64_t max_queued, idle_ticks, io_ticks, tick, generation;
@@ -141,7 +141,7 @@ static void free_dead(server *s) {
 /* Drops the JS references (the handle may then be collected); never while a JS call or a callback
  * scope uses them. */
 static void release(server *s) {
-  if (s->released || s->depth > 0 || s->scope_open) return;
+  if (s->released || s->depth > 0 || s->scope_open || s->scope_closing) return;
   s->released = true;
   napi_env env = s->env;
   napi_delete_reference(env, s->cb);
@@ -445,8 +445,12 @@ static void leave(server *s) {
   free_dead(s);
   s->loop_entry = false;
   if (s->scope_open) {
-    napi_close_callback_scope(s->env, s->scope); /* runs queued promise jobs: answer() may come */
+    /* Closing it runs the queued promise jobs, so answer() may come in here and leave() again:
+     * that inner leave must not close this scope a second time. */
     s->scope_open = false;
+    s->scope_closing = true;
+    napi_close_callback_scope(s->env, s->scope);
+    s->scope_closing = false;
   }
   if (s->closed) release(s);
 }
