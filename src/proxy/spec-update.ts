@@ -20,20 +20,19 @@ export function updateRouteSpec(previous: RouteSpec, changed: ReadonlyMap<string
 
 /** `updateRouteSpec`, yielding after each service: a cold start of 1,000 services can give the loop back. */
 export function* routeSpecSteps(previous: RouteSpec, changed: ReadonlyMap<string, readonly ServiceInstance[]>): Generator<void, RouteSpec> {
-  const services = new Map(previous.services);
+  const updates: [string, ServiceSpec | undefined][] = [];
   const names = new Set<string>();
   let recount = false;
   for (const [service, source] of changed) {
-    const old = services.get(service);
+    const old = previous.services.get(service);
     let next: ServiceSpec | undefined;
     if (source.length > 0) next = old !== undefined && sameRouting(old.source, source) ? old : buildService(service, previous.zone, source);
     yield;
     if (next === old) continue;
-    if (next) services.set(service, next);
-    else services.delete(service);
+    updates.push([service, next]);
     names.add(service);
     recount ||= (old?.claims.size ?? 0) + (next?.claims.size ?? 0) + (old?.problems.length ?? 0) + (next?.problems.length ?? 0) > 0;
   }
   if (names.size === 0) return previous;
-  return assembleSpec(previous.zone, services, recount ? undefined : previous, { changed: names, changedFrom: previous.version });
+  return assembleSpec(previous.zone, previous.services.with(updates), recount ? undefined : previous, { changed: names, changedFrom: previous.version });
 }

@@ -9,6 +9,7 @@
  */
 import type { ServiceInstance } from '../catalog/types.js';
 import { ACCESS_LOG_META, serviceMode, type AccessLogMode } from './access-log.js';
+import { ShardedMap } from './spec-map.js';
 import { sameRouting, serviceSpecOf, type InstanceSpec } from './spec-service.js';
 
 export { instanceKey, serviceHost, PROXY_PORT_META, type InstanceSpec } from './spec-service.js';
@@ -39,8 +40,12 @@ export interface L4Spec {
 
 export interface RouteSpec {
   zone: string;
-  /** Every known service, including those without a passing instance (they answer 503, not 404). */
-  services: ReadonlyMap<string, ServiceSpec>;
+  /**
+   * Every known service, including those without a passing instance (they answer 503, not 404).
+   * Shared with the spec it follows except for the shards an update touched (spec-map.ts); in no
+   * particular order.
+   */
+  services: ShardedMap<ServiceSpec>;
   l4: ReadonlyMap<number, L4Spec>;
   /** Every instance in the snapshot whatever its health, by key (built on first use: not on the update path). */
   readonly instances: ReadonlyMap<string, InstanceSpec>;
@@ -63,20 +68,19 @@ export function buildRouteSpec(snapshot: readonly ServiceInstance[], zone: strin
     if (list) list.push(inst);
     else groups.set(inst.service, [inst]);
   }
-  const services = new Map<string, ServiceSpec>();
-  for (const service of [...groups.keys()].sort(cmp)) {
-    const source = groups.get(service)!;
+  const services: [string, ServiceSpec][] = [];
+  for (const [service, source] of groups) {
     const old = reuse?.get(service);
-    services.set(service, old !== undefined && sameRouting(old.source, source) ? old : buildService(service, z, source));
+    services.push([service, old !== undefined && sameRouting(old.source, source) ? old : buildService(service, z, source)]);
   }
-  return assembleSpec(z, services);
+  return assembleSpec(z, ShardedMap.of(services));
 }
 
 /**
  * A spec from its services: the L4 ports (from their claims) and the problems, unless `kept` gives
  * them unchanged from the spec this one follows; `delta` says which services changed since which.
  */
-export function assembleSpec(zone: string, services: ReadonlyMap<string, ServiceSpec>, kept?: Pick<RouteSpec, 'l4' | 'problems'>, delta?: Pick<RouteSpec, 'changed' | 'changedFrom'>): RouteSpec {
+export function assembleSpec(zone: string, services: ShardedMap<ServiceSpec>, kept?: Pick<RouteSpec, 'l4' | 'problems'>, delta?: Pick<RouteSpec, 'changed' | 'changedFrom'>): RouteSpec {
   let { l4, problems } = kept ?? { l4: new Map<number, L4Spec>(), problems: [] as string[] };
   if (kept === undefined) {
     const all: string[] = [];

@@ -7,6 +7,7 @@
 import type { AccessLogMode } from './access-log.js';
 import type { BalancerState } from './policy.js';
 import { diffSpecs, emptySpec, type RouteSpec, type ServiceSpec, type SpecDiff } from './spec.js';
+import { ShardedMap } from './spec-map.js';
 import { ServiceStats } from './stats.js';
 import { Upstream, type PoolOptions } from './upstream.js';
 
@@ -22,8 +23,8 @@ export interface Route {
 
 export interface LiveTable {
   readonly spec: RouteSpec;
-  /** Key: lowercased `<svc>.service.<zone>`. */
-  readonly byHost: ReadonlyMap<string, Route>;
+  /** Key: lowercased `<svc>.service.<zone>`; shared with the table before but for the touched shards (spec-map.ts). */
+  readonly byHost: ShardedMap<Route>;
   readonly byPort: ReadonlyMap<number, Route>;
 }
 
@@ -43,7 +44,7 @@ export class RouteRegistry {
   readonly #l4State = new Map<number, BalancerState>();
 
   constructor(zone: string, private readonly poolOptions: PoolOptions) {
-    this.#table = { spec: emptySpec(zone), byHost: new Map(), byPort: new Map() };
+    this.#table = { spec: emptySpec(zone), byHost: ShardedMap.of(), byPort: new Map() };
   }
 
   get table(): LiveTable {
@@ -63,22 +64,24 @@ export class RouteRegistry {
     }
 
     // Only services whose spec object changed get a new route. A spec made from the current one by
-    // known changes (spec-update.ts) names them: the map is copied (references) and only those are
-    // visited; otherwise every service is, and unchanged ones keep their route object.
+    // known changes (spec-update.ts) names them: only those are visited, and the new host map shares
+    // the rest with the current one; otherwise every service is, and unchanged ones keep their route
+    // object.
     const prev = this.#table;
     const known = spec.changed !== undefined && spec.changedFrom === prev.spec.version;
-    const byHost = known ? new Map(prev.byHost) : new Map<string, Route>();
+    const hosts: [string, Route | undefined][] = [];
     const visit = known ? [...spec.changed!].map((name) => spec.services.get(name) ?? name) : spec.services.values();
     for (const svc of visit) {
       if (typeof svc === 'string') {
         // Gone: its state goes, and its host unless another service (another case of the name) has it.
         const host = prev.spec.services.get(svc)?.host;
-        if (host !== undefined && byHost.get(host)?.service === svc) byHost.delete(host);
+        if (host !== undefined && prev.byHost.get(host)?.service === svc && !hosts.some(([h, r]) => h === host && r !== undefined)) hosts.push([host, undefined]);
         this.#services.delete(svc);
         continue;
       }
-      byHost.set(svc.host, this.#route(svc));
+      hosts.push([svc.host, this.#route(svc)]);
     }
+    const byHost = known ? prev.byHost.with(hosts) : ShardedMap.of(hosts as [string, Route][]);
     if (!known && this.#services.size > spec.services.size) for (const name of [...this.#services.keys()]) if (!spec.services.has(name)) this.#services.delete(name);
 
     const byPort = new Map<number, Route>();
