@@ -10,26 +10,26 @@
  * - memory: resident size (RSS), V8 heap used/total and external memory after loading the catalog,
  *   and with 10,000 instances AND `--connections` (default 1,000) idle keep-alive connections open
  *   through the L7 proxy (sampled through the churn: its peak and its end), beside issue 16's goal of
- *   150 MB. The backend and the connections' client side run in their own processes (`peers.ts`), so
- *   the process measured holds what `maestro up` would: catalog, DNS server, proxy.
+ *   150 MB. The backend, the connections' client side and the prober run in their own processes
+ *   (`peers.ts`), so the process measured holds what `maestro up` would: catalog, DNS server, proxy.
+ *   The prober stamps what it sees on CLOCK_MONOTONIC (process.hrtime), which every process shares.
  * With `--load`, dnsperf and wrk run against the same process during the churn (bounded by the
  * churn's duration). `--build DIR` loads Maestro from another build (e.g. the one before a change)
  * for a before/after run with the same script.
  *
  *   node .build/<you>/bench/dns/churn.js [--quick] [--seconds 20] [--instances 10000] [--services 1000] [--rate 100]
- *     [--connections 1000] [--load] [--build DIR]
+ *     [--connections 1000] [--load] [--build DIR] [--heap-prof FILE]
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { once } from 'node:events';
+import { Session } from 'node:inspector';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ServiceInstance } from '../../src/catalog/types.js';
-import { buildQuery, decode, udpAsk } from '../../test/dns/wire-helpers.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1000' },
     load: { type: 'boolean', default: false },
     build: { type: 'string' },
+    'heap-prof': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds ?? (values.quick ? 4 : 20));
@@ -64,11 +65,11 @@ const memory = () => {
   return `RSS ${(m.rss / MB).toFixed(0)} MB (heap used ${(m.heapUsed / MB).toFixed(0)} MB of ${(m.heapTotal / MB).toFixed(0)} MB, external ${(m.external / MB).toFixed(0)} MB)`;
 };
 /** A peer process (peers.ts) and the first line it prints. */
-async function peer(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; line: string }> {
+async function peer(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; line: string; lines: ReturnType<typeof createInterface> }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'peers.js'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(([code]) => Promise.reject(new Error(`peers.js ${args[0]} exited with ${code}`)))])) as [string];
-  return { child, line };
+  return { child, line, lines };
 }
 
 // A backend for the probe service (its own process): the proxy's answer tells whether its route has the instance.
@@ -102,26 +103,25 @@ console.log(`loaded ${total} instances in ${services} services; DNS ${dns.table(
 const dnsPort = dns.address().port;
 const httpPort = proxy.httpAddress().port;
 
-const dnsCount = async () => decode(await udpAsk(dnsPort, buildQuery('probe.service.cluster', 1))).answer.length;
-const httpStatus = () =>
-  new Promise<number>((resolve) => {
-    const req = request({ host: '127.0.0.1', port: httpPort, headers: { host: 'probe.service.cluster' }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end();
+// The prober (its own process): told what to expect after each change, it polls both data paths.
+const prober = await peer('probe', String(dnsPort), String(httpPort), 'probe.service.cluster');
+const seen = new Map<number, (line: string[]) => void>();
+prober.lines.on('line', (line) => {
+  const parts = line.split(' ');
+  seen.get(Number(parts[0]))?.(parts);
+});
+let seq = 0;
+/** When the probe service shows `healthy` on DNS and L7: hrtime ns of each (-1: not within 5 s). */
+function observe(healthy: boolean): Promise<[bigint, bigint]> {
+  const n = ++seq;
+  return new Promise((resolve) => {
+    seen.set(n, (parts) => (seen.delete(n), resolve([BigInt(parts[1]!), BigInt(parts[2]!)])));
+    prober.child.stdin!.write(`${n} ${healthy ? 1 : 0} ${healthy ? 200 : 503}\n`);
   });
-/** Polls `check` every millisecond until it holds; the time since `t0`, or NaN after 5 s. */
-async function until(check: () => Promise<boolean>, t0: number): Promise<number> {
-  while (performance.now() - t0 < 5_000) {
-    if (await check()) return performance.now() - t0;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  return NaN;
 }
+const since = (t: bigint, t0: bigint) => (t < 0n ? NaN : Number(t - t0) / 1e6);
 // Wait for the tables to settle after the cold build (the first update after it may be spaced).
-await until(async () => (await dnsCount()) === 1 && (await httpStatus()) === 200, performance.now());
+await observe(true);
 
 // Idle keep-alive connections through the L7 proxy, held open by another process during the churn.
 const held = connections > 0 ? await peer('hold', String(httpPort), 'probe.service.cluster', String(connections)) : undefined;
@@ -133,6 +133,15 @@ if (values.load) {
   writeFileSync(qfile, Array.from({ length: services }, (_, s) => `svc${s}.service.cluster A`).join('\n') + '\n');
   load.push(spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(dnsPort), '-d', qfile, '-l', String(seconds), '-q', '50'], { stdio: 'ignore' }));
   load.push(spawn('wrk', ['-t1', '-c20', `-d${seconds}s`, '-H', 'Host: probe.service.cluster', `http://127.0.0.1:${httpPort}/`], { stdio: 'ignore' }));
+}
+
+// --heap-prof FILE: V8's sampling heap profile over the churn, kept without a forced collection, so
+// it shows what the churn allocated that scavenges kept (promoted), garbage or not.
+const heapProf = values['heap-prof'] ? new Session() : undefined;
+const post = (method: string, params?: object) => new Promise<any>((ok, fail) => heapProf!.post(method, params, (err, r) => (err ? fail(err) : ok(r))));
+if (heapProf) {
+  heapProf.connect();
+  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true });
 }
 
 const eld = monitorEventLoopDelay({ resolution: 1 });
@@ -157,17 +166,15 @@ const churn = setInterval(() => {
 while (performance.now() < stopAt) {
   probeHealthy = !probeHealthy;
   await catalog.setHealth(probe.id, probeHealthy ? 'passing' : 'critical');
-  const t0 = performance.now();
-  const [d, h] = await Promise.all([
-    until(async () => (await dnsCount()) === (probeHealthy ? 1 : 0), t0),
-    until(async () => (await httpStatus()) === (probeHealthy ? 200 : 503), t0),
-  ]);
-  dnsLat.push(d);
-  httpLat.push(h);
+  const t0 = process.hrtime.bigint();
+  const [d, h] = await observe(probeHealthy);
+  dnsLat.push(since(d, t0));
+  httpLat.push(since(h, t0));
   await new Promise((r) => setTimeout(r, 50));
 }
 clearInterval(churn);
 clearInterval(sampler);
+if (heapProf) writeFileSync(values['heap-prof']!, JSON.stringify((await post('HeapProfiler.stopSampling')).profile));
 const cpu = process.cpuUsage(cpuAtStart);
 eld.disable();
 for (const p of load) p.kill();
@@ -183,6 +190,7 @@ const rss = process.memoryUsage().rss;
 const goal = (x: number) => (x / MB <= GOAL_MB ? 'met' : 'not met');
 console.log(`memory after churn, ${total} instances + ${held ? held.line.replace('open ', '') : 0} open proxy connections: ${memory()}; peak RSS during churn ${(peakRss / MB).toFixed(0)} MB   (goal RSS ≤ ${GOAL_MB} MB: end ${goal(rss)}, peak ${goal(peakRss)})`);
 held?.child.stdin!.end();
+prober.child.stdin!.end();
 await proxy.stop();
 await dns.stop();
 await catalog.close();
