@@ -97,16 +97,34 @@ function carried(hosts: readonly HostView[], rows: readonly unknown[]): boolean 
 }
 
 /**
+ * Hosts in the page's first frame, counted as the page's chunks count them: about a full window on a
+ * 1080p screen (30 hosts of 20 replicas). The rest goes in a `<template>`: parsed, but not styled,
+ * laid out or painted until the page moves it in after that frame. In the page's first frame a
+ * host with `content-visibility: auto` is still laid out in full (the browser learns it is off
+ * screen only after that layout), so all 100 hosts in it cost five times the layout and paint.
+ */
+export const FIRST_FRAME_ELEMENTS = 1_000;
+
+/**
  * The map's `<h1>` and `<section class="map">` for `/v1/map`'s answer at view index `index`, or
- * undefined when it must be built by the page (too large, or a string HTML cannot carry).
+ * undefined when it must be built by the page (too large, or a string HTML cannot carry). After the
+ * section, the marker the page's first frame waits for (inline.ts) and the template with the hosts
+ * past the first frame, if any.
  */
 export function mapHtml(hosts: readonly HostView[], rows: readonly unknown[], index: number): string | undefined {
   if (hosts.length * 10 + rows.length > MAX_INLINE_ELEMENTS || !carried(hosts, rows)) return undefined;
   const map = clusterMap([...hosts], replicasOf(rows));
-  let grid = '';
-  for (const host of map.hosts) grid += hostBox(host);
-  // data-inline: hidden until the page's script adopts it when the page opens on another view;
-  // data-index: the view index it shows, where the page's watch of /v1/map starts.
-  return `<h1 data-inline>Cluster</h1><section class="map" data-inline data-index="${index}" data-rendered="${map.hosts.length}" data-complete>`
-    + `${summary(map)}<div class="hosts">${grid}</div></section>`;
+  let first = '';
+  let rest = '';
+  let elements = 0;
+  for (const host of map.hosts) {
+    if (elements < FIRST_FRAME_ELEMENTS) first += hostBox(host);
+    else rest += hostBox(host);
+    elements += 10 + host.replicas.length;
+  }
+  // data-inline: hidden while the page opens on another view; data-index: the view index it shows,
+  // where the page's watch of /v1/map starts; data-complete once the page has moved the rest in.
+  return `<h1 data-inline>Cluster</h1><section class="map" data-inline data-index="${index}" data-rendered="${map.hosts.length}"${rest ? '' : ' data-complete'}>`
+    + `${summary(map)}<div class="hosts">${first}</div></section><span id="inline-map-end" hidden></span>`
+    + (rest ? `<template id="inline-map-rest">${rest}</template>` : '');
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HostView } from '../../src/api/index.js';
-import { escapeHtml, mapHtml, MAX_INLINE_ELEMENTS } from '../../src/ui/map-html.js';
+import { escapeHtml, FIRST_FRAME_ELEMENTS, mapHtml, MAX_INLINE_ELEMENTS } from '../../src/ui/map-html.js';
 import { pageWithMap } from '../../src/ui/inline.js';
 
 const host = (name: string, meta: Record<string, string> = {}): HostView => ({ name, address: '10.0.0.1', alive: true, meta, capacity: { cpu: 1000, memory: 2048 }, used: { cpu: 950, memory: 512 }, allocations: 0 }) as unknown as HostView;
@@ -20,6 +20,7 @@ describe('map-html', () => {
   it('renders hosts and replicas with every value escaped, and the view index for the page to go on from', () => {
     const html = mapHtml([host('h<1>', { 'k"': 'v&' })], [['h<1>', 'web<x>', 'web<x>-0', 'a"1', 'failed', 'exit 1 <oops>']], 42)!;
     assert.match(html, /^<h1 data-inline>Cluster<\/h1><section class="map" data-inline data-index="42" data-rendered="1" data-complete>/);
+    assert.match(html, /<\/section><span id="inline-map-end" hidden><\/span>$/, 'no template: every host is in the first frame');
     assert.match(html, /data-host="h&lt;1&gt;"/);
     assert.match(html, /<span class="chip">k&quot;=v&amp;<\/span>/);
     assert.match(html, /<a class="replica tone-bad" href="#\/jobs\/web%3Cx%3E" title="web&lt;x&gt;-0 \(a&quot;1\): failed — exit 1 &lt;oops&gt;" data-instance="web&lt;x&gt;-0" data-alloc="a&quot;1" data-status="failed">web&lt;x&gt;-0<\/a> /);
@@ -27,6 +28,18 @@ describe('map-html', () => {
     assert.match(html, /<meter class="track hot" max="100" value="95"><\/meter>/);
     assert.match(html, /<meter class="track" max="100" value="25"><\/meter>/);
     assert.doesNotMatch(html, /<(?!\/?(h1|section|p|span|div|article|header|strong|meter|a)[ >])/, 'no element but the map\'s own');
+  });
+
+  it('puts the hosts past the first frame in a template, in order, and marks the section complete only without one', () => {
+    const hosts = Array.from({ length: 60 }, (_, i) => host(`h${String(i).padStart(2, '0')}`));
+    const rows = hosts.flatMap((h) => Array.from({ length: 20 }, (_, o) => [h.name, 'j', `j-${o}`, `${h.name}-${o}`, 'running']));
+    const html = mapHtml(hosts, rows, 7)!;
+    const [, first, rest] = /<div class="hosts">(.*)<\/div><\/section><span id="inline-map-end" hidden><\/span><template id="inline-map-rest">(.*)<\/template>$/s.exec(html) ?? [];
+    const names = (part = '') => [...part.matchAll(/data-host="([^"]+)"/g)].map((m) => m[1]);
+    // A host counts 10 elements and each replica 1: 30 per host, up to FIRST_FRAME_ELEMENTS.
+    assert.equal(names(first).length, Math.ceil(FIRST_FRAME_ELEMENTS / 30));
+    assert.deepEqual([...names(first), ...names(rest)], hosts.map((h) => h.name));
+    assert.doesNotMatch(html.slice(0, html.indexOf('<div class="hosts">')), /data-complete/);
   });
 
   it('declines a map with NUL or a lone surrogate anywhere it shows, and one too large', () => {
@@ -39,9 +52,10 @@ describe('map-html', () => {
     assert.equal(mapHtml([host('h')], rows, 1), undefined);
   });
 
-  it('goes inside <main>, marking <html>, and a page without those places is an error', () => {
-    const page = '<!doctype html>\n<html lang="en">\n<body><main id="view" aria-live="polite"></main></body></html>';
-    assert.equal(pageWithMap(page, '<h1>M</h1>'), '<!doctype html>\n<html lang="en" data-inline-map>\n<body><main id="view" aria-live="polite"><h1>M</h1></main></body></html>');
-    assert.throws(() => pageWithMap('<html lang="en"><main id="view"></main>', 'x'), /no <main id="view" aria-live="polite"><\/main>/);
+  it('goes inside <main>, marking <html>, the first frame waiting for it; a page without those places is an error', () => {
+    const page = '<!doctype html>\n<html lang="en">\n<head><title>M</title></head>\n<body><main id="view" aria-live="polite"></main></body></html>';
+    assert.equal(pageWithMap(page, '<h1>M</h1>'), '<!doctype html>\n<html lang="en" data-inline-map>\n<head><title>M</title><link rel="expect" href="#inline-map-end" blocking="render">\n</head>\n<body><main id="view" aria-live="polite"><h1>M</h1></main></body></html>');
+    assert.throws(() => pageWithMap('<html lang="en"><head></head><main id="view"></main>', 'x'), /to put the map in/);
+    assert.throws(() => pageWithMap('<html lang="en"><main id="view" aria-live="polite"></main></head>', 'x'), /in that order/);
   });
 });

@@ -15,6 +15,7 @@ import { browserOrSkip, openPage } from './browser.js';
 // and there the page builds the map itself).
 const JOBS = ['<img src=x onerror="window.pwned=1">', '"><svg onload=window.pwned=2><script>window.pwned=3', "it's & &amp; &#0; &lt", 'cr\r\nlf', 'tab\tand\u00a0nbsp', 'plain'];
 const HOST = 'n1<b>"&amp;';
+const BULK_HOSTS = 45;
 
 describe('the map the server puts in the page', () => {
   let h: Harness;
@@ -30,7 +31,7 @@ describe('the map the server puts in the page', () => {
     for (let i = 0; ; i++) {
       const res = await fetch(`${h.base}/v1/map`);
       const replicas = ((await res.json()) as { replicas: string[][] }).replicas;
-      if (replicas.length === count && replicas.some((r) => r[3] === `a${count - 1}-${JOBS[count - 1]}` && r[4] === lastState)) return;
+      if (replicas.length === BULK_HOSTS * 20 + count && replicas.some((r) => r[3] === `a${count - 1}-${JOBS[count - 1]}` && r[4] === lastState)) return;
       assert.ok(i < 30, 'the API lists the written replicas');
       await fetch(`${h.base}/v1/map?index=${res.headers.get('x-maestro-index')}&wait=1s`);
     }
@@ -39,6 +40,16 @@ describe('the map the server puts in the page', () => {
     h = await startHarness();
     session = await h.catalog.createSession({ name: 'host-n1', ttlMs: 60_000 });
     await h.catalog.registerHost({ name: HOST, address: '10.0.0.1', meta: { '<i>': '"&amp;', 'cr\r': 'x\r\n' }, capacity: { cpu: 1000, memory: 1000 } }, session);
+    // Enough hosts that some come after the page's first frame (map-html.ts: in a template).
+    for (let n = 0; n < BULK_HOSTS; n++) {
+      const name = `h${String(n).padStart(2, '0')}`;
+      await h.catalog.registerHost({ name, address: `10.0.1.${n}`, meta: {}, capacity: { cpu: 1000, memory: 1000 } }, session);
+      for (let o = 0; o < 20; o++) {
+        const id = `${name}-bulk-${o}`;
+        await h.catalog.kvPut(keys.alloc(name, id), JSON.stringify({ id, job: 'bulk', ordinal: o, host: name, jobVersion: 1, desired: 'run', createdAt: 0 }));
+        await h.catalog.kvPut(keys.allocStatus(name, id), JSON.stringify({ allocId: id, state: 'running', healthy: true, containerIds: [], updatedAt: 0, events: [] }));
+      }
+    }
     for (let i = 0; i < JOBS.length - 1; i++) await put(i, i % 2 ? 'failed' : 'running');
     await listed(JOBS.length - 1, (JOBS.length - 2) % 2 ? 'failed' : 'running');
   });
@@ -49,6 +60,7 @@ describe('the map the server puts in the page', () => {
     if (!browser) return;
     const served = await (await fetch(`${h.base}/ui/`)).text();
     assert.match(served, /<html lang="en" data-inline-map>/, 'a token-less API puts the map in the page');
+    assert.match(served, /<template id="inline-map-rest">.*data-host="n1/s, 'the hosts past the first frame come in a template');
     const { page, problems } = await openPage(browser);
     const mapRequests: string[] = [];
     page.on('request', (r) => { if (r.url().includes('/v1/map')) mapRequests.push(r.url()); });
@@ -59,10 +71,11 @@ describe('the map the server puts in the page', () => {
     const snapshot = () => page.evaluate(() => {
       const g = globalThis as any;
       const section = g.document.querySelector('section.map');
-      return { html: section.innerHTML as string, replicas: section.querySelectorAll('.replica').length as number, pwned: g.pwned ?? null, injected: g.document.querySelectorAll('#view img, #view svg, #view script, #view i, #view b').length as number };
+      return { html: section.innerHTML as string, replicas: section.querySelectorAll('.replica').length as number, hosts: section.querySelectorAll('.host').length as number, pwned: g.pwned ?? null, injected: g.document.querySelectorAll('#view img, #view svg, #view script, #view i, #view b').length as number };
     });
     const inline = await snapshot();
-    assert.equal(inline.replicas, JOBS.length - 1);
+    assert.equal(inline.replicas, BULK_HOSTS * 20 + JOBS.length - 1);
+    assert.equal(inline.hosts, BULK_HOSTS + 1);
     assert.equal(inline.pwned, null);
     assert.equal(inline.injected, 0);
     // Its only request for the map waits for a change past the index the page showed.

@@ -100,7 +100,8 @@ describe('web UI served by a token-less API', () => {
     assert.match(page.body, /^<!doctype html>\n<html lang="en" data-inline-map>/);
     const index = Number(/<section class="map" data-inline data-index="(\d+)"/.exec(page.body)?.[1]);
     assert.ok(index > 0, 'the map carries the view index it shows');
-    assert.match(page.body, /<main id="view" aria-live="polite"><h1 data-inline>Cluster<\/h1><section class="map"[^>]*>.*data-host="host-&lt;1&gt;".*<\/section><\/main>/s);
+    assert.match(page.body, /<main id="view" aria-live="polite"><h1 data-inline>Cluster<\/h1><section class="map"[^>]*>.*data-host="host-&lt;1&gt;".*<\/section><span id="inline-map-end" hidden><\/span><\/main>/s);
+    assert.match(page.body, /<link rel="expect" href="#inline-map-end" blocking="render">\n<\/head>/);
     const head = await send(port, 'HEAD', '/ui/');
     assert.equal(head.body, '');
     assert.equal(head.headers['cache-control'], 'no-store');

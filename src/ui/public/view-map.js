@@ -84,7 +84,7 @@ export function renderMap(el, hosts, allocs, progressive = false) {
   delete el.dataset.complete;
   if (!performance.getEntriesByName('maestro-map').length) {
     performance.mark('maestro-map');
-    markPainted(grid);
+    markPainted(el, grid);
   }
   let cancelled = false;
   const done = () => {
@@ -111,19 +111,24 @@ export function renderMap(el, hosts, allocs, progressive = false) {
  * Marks `maestro-map-painted` (once per page, for the first-paint benchmark in bench/ui and for
  * tests) at the time the first window of the map was painted: the latest paint time (Element
  * Timing, `elementtiming="host"` on each host's name) of the hosts whose box starts inside the
- * window. The same measure for a map the server put in the page and for one built here.
+ * window, once the hosts reach past the window or all are in. The same measure for a map the
+ * server put in the page and for one built here.
  */
-function markPainted(grid) {
+function markPainted(section, grid) {
   if (!PerformanceObserver.supportedEntryTypes?.includes('element')) return;
   const paintedAt = new Map();
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if (e.identifier === 'host' && e.element) paintedAt.set(e.element, e.renderTime || e.loadTime);
     const names = [];
+    let filled = section.dataset.complete !== undefined;
     for (const host of grid.children) {
-      if (host.getBoundingClientRect().top >= innerHeight) break;
+      if (host.getBoundingClientRect().top >= innerHeight) {
+        filled = true;
+        break;
+      }
       names.push(host.querySelector('.host-name'));
     }
-    if (!names.length || !names.every((n) => paintedAt.has(n))) return;
+    if (!filled || !names.length || !names.every((n) => paintedAt.has(n))) return;
     observer.disconnect();
     if (performance.getEntriesByName('maestro-map-painted').length) return;
     performance.mark('maestro-map-painted', { startTime: Math.max(...names.map((n) => paintedAt.get(n))), detail: { hosts: names.length, filled: true } });
@@ -131,30 +136,64 @@ function markPainted(grid) {
   observer.observe({ type: 'element', buffered: true });
 }
 
+/** Appends `hosts` (elements) to `grid` about CHUNK elements per task; then `done()`. Returns a cancel. */
+function appendInChunks(grid, hosts, done) {
+  let next = 0;
+  let cancelled = false;
+  const more = () => {
+    if (cancelled) return;
+    const f = document.createDocumentFragment();
+    for (let elements = 0; next < hosts.length && elements < CHUNK; next++) {
+      elements += 10 + (hosts[next].querySelector('.host-replicas')?.childElementCount ?? 0);
+      f.append(hosts[next]);
+    }
+    grid.append(f);
+    if (next < hosts.length) setTimeout(more, 0);
+    else done();
+  };
+  setTimeout(more, 0);
+  return () => {
+    cancelled = true;
+  };
+}
+
 /**
  * Takes over the map the server put in the page (map-html.ts: the same markup renderMap builds)
- * as the first render; returns the view index it shows, where the watch goes on from.
+ * as the first render: the hosts past its first frame come from its template, a chunk per task.
+ * Returns the view index it shows, where the watch goes on from, and a cancel for the chunks.
  */
 function adopt(inline) {
   const index = Number(inline.dataset.index);
   for (const e of inline.parentElement.querySelectorAll(':scope > [data-inline]')) delete e.dataset.inline;
   delete inline.dataset.index;
-  // It was rendered and complete when the document was parsed.
+  document.getElementById('inline-map-end')?.remove();
+  const rest = document.getElementById('inline-map-rest');
+  rest?.remove();
+  const grid = inline.querySelector('.hosts');
+  // Parsed with the document: the map was rendered by then, and complete when it had no rest.
   const parsed = performance.getEntriesByType('navigation')[0]?.domInteractive ?? performance.now();
-  if (!performance.getEntriesByName('maestro-map').length) {
+  const first = !performance.getEntriesByName('maestro-map').length;
+  if (first) {
     performance.mark('maestro-map', { startTime: parsed });
-    performance.mark('maestro-map-complete', { startTime: parsed });
-    markPainted(inline.querySelector('.hosts'));
+    markPainted(inline, grid);
   }
-  return Number.isSafeInteger(index) && index > 0 ? index : 0;
+  const done = () => {
+    inline.dataset.complete = '';
+    if (first) performance.mark('maestro-map-complete', rest ? undefined : { startTime: parsed });
+  };
+  let cancel = () => {};
+  if (rest) cancel = appendInChunks(grid, [...rest.content.children], done);
+  else done();
+  return { from: Number.isSafeInteger(index) && index > 0 ? index : 0, cancel };
 }
 
 export function mapView(el, signal) {
   const inline = el.querySelector(':scope > section.map[data-index]');
   const body = inline ?? h('section.map');
-  const from = inline ? adopt(inline) : 0;
+  const adopted = inline ? adopt(inline) : { from: 0, cancel: undefined };
+  const from = adopted.from;
   let failed;
-  let cancel = inline ? () => {} : undefined;
+  let cancel = adopted.cancel;
   // The same path early.js asked for while the page loaded: the watch's first answer is that one.
   // After a map the server sent, the first request waits for a change past the index it showed.
   void watch(v1('/map'), signal, (json) => {
