@@ -396,6 +396,8 @@ static void pause_accept(server *s, bool pause) {
   if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->lfd, &ev) == 0) s->accept_paused = pause;
 }
 
+static bool handle_ready(server *s);
+
 static void accept_some(server *s) {
   for (int i = 0; i < ACCEPT_BUDGET && !s->closed; i++) {
     int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -405,6 +407,15 @@ static void accept_some(server *s) {
        * level-triggered listener would spin. */
       if (errno != EAGAIN && errno != EWOULDBLOCK) pause_accept(s, true);
       return;
+    }
+    if (s->nfree == 0) {
+      /* At the cap: first serve what became ready since this batch began (one epoll_wait, only
+       * at the cap). A client may have closed a connection just before it opened this one. */
+      handle_ready(s);
+      if (s->closed) {
+        close(fd);
+        return;
+      }
     }
     conn *c = s->nfree > 0 ? calloc(1, sizeof *c) : NULL;
     if (c == NULL) { /* at the cap (NSD's tcp-reject-overflow): the client learns now */
@@ -455,18 +466,13 @@ static void leave(server *s) {
   if (s->closed) release(s);
 }
 
-static void on_events(uv_poll_t *h, int status, int events) {
-  (void)status, (void)events;
-  server *s = h->data;
-  if (s->closed) return;
+/* Serves the connections the set has ready now; true when the listener is ready too (the caller
+ * accepts after: the clients that left in this batch free their slots first). */
+static bool handle_ready(server *s) {
   struct epoll_event ev[EVENTS];
   int n;
   do n = epoll_wait(s->epfd, ev, EVENTS, 0);
   while (n < 0 && errno == EINTR);
-  napi_handle_scope hs;
-  if (n <= 0 || napi_open_handle_scope(s->env, &hs) != napi_ok) return;
-  s->depth++;
-  s->loop_entry = true;
   bool accepting = false;
   for (int i = 0; i < n && !s->closed; i++) {
     if (ev[i].data.ptr == LISTENER) {
@@ -485,9 +491,19 @@ static void on_events(uv_poll_t *h, int status, int events) {
     else if (e & EPOLLHUP) close_conn(s, c); /* gone while we were not reading */
     else if (e & EPOLLOUT) serve(s, c);      /* drained: held-back frames may go on */
   }
-  /* Accepts last: the clients that left in this batch free their slots first, so a client that
-   * closes one connection and opens the next is not refused at the cap for its own old one. */
-  if (accepting && !s->closed) accept_some(s);
+  return accepting;
+}
+
+static void on_events(uv_poll_t *h, int status, int events) {
+  (void)status, (void)events;
+  server *s = h->data;
+  napi_handle_scope hs;
+  if (s->closed || napi_open_handle_scope(s->env, &hs) != napi_ok) return;
+  s->depth++;
+  s->loop_entry = true;
+  /* Accepts last, so a client that closes one connection and opens the next is not refused at
+   * the cap for its own old one. */
+  if (handle_ready(s) && !s->closed) accept_some(s);
   leave(s);
   napi_close_handle_scope(s->env, hs);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compiles every native/*.c into build/native/<name>.node: small Node-API addons for the two I/O hot
-// paths Node's own sockets cannot serve fast enough (DNS over UDP, the L4 relay). Plain `cc` against
+// Compiles every native/*.c into build/native/<name>.node: small Node-API addons for the I/O hot paths
+// Node's own sockets cannot serve fast enough (DNS over UDP and over TCP, the L4 relay). Plain `cc` against
 // the headers Node ships (<prefix>/include/node), so no node-gyp and no download. Maestro runs without
 // them (each user falls back to Node's sockets), so a missing compiler is a warning — unless
 // MAESTRO_REQUIRE_NATIVE=1 (CI), where it is an error.

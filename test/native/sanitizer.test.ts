@@ -1,7 +1,7 @@
 /**
  * The native addons under AddressSanitizer and UndefinedBehaviorSanitizer: `build-native.mjs
- * --sanitize` compiles them into a temporary directory, and the native DNS UDP, L4 relay, refusal
- * and teardown tests run again in child `node` processes that load those builds
+ * --sanitize` compiles them into a temporary directory, and the native DNS UDP and TCP, L4 relay,
+ * refusal and teardown tests run again in child `node` processes that load those builds
  * (MAESTRO_NATIVE_DIR) with the ASAN runtime preloaded (Node itself is not instrumented). Any
  * report aborts the child (halt_on_error, -fno-sanitize-recover); its output must hold none.
  * Leak detection is off: Node's own allocations at exit are not ours to judge.
@@ -80,7 +80,7 @@ test('native addons under ASAN + UBSAN: DNS UDP, L4 relay, refusals and teardown
   assert.equal(probe.code, 0, probe.out);
   for (const lib of ['libasan.so', join(dir, 'tcp-relay.node'), join(dir, 'udp-batch.node')]) assert.ok(probe.out.includes(lib), `${lib} mapped in the child`);
 
-  const files = ['dns/udp-native.test.js', 'proxy/l4-native.test.js', 'proxy/l4-native-refusal.test.js', 'native/teardown.test.js'];
+  const files = ['dns/udp-native.test.js', 'dns/tcp-framing.test.js', 'dns/tcp-handler.test.js', 'dns/tcp.test.js', 'proxy/l4-native.test.js', 'proxy/l4-native-refusal.test.js', 'native/teardown.test.js'];
   // Left out: the one case that asserts a query rate within 100 ms, which says nothing about memory
   // safety and would turn ASAN's slowdown into a failure. close() under load stays covered (a
   // close inside a batch; teardown under load).
