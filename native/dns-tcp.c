@@ -250,7 +250,10 @@ static bool flush(server *s, conn *c) {
   }
   c->out_off = 0;
   /* The client took everything: the io deadline starts over (tcp.ts's 'drain'). */
-  if (c->kind == IO) c->kind = NONE;
+  if (c->kind == IO) {
+    c->kind = NONE;
+    c->expires = UINT64_MAX;
+  }
   return true;
 }
 
@@ -268,7 +271,11 @@ static void ask(server *s, conn *c, uint32_t off, uint32_t len) {
   napi_handle_scope hs;
   if (napi_open_handle_scope(env, &hs) != napi_ok) { close_conn(s, c); return; }
   napi_value self, cb, argv[3], result = NULL;
-  c->kind = NONE; /* a whole query arrived: the next one gets its own io deadline */
+  /* A whole query arrived: no deadline until settle() picks the next one (which then gets its own
+   * io deadline). The old one must not linger: a forwarded query was closed at the idle deadline
+   * of its connection's accept (or at once: a query read with the accept had none yet). */
+  c->kind = NONE;
+  c->expires = UINT64_MAX;
   bool ok = napi_get_reference_value(env, s->self, &self) == napi_ok && napi_get_reference_value(env, s->cb, &cb) == napi_ok;
   if (ok && s->loop_entry && !s->scope_open) {
     /* Entered from the loop (not from JS): promise jobs and ticks the handler queues run when the
@@ -424,6 +431,7 @@ static void accept_some(server *s) {
       continue;
     }
     c->fd = fd;
+    c->expires = UINT64_MAX;
     c->slot = s->free_slots[--s->nfree];
     c->id = (double)(++s->generation << SLOT_BITS | c->slot);
     s->slots[c->slot] = c;

@@ -92,8 +92,10 @@ export class Connection {
       if (this.pending.length < 2 + len) break;
       const msg = this.pending.subarray(2, 2 + len);
       this.pending = this.pending.length === 2 + len ? EMPTY : this.pending.subarray(2 + len);
-      // A whole query arrived: the next one gets its own io deadline.
+      // A whole query arrived: no deadline until settle() picks the next one, which then gets its
+      // own (an old idle deadline left running closed a connection while its forward was awaited).
       this.kind = NONE;
+      this.expires = Infinity;
       let res: ReturnType<Handler>;
       try {
         res = owner.handle(msg, false);

@@ -41,6 +41,23 @@ for (const io of ['native', 'node'] as const) {
     assert.deepEqual((await got).map((a) => decode(a).id), [2, 3, 1]);
   });
 
+  test(`[${io}] a deferred answer is awaited past the sweep and the idle deadline, whenever its query came`, async (t) => {
+    if (io === 'native' && !nativeTcpOrSkip(t)) return;
+    const l = await open(t, (msg) => {
+      const own = Buffer.from(msg);
+      return new Promise((r) => setTimeout(() => r(reply(own)), 500));
+    }, { idleMs: 300, ioMs: 300 });
+    // One asks at once (its query read with the accept), one after 200 ms of the idle deadline.
+    const early = await connect(l.address.port);
+    const late = await connect(l.address.port);
+    t.after(() => (early.destroy(), late.destroy()));
+    const got = [readFrames(early, 1), readFrames(late, 1)];
+    early.write(query(41));
+    await new Promise((r) => setTimeout(r, 200));
+    late.write(query(42));
+    assert.deepEqual((await Promise.all(got)).map(([a]) => decode(a!).id), [41, 42]);
+  });
+
   test(`[${io}] at most maxInFlight deferred queries per connection; the rest wait unread, then all are answered`, async (t) => {
     if (io === 'native' && !nativeTcpOrSkip(t)) return;
     const waiting: (() => void)[] = [];
