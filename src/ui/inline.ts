@@ -47,6 +47,7 @@ export function inlinePage(html: string, files: ReadonlyMap<string, string>): In
 const HTML_OPEN = '<html lang="en">';
 const HEAD_END = '</head>';
 const MAIN = '<main id="view" aria-live="polite"></main>';
+const APP = '<script type="module" src="app.js"></script>\n';
 
 /**
  * The page with the cluster map put in (map-html.ts): `data-inline-map` on `<html>` tells early.js
@@ -55,9 +56,12 @@ const MAIN = '<main id="view" aria-live="polite"></main>';
  * of the first frame. Without that link the browser paints after each slice of the document its
  * parser takes (a few ms each): three or more frames, each laying out and painting a larger part
  * of the map (35–65 ms of the renderer's CPU each), before the first window is whole; with it, one
- * frame. A page without these places is an error at start, not a page served without its map.
+ * frame. The module script tag goes: early.js loads app.js after that frame. A page without these
+ * places is an error at start, not a page served without its map.
  */
 export function pageWithMap(html: string, map: string): string {
+  if (!html.includes(APP)) throw new Error(`the page has no ${APP.trim()} for early.js to load instead`);
+  html = html.replace(APP, '');
   const open = html.indexOf(HTML_OPEN);
   const headEnd = html.indexOf(HEAD_END);
   const main = html.indexOf(MAIN);

@@ -3,7 +3,8 @@
  * document is parsed, with no script, no second request and no module to wait for first. It is
  * the same model (`core/map.ts`) and the same markup, element for element, attribute for
  * attribute, as `public/view-map.js` builds with DOM calls, so the page adopts it as its first
- * render and only replaces it when the cluster changes (a browser test compares the two DOMs).
+ * render, appends the hosts past the first screen from /v1/map, and only replaces it when the
+ * cluster changes (a browser test compares the two DOMs).
  *
  * HTML text cannot carry every string exactly: the parser drops or replaces U+0000 and a lone
  * surrogate has no UTF-8 form (both become U+FFFD), while the DOM calls keep them. A map with one
@@ -97,34 +98,34 @@ function carried(hosts: readonly HostView[], rows: readonly unknown[]): boolean 
 }
 
 /**
- * Hosts in the page's first frame, counted as the page's chunks count them: about a full window on a
- * 1080p screen (30 hosts of 20 replicas). The rest goes in a `<template>`: parsed, but not styled,
- * laid out or painted until the page moves it in after that frame. In the page's first frame a
- * host with `content-visibility: auto` is still laid out in full (the browser learns it is off
- * screen only after that layout), so all 100 hosts in it cost five times the layout and paint.
+ * Hosts the page carries, counted as the page's chunks count them: about a full window on a 1080p
+ * screen (30 hosts of 20 replicas). The page asks /v1/map for the rest after its first frame. In a
+ * page's first frame a host with `content-visibility: auto` is still laid out in full (the browser
+ * learns it is off screen only after that layout), so all 100 hosts of the benchmark in it cost
+ * five times the layout and paint of one screen; and HTML for hosts nobody sees yet is parsed
+ * before that frame (in a `<template>`, not laid out, the parse still took ~30 ms of the renderer's
+ * CPU of ~230 before the first paint).
  */
 export const FIRST_FRAME_ELEMENTS = 1_000;
 
 /**
  * The map's `<h1>` and `<section class="map">` for `/v1/map`'s answer at view index `index`, or
- * undefined when it must be built by the page (too large, or a string HTML cannot carry). After the
- * section, the marker the page's first frame waits for (inline.ts) and the template with the hosts
- * past the first frame, if any.
+ * undefined when it must be built by the page (too large, or a string HTML cannot carry). The
+ * section has the first screen's hosts and says how many it left out (`data-rest`); after it, the
+ * marker the page's first frame waits for (inline.ts).
  */
 export function mapHtml(hosts: readonly HostView[], rows: readonly unknown[], index: number): string | undefined {
   if (hosts.length * 10 + rows.length > MAX_INLINE_ELEMENTS || !carried(hosts, rows)) return undefined;
   const map = clusterMap([...hosts], replicasOf(rows));
-  let first = '';
-  let rest = '';
-  let elements = 0;
-  for (const host of map.hosts) {
-    if (elements < FIRST_FRAME_ELEMENTS) first += hostBox(host);
-    else rest += hostBox(host);
-    elements += 10 + host.replicas.length;
+  let grid = '';
+  let sent = 0;
+  for (let elements = 0; sent < map.hosts.length && elements < FIRST_FRAME_ELEMENTS; sent++) {
+    grid += hostBox(map.hosts[sent]!);
+    elements += 10 + map.hosts[sent]!.replicas.length;
   }
+  const rest = map.hosts.length - sent;
   // data-inline: hidden while the page opens on another view; data-index: the view index it shows,
-  // where the page's watch of /v1/map starts; data-complete once the page has moved the rest in.
-  return `<h1 data-inline>Cluster</h1><section class="map" data-inline data-index="${index}" data-rendered="${map.hosts.length}"${rest ? '' : ' data-complete'}>`
-    + `${summary(map)}<div class="hosts">${first}</div></section><span id="inline-map-end" hidden></span>`
-    + (rest ? `<template id="inline-map-rest">${rest}</template>` : '');
+  // where the page's watch of /v1/map starts; data-complete when no host was left out.
+  return `<h1 data-inline>Cluster</h1><section class="map" data-inline data-index="${index}"${rest ? ` data-rest="${rest}"` : ''} data-rendered="${map.hosts.length}"${rest ? '' : ' data-complete'}>`
+    + `${summary(map)}<div class="hosts">${grid}</div></section><span id="inline-map-end" hidden></span>`;
 }

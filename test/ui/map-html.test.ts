@@ -30,16 +30,16 @@ describe('map-html', () => {
     assert.doesNotMatch(html, /<(?!\/?(h1|section|p|span|div|article|header|strong|meter|a)[ >])/, 'no element but the map\'s own');
   });
 
-  it('puts the hosts past the first frame in a template, in order, and marks the section complete only without one', () => {
+  it('leaves out the hosts past the first screen, says how many, and marks the section complete only when none was', () => {
     const hosts = Array.from({ length: 60 }, (_, i) => host(`h${String(i).padStart(2, '0')}`));
     const rows = hosts.flatMap((h) => Array.from({ length: 20 }, (_, o) => [h.name, 'j', `j-${o}`, `${h.name}-${o}`, 'running']));
     const html = mapHtml(hosts, rows, 7)!;
-    const [, first, rest] = /<div class="hosts">(.*)<\/div><\/section><span id="inline-map-end" hidden><\/span><template id="inline-map-rest">(.*)<\/template>$/s.exec(html) ?? [];
-    const names = (part = '') => [...part.matchAll(/data-host="([^"]+)"/g)].map((m) => m[1]);
+    const names = [...html.matchAll(/data-host="([^"]+)"/g)].map((m) => m[1]);
     // A host counts 10 elements and each replica 1: 30 per host, up to FIRST_FRAME_ELEMENTS.
-    assert.equal(names(first).length, Math.ceil(FIRST_FRAME_ELEMENTS / 30));
-    assert.deepEqual([...names(first), ...names(rest)], hosts.map((h) => h.name));
-    assert.doesNotMatch(html.slice(0, html.indexOf('<div class="hosts">')), /data-complete/);
+    const sent = Math.ceil(FIRST_FRAME_ELEMENTS / 30);
+    assert.deepEqual(names, hosts.slice(0, sent).map((h) => h.name));
+    assert.match(html, new RegExp(`<section class="map" data-inline data-index="7" data-rest="${60 - sent}" data-rendered="60">`));
+    assert.match(html, /<p class="summary">60 hosts · <span class="count" data-status="running">1200 running<\/span><\/p>/, 'the summary counts the whole map');
   });
 
   it('declines a map with NUL or a lone surrogate anywhere it shows, and one too large', () => {
@@ -52,10 +52,12 @@ describe('map-html', () => {
     assert.equal(mapHtml([host('h')], rows, 1), undefined);
   });
 
-  it('goes inside <main>, marking <html>, the first frame waiting for it; a page without those places is an error', () => {
-    const page = '<!doctype html>\n<html lang="en">\n<head><title>M</title></head>\n<body><main id="view" aria-live="polite"></main></body></html>';
+  it('goes inside <main>, marking <html>, the first frame waiting for it and the modules after it; a page without those places is an error', () => {
+    const app = '<script type="module" src="app.js"></script>\n';
+    const page = `<!doctype html>\n<html lang="en">\n<head><title>M</title>${app}</head>\n<body><main id="view" aria-live="polite"></main></body></html>`;
     assert.equal(pageWithMap(page, '<h1>M</h1>'), '<!doctype html>\n<html lang="en" data-inline-map>\n<head><title>M</title><link rel="expect" href="#inline-map-end" blocking="render">\n</head>\n<body><main id="view" aria-live="polite"><h1>M</h1></main></body></html>');
-    assert.throws(() => pageWithMap('<html lang="en"><head></head><main id="view"></main>', 'x'), /to put the map in/);
-    assert.throws(() => pageWithMap('<html lang="en"><main id="view" aria-live="polite"></main></head>', 'x'), /in that order/);
+    assert.throws(() => pageWithMap(`<html lang="en"><head>${app}</head><main id="view"></main>`, 'x'), /to put the map in/);
+    assert.throws(() => pageWithMap(`<html lang="en">${app}<main id="view" aria-live="polite"></main></head>`, 'x'), /in that order/);
+    assert.throws(() => pageWithMap('<html lang="en"><head></head><main id="view" aria-live="polite"></main>', 'x'), /for early.js to load instead/);
   });
 });

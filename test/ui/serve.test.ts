@@ -51,7 +51,8 @@ describe('web UI served by a token-less API', () => {
     const page = await send(port, 'GET', '/ui/');
     assert.equal(page.status, 200);
     assert.match(page.headers['content-type'] as string, /^text\/html/);
-    assert.match(page.body, /<script type="module" src="app.js">/);
+    // app.js by a module tag, or, when the map is in the page, from early.js after the first frame.
+    assert.match(page.body, /<script type="module" src="app.js">|import\('\.\/app\.js'\)/);
     // The stylesheet and the early script are inline, each allowed by its hash and nothing else is.
     const blocks = [...page.body.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)];
     assert.deepEqual(blocks.map((b) => b[1]), ['style', 'script']);
@@ -102,6 +103,7 @@ describe('web UI served by a token-less API', () => {
     assert.ok(index > 0, 'the map carries the view index it shows');
     assert.match(page.body, /<main id="view" aria-live="polite"><h1 data-inline>Cluster<\/h1><section class="map"[^>]*>.*data-host="host-&lt;1&gt;".*<\/section><span id="inline-map-end" hidden><\/span><\/main>/s);
     assert.match(page.body, /<link rel="expect" href="#inline-map-end" blocking="render">\n<\/head>/);
+    assert.doesNotMatch(page.body, /<script type="module"/, 'early.js loads the modules after the first frame');
     const head = await send(port, 'HEAD', '/ui/');
     assert.equal(head.body, '');
     assert.equal(head.headers['cache-control'], 'no-store');
@@ -167,6 +169,7 @@ describe('web UI of a token-protected API', () => {
     assert.equal(page.status, 200);
     // The map is cluster data: behind a token the page asks /v1/map for it, with the token.
     assert.doesNotMatch(page.body, /<html lang="en" data-inline-map>|<section class="map"/);
+    assert.match(page.body, /<script type="module" src="app.js"><\/script>/);
     assert.equal(page.headers['cache-control'], 'no-cache');
     assert.equal((await send(port, 'GET', '/ui/core/live.js')).status, 200);
     const settings = await send(port, 'GET', '/ui/settings.json');

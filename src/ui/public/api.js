@@ -123,7 +123,8 @@ const sleep = (ms, signal) => new Promise((resolve) => {
 });
 
 /**
- * Follows a listing until `signal` aborts: onData(json) after every answer (the first at once),
+ * Follows a listing until `signal` aborts: onData(json, index) after every answer (the first at
+ * once; index: its X-Maestro-Index, 0 without one),
  * onError(err) when a request fails (it is retried with back-off). `from`: the view index of data
  * the page already shows (the map the server put in the page): the first request then blocks until
  * the listing changes past it.
@@ -140,7 +141,7 @@ export async function watch(path, signal, onData, onError = () => {}, from = 0) 
       failures = 0;
       step = afterSuccess(step.index, h.get('x-maestro-index'), performance.now() - started);
       setLive(step.blocking ? 'blocking' : 'polling');
-      onData(json);
+      onData(json, step.index);
     } catch (err) {
       if (signal.aborted) return;
       step = afterFailure(++failures);

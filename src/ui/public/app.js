@@ -55,4 +55,7 @@ function show() {
 }
 
 window.addEventListener('hashchange', show);
-show();
+// Loaded by early.js after the first frame when the map came in the page: the rest of the document
+// (the token dialog) may still be on its way.
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', show, { once: true });
+else show();

@@ -6,14 +6,19 @@
 // opened at #/). api.js takes the answer for the same path, once (`maestroEarly`), in place of its
 // first request; a 401 or a failure is handled there like any other answer of that request.
 // The server may have put the map in the page (map-html.ts, `data-inline-map` on <html>): then
-// nothing is asked for, and when the page opens on another view the map stays hidden (style.css)
-// until app.js replaces it.
+// nothing is asked for, and the page's modules are loaded after the first frame (the page then has
+// no module script tag, inline.ts): the map needs no script to paint, and the modules' evaluation
+// (~10–20 ms of the renderer's CPU) would otherwise run before that frame, as soon as the short
+// document is parsed. When the page opens on another view the map stays hidden (style.css) until
+// app.js replaces it.
 (() => {
+  const inline = document.documentElement.hasAttribute('data-inline-map');
+  if (inline) requestAnimationFrame(() => setTimeout(() => import('./app.js'), 0));
   if ((location.hash.replace(/^#/, '') || '/') !== '/') {
     document.documentElement.dataset.route = 'other';
     return;
   }
-  if (document.documentElement.hasAttribute('data-inline-map')) return;
+  if (inline) return;
   const path = '../v1/map';
   const sent = sessionStorage.getItem('maestro.token');
   const answer = fetch(path, { cache: 'no-store', headers: sent ? { authorization: `Bearer ${sent}` } : {} })

@@ -86,22 +86,31 @@ export function renderMap(el, hosts, allocs, progressive = false) {
     performance.mark('maestro-map');
     markPainted(el, grid);
   }
-  let cancelled = false;
   const done = () => {
     el.dataset.complete = '';
     if (!performance.getEntriesByName('maestro-map-complete').length) performance.mark('maestro-map-complete');
   };
-  if (next === parts.length) done();
-  else {
-    // After the first frame is painted, one chunk per task: input and the live watch run between.
-    const more = () => {
-      if (cancelled) return;
-      grid.append(fragmentOf(parts[next++]));
-      if (next < parts.length) setTimeout(more, 0);
-      else done();
-    };
-    requestAnimationFrame(() => setTimeout(more, 0));
+  if (next === parts.length) {
+    done();
+    return () => {};
   }
+  return appendLater(grid, parts, next, done);
+}
+
+/**
+ * After the next frame, appends `parts[next…]` (chunks of hosts) to `grid`, one per task (input
+ * and the live watch run between), then calls `done()`. Returns a function that drops the chunks
+ * not yet appended (the next render replaces them).
+ */
+function appendLater(grid, parts, next, done) {
+  let cancelled = false;
+  const more = () => {
+    if (cancelled) return;
+    if (next < parts.length) grid.append(fragmentOf(parts[next++]));
+    if (next < parts.length) setTimeout(more, 0);
+    else done();
+  };
+  requestAnimationFrame(() => setTimeout(more, 0));
   return () => {
     cancelled = true;
   };
@@ -136,74 +145,63 @@ function markPainted(section, grid) {
   observer.observe({ type: 'element', buffered: true });
 }
 
-/** Appends `hosts` (elements) to `grid` about CHUNK elements per task; then `done()`. Returns a cancel. */
-function appendInChunks(grid, hosts, done) {
-  let next = 0;
-  let cancelled = false;
-  const more = () => {
-    if (cancelled) return;
-    const f = document.createDocumentFragment();
-    for (let elements = 0; next < hosts.length && elements < CHUNK; next++) {
-      elements += 10 + (hosts[next].querySelector('.host-replicas')?.childElementCount ?? 0);
-      f.append(hosts[next]);
-    }
-    grid.append(f);
-    if (next < hosts.length) setTimeout(more, 0);
-    else done();
-  };
-  setTimeout(more, 0);
-  return () => {
-    cancelled = true;
-  };
-}
-
 /**
  * Takes over the map the server put in the page (map-html.ts: the same markup renderMap builds)
- * as the first render: the hosts past its first frame come from its template, a chunk per task.
- * Returns the view index it shows, where the watch goes on from, and a cancel for the chunks.
+ * as the first render. Returns the view index it shows, where the watch goes on from, and how
+ * many hosts the server left out (`data-rest`: they come from /v1/map, appendRest).
  */
 function adopt(inline) {
   const index = Number(inline.dataset.index);
+  const rest = Number(inline.dataset.rest) || 0;
   for (const e of inline.parentElement.querySelectorAll(':scope > [data-inline]')) delete e.dataset.inline;
   delete inline.dataset.index;
+  delete inline.dataset.rest;
   document.getElementById('inline-map-end')?.remove();
-  const rest = document.getElementById('inline-map-rest');
-  rest?.remove();
-  const grid = inline.querySelector('.hosts');
-  // Parsed with the document: the map was rendered by then, and complete when it had no rest.
+  // Parsed with the document: the map was rendered by then, and complete when nothing was left out.
   const parsed = performance.getEntriesByType('navigation')[0]?.domInteractive ?? performance.now();
-  const first = !performance.getEntriesByName('maestro-map').length;
-  if (first) {
+  if (!performance.getEntriesByName('maestro-map').length) {
     performance.mark('maestro-map', { startTime: parsed });
-    markPainted(inline, grid);
+    if (!rest) performance.mark('maestro-map-complete', { startTime: parsed });
+    markPainted(inline, inline.querySelector('.hosts'));
   }
-  const done = () => {
-    inline.dataset.complete = '';
-    if (first) performance.mark('maestro-map-complete', rest ? undefined : { startTime: parsed });
-  };
-  let cancel = () => {};
-  if (rest) cancel = appendInChunks(grid, [...rest.content.children], done);
-  else done();
-  return { from: Number.isSafeInteger(index) && index > 0 ? index : 0, cancel };
+  return { from: Number.isSafeInteger(index) && index > 0 ? index : 0, rest };
+}
+
+/**
+ * Appends the hosts the server left out of the page, from a /v1/map answer of the index the page
+ * shows (so the hosts already in the page are that answer's first ones), a chunk per task.
+ */
+function appendRest(section, json) {
+  const map = clusterMap(Array.isArray(json?.hosts) ? json.hosts : [], replicasOf(json?.replicas));
+  const grid = section.querySelector('.hosts');
+  const parts = chunkHosts(map.hosts.slice(grid.childElementCount), CHUNK);
+  return appendLater(grid, parts, 0, () => {
+    section.dataset.complete = '';
+    if (!performance.getEntriesByName('maestro-map-complete').length) performance.mark('maestro-map-complete');
+  });
 }
 
 export function mapView(el, signal) {
   const inline = el.querySelector(':scope > section.map[data-index]');
   const body = inline ?? h('section.map');
-  const adopted = inline ? adopt(inline) : { from: 0, cancel: undefined };
-  const from = adopted.from;
+  const adopted = inline ? adopt(inline) : undefined;
+  // The hosts the server left out come from the watch's first answer when it has the index the
+  // page shows; any other answer renders the whole map, as a change does.
+  let restAt = adopted?.rest ? adopted.from : undefined;
   let failed;
-  let cancel = adopted.cancel;
+  let cancel = adopted ? () => {} : undefined;
   // The same path early.js asked for while the page loaded: the watch's first answer is that one.
-  // After a map the server sent, the first request waits for a change past the index it showed.
-  void watch(v1('/map'), signal, (json) => {
+  // After a whole map the server sent, the first request waits for a change past its index.
+  void watch(v1('/map'), signal, (json, index) => {
     failed?.remove();
     cancel?.();
-    cancel = renderMap(body, Array.isArray(json?.hosts) ? json.hosts : [], replicasOf(json?.replicas), cancel === undefined);
+    if (restAt !== undefined && index === restAt) cancel = appendRest(body, json);
+    else cancel = renderMap(body, Array.isArray(json?.hosts) ? json.hosts : [], replicasOf(json?.replicas), cancel === undefined);
+    restAt = undefined;
   }, (err) => {
     failed?.remove();
     failed = errorBox(err);
     el.prepend(failed);
-  }, from);
+  }, adopted && !adopted.rest ? adopted.from : 0);
   if (!inline) el.replaceChildren(h('h1', {}, 'Cluster'), body);
 }
