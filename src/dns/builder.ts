@@ -155,8 +155,8 @@ export class ZoneBuilder {
       reverseChanged ||= isReverse !== wasReverse;
       yield;
     }
-    this.#names = yield* this.#names.withSteps(entries);
-    if (reverseChanged) this.#reverseIndex = new NameIndex(this.#reverse);
+    this.#names = yield* this.#names.withSteps(entries, this.#enc.memory);
+    if (reverseChanged) this.#reverseIndex = new NameIndex(this.#reverse, this.#enc.memory);
     const table = Object.freeze({
       zone: this.zone,
       zoneKey: this.#enc.zoneKey,
@@ -170,6 +170,8 @@ export class ZoneBuilder {
       changedNames: entries.size,
     });
     this.last = table;
+    // The first table's answers live together; later builds replace a few at a time (arena.ts).
+    this.#enc.memory.settle();
     return table;
   }
 

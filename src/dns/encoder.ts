@@ -8,6 +8,7 @@
  * index and changes with every update, and baking it in would make every NODATA answer of every
  * name — and every reverse zone's apex — change with every update, a full rebuild each time.
  */
+import { TableMemory } from './arena.js';
 import { addressRdata, CLASS_IN, QNAME_OFFSET, RCODE, TYPE, wireKey, Writer, type Dictionary } from './wire.js';
 
 /**
@@ -80,16 +81,6 @@ const NO_OFFSETS: readonly number[] = Object.freeze([0, 0]);
 const answersW = new Writer();
 const extrasW = new Writer();
 
-/** One Buffer holding `parts` back to back: pooled (Buffer.allocUnsafe) when small, like Buffer.from. */
-function pack(...parts: Buffer[]): Buffer {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const p of parts) at += p.copy(out, at);
-  return out;
-}
-
 const RDATA_CACHE_MAX = 4096;
 
 export class Encoder {
@@ -101,6 +92,8 @@ export class Encoder {
   private readonly rdataCache = new Map<string, number[] | undefined>();
   /** NODATA answers by zone and by where that zone sits in the question. */
   private readonly nodataByZoneAt = new Map<string, Prepared>();
+  /** Where encoded answers live: dense slabs for the first table, their own memory after (arena.ts). */
+  readonly memory = new TableMemory();
 
   constructor(
     zone: string,
@@ -159,7 +152,7 @@ export class Encoder {
       ansOff.push(answersW.length);
       extOff.push(extrasW.length);
     }
-    const bytes = pack(answersW.view(), extrasW.view());
+    const bytes = this.memory.pack(answersW.view(), extrasW.view());
     // concat allocates exactly what it holds (a spread into a literal grows like push: 17+ slots).
     return new Prepared(RCODE.NOERROR, n, bytes, ansOff.concat(extOff, extCount), bytes.length, 0, shuffle, serialAt);
   }
@@ -168,7 +161,7 @@ export class Encoder {
   negative(rcode: number, apexKey: string, zoneAt: number | undefined): Prepared {
     const w = new Writer();
     this.soa(w, apexKey, zoneAt === undefined ? undefined : new Map([[apexKey, zoneAt]]));
-    return new Prepared(rcode, 0, w.buffer(), NO_OFFSETS, 0, 1, false, -1);
+    return new Prepared(rcode, 0, this.memory.pack(w.view()), NO_OFFSETS, 0, 1, false, -1);
   }
 
   /** NODATA for the name `q` of zone `apexKey`: shared by the names whose zone suffix sits at the same offset. */
@@ -192,7 +185,8 @@ export function anyOf(sets: readonly Prepared[]): Prepared {
     base += p.extAt;
   }
   const count = ansOff.length - 1;
-  const bytes = pack(...sets.map((p) => p.answers));
+  // Built per ANY query and dropped after it: Node's pool, not table memory (it would pin a slab).
+  const bytes = Buffer.concat(sets.map((p) => p.answers));
   // No extras: every answer record's extras start (and end) at 0, none carries any.
   const offs = [...ansOff, ...new Array<number>(count + 1).fill(0), ...new Array<number>(count).fill(0)];
   return new Prepared(RCODE.NOERROR, count, bytes, offs, bytes.length, 0, false, serialAt);

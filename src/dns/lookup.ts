@@ -4,6 +4,7 @@
  * the packet. A `Map<string, …>` lookup first needs the key as a string (a latin1 slice, a lowercase
  * copy, then hashing that new string): two allocations per query that this avoids.
  */
+import type { TableMemory } from './arena.js';
 
 /** Length bytes are <= 63, so folding ASCII A–Z touches only letters of a wire-form name. */
 const fold = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
@@ -38,11 +39,13 @@ export class NameIndex<T> {
   private readonly slotAt: number;
   private readonly mask: number;
 
-  constructor(entries: Iterable<readonly [string, T]>) {
+  /** `memory`: where a table's index keeps its keys (arena.ts); Node's pool without it. */
+  constructor(entries: Iterable<readonly [string, T]>, memory?: TableMemory) {
     const list = [...entries];
     const n = list.length;
     this.values = list.map(([, v]) => v);
-    this.keyBytes = Buffer.from(list.map(([k]) => k).join(''), 'latin1');
+    const keys = list.map(([k]) => k).join('');
+    this.keyBytes = memory ? memory.latin1(keys) : Buffer.from(keys, 'latin1');
     let cap = 16;
     while (cap < n * 2) cap *= 2;
     this.hashAt = n + 1;

@@ -7,6 +7,7 @@
  * never mutated in place). What a swap leaves behind is garbage in proportion to the shards it
  * rebuilt, so shards are small; each costs ~0.5 KB, ~0.5 MB for all of them.
  */
+import type { TableMemory } from './arena.js';
 import { hashKey, hashOf, NameIndex } from './lookup.js';
 
 const SHARD_BITS = 10;
@@ -23,9 +24,9 @@ export class ShardedNames<T> implements ReadonlyMap<string, T> {
     return new ShardedNames(Array.from({ length: 1 << SHARD_BITS }, () => none), 0);
   }
 
-  /** A new set with `changes` applied (undefined removes); shards without a change are shared. */
-  with(changes: ReadonlyMap<string, T | undefined>): ShardedNames<T> {
-    const steps = this.withSteps(changes);
+  /** A new set with `changes` applied (undefined removes); shards without a change are shared. Rebuilt shards keep their keys in `memory` (arena.ts). */
+  with(changes: ReadonlyMap<string, T | undefined>, memory?: TableMemory): ShardedNames<T> {
+    const steps = this.withSteps(changes, memory);
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
@@ -33,7 +34,7 @@ export class ShardedNames<T> implements ReadonlyMap<string, T> {
   }
 
   /** `with`, yielding after each shard rebuilt: a cold build of 27,000 names can give the loop back. */
-  *withSteps(changes: ReadonlyMap<string, T | undefined>): Generator<void, ShardedNames<T>> {
+  *withSteps(changes: ReadonlyMap<string, T | undefined>, memory?: TableMemory): Generator<void, ShardedNames<T>> {
     if (changes.size === 0) return this;
     const byShard = new Map<number, [string, T | undefined][]>();
     for (const change of changes) {
@@ -49,7 +50,7 @@ export class ShardedNames<T> implements ReadonlyMap<string, T> {
         if (value !== undefined) names.set(key, value);
         size += (value !== undefined ? 1 : 0) - (had ? 1 : 0);
       }
-      shards[s] = new NameIndex(names);
+      shards[s] = new NameIndex(names, memory);
       yield;
     }
     return new ShardedNames(shards, size);
