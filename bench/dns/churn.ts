@@ -17,6 +17,8 @@
  * churn's duration). `--build DIR` loads Maestro from another build (e.g. the one before a change)
  * for a before/after run with the same script.
  *
+ * Run with `node --expose-gc` it also prints the memory after a forced full collection at the end.
+ *
  *   node .build/<you>/bench/dns/churn.js [--quick] [--seconds 20] [--instances 10000] [--services 1000] [--rate 100]
  *     [--connections 1000] [--load] [--build DIR] [--heap-prof FILE]
  */
@@ -27,7 +29,7 @@ import { Session } from 'node:inspector';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ServiceInstance } from '../../src/catalog/types.js';
 
@@ -144,6 +146,15 @@ if (heapProf) {
   await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true });
 }
 
+// GC pauses during the churn, by kind: the loop stalls they explain.
+const gcPauses = { minor: [] as number[], major: [] as number[] };
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    (kind === constants.NODE_PERFORMANCE_GC_MINOR ? gcPauses.minor : gcPauses.major).push(e.duration);
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 const eld = monitorEventLoopDelay({ resolution: 1 });
 eld.enable();
 const dnsLat: number[] = [];
@@ -174,6 +185,7 @@ while (performance.now() < stopAt) {
 }
 clearInterval(churn);
 clearInterval(sampler);
+gcObserver.disconnect();
 if (heapProf) writeFileSync(values['heap-prof']!, JSON.stringify((await post('HeapProfiler.stopSampling')).profile));
 const cpu = process.cpuUsage(cpuAtStart);
 eld.disable();
@@ -186,9 +198,17 @@ console.log(`change → L7 route:     p50 ${ms(pct(httpLat, 50))}  p99 ${ms(pct(
 const eldMax = eld.max / 1e6;
 console.log(`CPU of this process during the churn: ${((cpu.user + cpu.system) / 1e3 / seconds / 10).toFixed(0)}% of one core`);
 console.log(`event-loop delay:      p50 ${ms(eld.percentile(50) / 1e6)}  p99 ${ms(eld.percentile(99) / 1e6)}  max ${ms(eldMax)}   (goal: no stall > 5 ms: ${eldMax <= 5 ? 'met' : 'not met'})`);
+const gcLine = (xs: number[]) => `${xs.length} (p50 ${ms(pct(xs, 50))}, max ${ms(xs.length ? Math.max(...xs) : NaN)})`;
+console.log(`GC during the churn:   scavenges ${gcLine(gcPauses.minor)}, mark-compacts and others ${gcLine(gcPauses.major)}`);
 const rss = process.memoryUsage().rss;
 const goal = (x: number) => (x / MB <= GOAL_MB ? 'met' : 'not met');
 console.log(`memory after churn, ${total} instances + ${held ? held.line.replace('open ', '') : 0} open proxy connections: ${memory()}; peak RSS during churn ${(peakRss / MB).toFixed(0)} MB   (goal RSS ≤ ${GOAL_MB} MB: end ${goal(rss)}, peak ${goal(peakRss)})`);
+// With --expose-gc: what of it is live (the rest is garbage V8 had not collected yet).
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) {
+  gc();
+  console.log(`after a forced full collection: ${memory()}`);
+}
 held?.child.stdin!.end();
 prober.child.stdin!.end();
 await proxy.stop();
