@@ -39,8 +39,22 @@ export class NameIndex<T> {
   private readonly slotAt: number;
   private readonly mask: number;
 
-  /** `memory`: where a table's index keeps its keys (arena.ts); Node's pool without it. */
-  constructor(entries: Iterable<readonly [string, T]>, memory?: TableMemory) {
+  /**
+   * `memory`: where a table's index keeps its keys (arena.ts); Node's pool without it. `shared`
+   * (from `withValues`): another index's keys, hashes and slots with values of its own, `entries`
+   * unread.
+   */
+  constructor(entries: Iterable<readonly [string, T]>, memory?: TableMemory, shared?: { keys: NameIndex<unknown>; values: T[] }) {
+    if (shared !== undefined) {
+      const k = shared.keys;
+      this.values = shared.values;
+      this.keyBytes = k.keyBytes;
+      this.hashAt = k.hashAt;
+      this.slotAt = k.slotAt;
+      this.ints = k.ints;
+      this.mask = k.mask;
+      return;
+    }
     const list = [...entries];
     const n = list.length;
     this.values = list.map(([, v]) => v);
@@ -92,20 +106,43 @@ export class NameIndex<T> {
     }
   }
 
+  /**
+   * This index with new values for keys it already has, sharing its keys, hashes and slots: a
+   * health flip changes names' answers, not which names exist, and rebuilding the index of a shard
+   * for it allocated ~0.7 KB that lived until the shard's next change (promoted garbage). Undefined
+   * when a change adds or removes a key (the caller builds a new index then).
+   */
+  withValues(changes: Iterable<readonly [string, T | undefined]>): NameIndex<T> | undefined {
+    const values = this.values.slice();
+    for (const [key, value] of changes) {
+      if (value === undefined) return undefined;
+      const e = this.#entryOf(key);
+      if (e < 0) return undefined;
+      values[e] = value;
+    }
+    return new NameIndex<T>([], undefined, { keys: this, values });
+  }
+
   /** The value of a key held as a string (lowercased wire form, as `wireKey` makes), or undefined. */
   get(key: string): T | undefined {
+    const e = this.#entryOf(key);
+    return e < 0 ? undefined : this.values[e];
+  }
+
+  /** The entry number of a key held as a string, or -1. */
+  #entryOf(key: string): number {
     const h = hashKey(key);
     const len = key.length;
     const { ints, mask, hashAt, slotAt, keyBytes } = this;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const e = ints[slotAt + s]! - 1;
-      if (e < 0) return undefined;
+      if (e < 0) return -1;
       if (ints[hashAt + e] !== h) continue;
       const k = ints[e]!;
       if (ints[e + 1]! - k !== len) continue;
       let i = 0;
       while (i < len && keyBytes[k + i] === key.charCodeAt(i)) i++;
-      if (i === len) return this.values[e];
+      if (i === len) return e;
     }
   }
 

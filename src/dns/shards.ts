@@ -5,7 +5,9 @@
  * swap after one changed service costs a few small index builds (~20 names each at 22,000 names),
  * not a rebuild of every name, while each query still reads one consistent table (copy-on-write,
  * never mutated in place). What a swap leaves behind is garbage in proportion to the shards it
- * rebuilt, so shards are small; each costs ~0.5 KB, ~0.5 MB for all of them.
+ * rebuilt, so shards are small; each costs ~0.5 KB, ~0.5 MB for all of them. A change that only
+ * replaces answers of names a shard has (a health flip) copies the shard's values and shares its
+ * keys, hashes and slots (`NameIndex.withValues`).
  */
 import type { TableMemory } from './arena.js';
 import { hashKey, hashOf, NameIndex } from './lookup.js';
@@ -44,6 +46,13 @@ export class ShardedNames<T> implements ReadonlyMap<string, T> {
     const shards = this.shards.slice();
     let size = this.size;
     for (const [s, list] of byShard) {
+      // Most changes replace answers of names the shard has (a health flip): the index keeps its keys.
+      const same = shards[s]!.withValues(list);
+      if (same !== undefined) {
+        shards[s] = same;
+        yield;
+        continue;
+      }
       const names = new Map(shards[s]!.entries());
       for (const [key, value] of list) {
         const had = names.delete(key);
