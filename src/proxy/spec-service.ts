@@ -41,15 +41,25 @@ export function sameRouting(prev: readonly ServiceInstance[], next: readonly Ser
   return true;
 }
 
-/** The routing part of one service's spec: instances sorted by key, passing ones, L4 claims, problems. */
-export function serviceSpecOf(service: string, zone: string, source: readonly ServiceInstance[]) {
+/**
+ * The routing part of one service's spec: instances sorted by key, passing ones, L4 claims, problems.
+ * `before` (the service's previous instances): an instance whose fields are unchanged keeps its
+ * `InstanceSpec` object — a health flip rebuilt all of a service's, ~1 KB that lived until its next
+ * change (old-generation garbage at 100 changes a second).
+ */
+export function serviceSpecOf(service: string, zone: string, source: readonly ServiceInstance[], before?: readonly InstanceSpec[]) {
   const problems: string[] = [];
   const all: InstanceSpec[] = [];
   const healthy: InstanceSpec[] = [];
   const claims = new Map<number, InstanceSpec[]>();
-  const sorted = source.map((inst) => ({ inst, key: instanceKey(inst) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const { inst, key } of sorted) {
-    const spec: InstanceSpec = Object.freeze({ key, id: inst.id, service: inst.service, name: inst.name, address: inst.address, port: inst.port });
+  const kept = before && before.length > 0 ? new Map(before.map((i) => [i.id, i])) : undefined;
+  const specOf = (inst: ServiceInstance): InstanceSpec => {
+    const old = kept?.get(inst.id);
+    if (old !== undefined && old.address === inst.address && old.port === inst.port && old.name === inst.name && old.service === inst.service) return old;
+    return Object.freeze({ key: instanceKey(inst), id: inst.id, service: inst.service, name: inst.name, address: inst.address, port: inst.port });
+  };
+  const sorted = source.map((inst) => ({ inst, spec: specOf(inst) })).sort((a, b) => (a.spec.key < b.spec.key ? -1 : a.spec.key > b.spec.key ? 1 : 0));
+  for (const { inst, spec } of sorted) {
     all.push(spec);
     const raw = inst.meta?.[PROXY_PORT_META];
     const proxyPort = raw === undefined || raw === '' ? undefined : parsePort(raw);
@@ -68,10 +78,14 @@ export function serviceSpecOf(service: string, zone: string, source: readonly Se
     host: serviceHost(service, zone),
     healthy: Object.freeze(healthy),
     all: Object.freeze(all),
-    claims: claims as ReadonlyMap<number, readonly InstanceSpec[]>,
-    problems: Object.freeze(problems),
+    // Most services claim no port and have no problem: one shared empty map and list, not one each.
+    claims: claims.size === 0 ? NO_CLAIMS : (claims as ReadonlyMap<number, readonly InstanceSpec[]>),
+    problems: problems.length === 0 ? NO_PROBLEMS : Object.freeze(problems),
   };
 }
+
+const NO_CLAIMS: ReadonlyMap<number, readonly InstanceSpec[]> = new Map();
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 function parsePort(text: string): number | null {
   const n = Number(text);

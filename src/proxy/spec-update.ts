@@ -26,7 +26,7 @@ export function* routeSpecSteps(previous: RouteSpec, changed: ReadonlyMap<string
   for (const [service, source] of changed) {
     const old = previous.services.get(service);
     let next: ServiceSpec | undefined;
-    if (source.length > 0) next = old !== undefined && sameRouting(old.source, source) ? old : buildService(service, previous.zone, source);
+    if (source.length > 0) next = old !== undefined && sameRouting(old.source, source) ? old : buildService(service, previous.zone, source, old);
     yield;
     if (next === old) continue;
     updates.push([service, next]);

@@ -183,3 +183,19 @@ test('route spec is proportional: unchanged services keep their spec and route o
   assert.equal(other.services.get('svc5'), fourth.services.get('svc5'));
   await reg.close();
 });
+
+test('a rebuilt service keeps the instance specs of its unchanged instances; a moved or renamed one gets a new one', () => {
+  const first = buildRouteSpec([inst('web', 'a', 1), inst('web', 'b', 2), inst('web', 'c', 3)], 'cluster');
+  const byId = (spec: typeof first) => new Map(spec.services.get('web')!.all.map((i) => [i.id, i]));
+  const flipped = buildRouteSpec([inst('web', 'a', 1), inst('web', 'b', 2, { health: 'critical' }), inst('web', 'c', 4)], 'cluster', first);
+  assert.notEqual(flipped.services.get('web'), first.services.get('web'), 'the service was rebuilt');
+  assert.equal(byId(flipped).get('a'), byId(first).get('a'), 'unchanged: the same object');
+  assert.equal(byId(flipped).get('b'), byId(first).get('b'), 'a health flip changes no instance field');
+  assert.notEqual(byId(flipped).get('c'), byId(first).get('c'), 'a new port is a new instance spec');
+  assert.equal(byId(flipped).get('c')!.key, 'c@127.0.0.1:4');
+  assert.equal(byId(first).get('c')!.key, 'c@127.0.0.1:3', 'the spec before is unchanged');
+  const renamed = buildRouteSpec([inst('web', 'a', 1, { name: 'web-9' }), inst('web', 'c', 4)], 'cluster', flipped);
+  assert.notEqual(byId(renamed).get('a'), byId(flipped).get('a'));
+  assert.equal(byId(renamed).get('a')!.name, 'web-9');
+  assert.deepEqual(diffSpecs(flipped, renamed), { added: [], removed: ['b@127.0.0.1:2'], opened: [], closed: [] });
+});
