@@ -127,3 +127,28 @@ describe('the map the server puts in the page', () => {
     assert.deepEqual(problems(), []);
   });
 });
+
+describe('the map the server puts in the page, with no hosts', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+    // A record that is not a host: the view's index moves past 0 and the map it shows is empty.
+    await h.catalog.kvPut(keys.job('web'), JSON.stringify({ job: { name: 'web' }, version: 1, submittedAt: 0, stopped: false }));
+    for (let i = 0; !/<html lang="en" data-inline-map>/.test(await (await fetch(`${h.base}/ui/`)).text()); i++) {
+      assert.ok(i < 30, 'the page carries the (empty) map');
+      const res = await fetch(`${h.base}/v1/map`);
+      await fetch(`${h.base}/v1/map?index=${res.headers.get('x-maestro-index')}&wait=1s`);
+    }
+  });
+  after(() => h?.close());
+
+  it('still loads the page script (no host name is painted to wait for)', async (t) => {
+    const browser = await browserOrSkip(t);
+    if (!browser) return;
+    const { page, problems } = await openPage(browser);
+    await page.goto(`${h.base}/ui/`);
+    await page.waitForSelector('#live[data-mode="blocking"]', { timeout: 60_000 });
+    assert.equal(await page.textContent('section.map .summary'), '0 hosts · no replicas');
+    assert.deepEqual(problems(), []);
+  });
+});

@@ -103,7 +103,7 @@ describe('web UI served by a token-less API', () => {
     assert.ok(index > 0, 'the map carries the view index it shows');
     assert.match(page.body, /<main id="view" aria-live="polite"><h1 data-inline>Cluster<\/h1><section class="map"[^>]*>.*data-host="host-&lt;1&gt;".*<\/section><span id="inline-map-end" hidden><\/span><\/main>/s);
     assert.match(page.body, /<link rel="expect" href="#inline-map-end" blocking="render">\n<\/head>/);
-    assert.doesNotMatch(page.body, /<script type="module"/, 'early.js loads the modules after the first frame');
+    assert.doesNotMatch(page.body, /<script type="module"|modulepreload/, 'early.js loads the modules after the first frame');
     const head = await send(port, 'HEAD', '/ui/');
     assert.equal(head.body, '');
     assert.equal(head.headers['cache-control'], 'no-store');

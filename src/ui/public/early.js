@@ -6,17 +6,33 @@
 // opened at #/). api.js takes the answer for the same path, once (`maestroEarly`), in place of its
 // first request; a 401 or a failure is handled there like any other answer of that request.
 // The server may have put the map in the page (map-html.ts, `data-inline-map` on <html>): then
-// nothing is asked for, and the page's modules are loaded after the first frame (the page then has
-// no module script tag, inline.ts): the map needs no script to paint, and the modules' evaluation
-// (~10–20 ms of the renderer's CPU) would otherwise run before that frame, as soon as the short
-// document is parsed. When the page opens on another view the map stays hidden (style.css) until
+// nothing is asked for, and the page's modules are loaded after the first frame is shown (the page
+// then has no module script tag, inline.ts): the map needs no script to paint, and the modules'
+// evaluation (~10–20 ms of the renderer's CPU) would otherwise run before that frame, as soon as
+// the short document is parsed. When the page opens on another view the map stays hidden (style.css) until
 // app.js replaces it.
 (() => {
   const inline = document.documentElement.hasAttribute('data-inline-map');
-  // maestro-map-frame: the renderer has produced the map's first frame (bench/ui prints it beside
-  // the frame's paint, view-map.js's maestro-map-painted).
-  if (inline) requestAnimationFrame(() => setTimeout(() => { performance.mark('maestro-map-frame'); import('./app.js'); }, 0));
-  if ((location.hash.replace(/^#/, '') || '/') !== '/') {
+  const onMap = (location.hash.replace(/^#/, '') || '/') === '/';
+  if (inline) {
+    requestAnimationFrame(() => setTimeout(() => {
+      // The renderer has produced the map's first frame (bench/ui prints this mark beside the
+      // frame's paint, view-map.js's maestro-map-painted).
+      performance.mark('maestro-map-frame');
+      // The modules load once that frame is on the screen (its hosts' names have a paint time):
+      // loaded and run while the frame is rasterised and shown, they took the CPU it needed
+      // (on this 2-core machine it was shown 150–250 ms after it was produced). A hidden map (the
+      // page opened on another view) or one without hosts has no such paint: load at once.
+      const load = () => import('./app.js');
+      if (!onMap || !document.querySelector('#view .host-name') || !PerformanceObserver.supportedEntryTypes?.includes('element')) return void load();
+      const shown = new PerformanceObserver(() => {
+        shown.disconnect();
+        setTimeout(load, 0);
+      });
+      shown.observe({ type: 'element', buffered: true });
+    }, 0));
+  }
+  if (!onMap) {
     document.documentElement.dataset.route = 'other';
     return;
   }
