@@ -24,14 +24,12 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { once } from 'node:events';
-import { Session } from 'node:inspector';
-import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ServiceInstance } from '../../src/catalog/types.js';
+import { heapProfile, MB, memory, ms, pct, peer, startProber, watchGc } from './churn-watch.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,22 +55,7 @@ const { createEmbeddedCatalog } = (await import(join(root, 'src/catalog/embedded
 const { startDnsServer } = (await import(join(root, 'src/dns/index.js'))) as typeof import('../../src/dns/index.js');
 const { startProxy } = (await import(join(root, 'src/proxy/index.js'))) as typeof import('../../src/proxy/index.js');
 
-const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN);
-const ms = (x: number) => `${x.toFixed(1)} ms`;
-
-const MB = 2 ** 20;
 const GOAL_MB = 150;
-const memory = () => {
-  const m = process.memoryUsage();
-  return `RSS ${(m.rss / MB).toFixed(0)} MB (heap used ${(m.heapUsed / MB).toFixed(0)} MB of ${(m.heapTotal / MB).toFixed(0)} MB, external ${(m.external / MB).toFixed(0)} MB)`;
-};
-/** A peer process (peers.ts) and the first line it prints. */
-async function peer(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; line: string; lines: ReturnType<typeof createInterface> }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'peers.js'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(([code]) => Promise.reject(new Error(`peers.js ${args[0]} exited with ${code}`)))])) as [string];
-  return { child, line, lines };
-}
 
 // A backend for the probe service (its own process): the proxy's answer tells whether its route has the instance.
 const backend = await peer('backend');
@@ -106,24 +89,9 @@ const dnsPort = dns.address().port;
 const httpPort = proxy.httpAddress().port;
 
 // The prober (its own process): told what to expect after each change, it polls both data paths.
-const prober = await peer('probe', String(dnsPort), String(httpPort), 'probe.service.cluster');
-const seen = new Map<number, (line: string[]) => void>();
-prober.lines.on('line', (line) => {
-  const parts = line.split(' ');
-  seen.get(Number(parts[0]))?.(parts);
-});
-let seq = 0;
-/** When the probe service shows `healthy` on DNS and L7: hrtime ns of each (-1: not within 5 s). */
-function observe(healthy: boolean): Promise<[bigint, bigint]> {
-  const n = ++seq;
-  return new Promise((resolve) => {
-    seen.set(n, (parts) => (seen.delete(n), resolve([BigInt(parts[1]!), BigInt(parts[2]!)])));
-    prober.child.stdin!.write(`${n} ${healthy ? 1 : 0} ${healthy ? 200 : 503}\n`);
-  });
-}
-const since = (t: bigint, t0: bigint) => (t < 0n ? NaN : Number(t - t0) / 1e6);
+const prober = await startProber(dnsPort, httpPort, 'probe.service.cluster');
 // Wait for the tables to settle after the cold build (the first update after it may be spaced).
-await observe(true);
+await prober.observe(true, process.hrtime.bigint());
 
 // Idle keep-alive connections through the L7 proxy, held open by another process during the churn.
 const held = connections > 0 ? await peer('hold', String(httpPort), 'probe.service.cluster', String(connections)) : undefined;
@@ -137,24 +105,9 @@ if (values.load) {
   load.push(spawn('wrk', ['-t1', '-c20', `-d${seconds}s`, '-H', 'Host: probe.service.cluster', `http://127.0.0.1:${httpPort}/`], { stdio: 'ignore' }));
 }
 
-// --heap-prof FILE: V8's sampling heap profile over the churn, kept without a forced collection, so
-// it shows what the churn allocated that scavenges kept (promoted), garbage or not.
-const heapProf = values['heap-prof'] ? new Session() : undefined;
-const post = (method: string, params?: object) => new Promise<any>((ok, fail) => heapProf!.post(method, params, (err, r) => (err ? fail(err) : ok(r))));
-if (heapProf) {
-  heapProf.connect();
-  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true });
-}
-
-// GC pauses during the churn, by kind: the loop stalls they explain.
-const gcPauses = { minor: [] as number[], major: [] as number[] };
-const gcObserver = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-    (kind === constants.NODE_PERFORMANCE_GC_MINOR ? gcPauses.minor : gcPauses.major).push(e.duration);
-  }
-});
-gcObserver.observe({ entryTypes: ['gc'] });
+// --heap-prof FILE: what the churn promoted (churn-watch.ts).
+const heapProf = values['heap-prof'] ? await heapProfile(values['heap-prof']) : undefined;
+const gcPauses = watchGc();
 const eld = monitorEventLoopDelay({ resolution: 1 });
 eld.enable();
 const dnsLat: number[] = [];
@@ -177,16 +130,15 @@ const churn = setInterval(() => {
 while (performance.now() < stopAt) {
   probeHealthy = !probeHealthy;
   await catalog.setHealth(probe.id, probeHealthy ? 'passing' : 'critical');
-  const t0 = process.hrtime.bigint();
-  const [d, h] = await observe(probeHealthy);
-  dnsLat.push(since(d, t0));
-  httpLat.push(since(h, t0));
+  const [d, h] = await prober.observe(probeHealthy, process.hrtime.bigint());
+  dnsLat.push(d);
+  httpLat.push(h);
   await new Promise((r) => setTimeout(r, 50));
 }
 clearInterval(churn);
 clearInterval(sampler);
-gcObserver.disconnect();
-if (heapProf) writeFileSync(values['heap-prof']!, JSON.stringify((await post('HeapProfiler.stopSampling')).profile));
+gcPauses.stop();
+await heapProf?.stop();
 const cpu = process.cpuUsage(cpuAtStart);
 eld.disable();
 for (const p of load) p.kill();
@@ -198,8 +150,7 @@ console.log(`change → L7 route:     p50 ${ms(pct(httpLat, 50))}  p99 ${ms(pct(
 const eldMax = eld.max / 1e6;
 console.log(`CPU of this process during the churn: ${((cpu.user + cpu.system) / 1e3 / seconds / 10).toFixed(0)}% of one core`);
 console.log(`event-loop delay:      p50 ${ms(eld.percentile(50) / 1e6)}  p99 ${ms(eld.percentile(99) / 1e6)}  max ${ms(eldMax)}   (goal: no stall > 5 ms: ${eldMax <= 5 ? 'met' : 'not met'})`);
-const gcLine = (xs: number[]) => `${xs.length} (p50 ${ms(pct(xs, 50))}, max ${ms(xs.length ? Math.max(...xs) : NaN)})`;
-console.log(`GC during the churn:   scavenges ${gcLine(gcPauses.minor)}, mark-compacts and others ${gcLine(gcPauses.major)}`);
+console.log(`GC during the churn:   ${gcPauses.summary()}`);
 const rss = process.memoryUsage().rss;
 const goal = (x: number) => (x / MB <= GOAL_MB ? 'met' : 'not met');
 console.log(`memory after churn, ${total} instances + ${held ? held.line.replace('open ', '') : 0} open proxy connections: ${memory()}; peak RSS during churn ${(peakRss / MB).toFixed(0)} MB   (goal RSS ≤ ${GOAL_MB} MB: end ${goal(rss)}, peak ${goal(peakRss)})`);
@@ -210,7 +161,7 @@ if (gc) {
   console.log(`after a forced full collection: ${memory()}`);
 }
 held?.child.stdin!.end();
-prober.child.stdin!.end();
+prober.end();
 await proxy.stop();
 await dns.stop();
 await catalog.close();
