@@ -28,7 +28,7 @@ const until = async (what, fn, ms = 60_000) => {
 };
 await ensureTestImage();
 const up = spawn(process.execPath, [main, 'up', '--data-dir', dir, '--host', 'node-1', '--advertise', '127.0.0.1', '--dns-addr', '127.0.0.1:0',
-  '--http-addr', '127.0.0.1:0', '--api-addr', '127.0.0.1:0', '--proxy-bind', '127.0.0.1', '--container-dns', 'off', '--meta', 'disk=ssd,zone=a'], { stdio: 'ignore' });
+  '--http-addr', '127.0.0.1:0', '--api-addr', '127.0.0.1:0', '--proxy-bind', '127.0.0.1', '--container-dns', 'off', '--meta', 'disk=ssd', '--meta', 'zone=a'], { stdio: 'ignore' });
 const cleanup = () => {
   up.kill('SIGTERM');
   for (const [name] of jobs) {
