@@ -82,7 +82,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const synced = followCatalog(opts.catalog, { zone, ttl, nsAddress, shared, metrics, log, signal: abort.signal });
   // Which UDP path serves, and why not the native one when it was wanted but did not load.
   const nativeMissing = listeners.udpIo === 'node' && opts.udpIo !== 'node' ? nativeStatus().missing['udp-batch'] : undefined;
-  log.info({ udp: listeners.address, tcp: listeners.address, udpIo: listeners.udpIo, nativeMissing, zone, forward: upstreams }, 'dns server listening');
+  log.info({ udp: listeners.address, tcp: listeners.address, udpIo: listeners.udpIo, tcpIo: listeners.tcpIo, nativeMissing, zone, forward: upstreams }, 'dns server listening');
 
   return {
     address: () => ({ ...listeners.address }),
@@ -107,7 +107,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         throw new DnsError('bind_failed', 'the server stopped while binding');
       }
       extra.push(more);
-      log.info({ udp: more.address, tcp: more.address, udpIo: more.udpIo, zone, forward: forwardTo }, 'dns server listening');
+      log.info({ udp: more.address, tcp: more.address, udpIo: more.udpIo, tcpIo: more.tcpIo, zone, forward: forwardTo }, 'dns server listening');
       return { ...more.address };
     },
     stop: async () => {
