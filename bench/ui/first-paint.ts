@@ -4,7 +4,7 @@
  * hosts with sessions, jobs, allocations with statuses and events) behind a real API; the page is
  * the real one. "First paint" is from the navigation's start to the paint of the first window of
  * the map: the latest paint time (Element Timing) of the hosts whose box starts inside the window,
- * which the page marks as `maestro-map-painted` (view-map.js, markPainted).
+ * which the page marks as `maestro-map-painted` (map-marks.js, markPainted).
  * The API has no token, as `maestro up` on loopback: it puts the map in the page (map-html.ts).
  * `--token`: the API asks for one (the page gets it from sessionStorage) and the page builds the map
  * from /v1/map, as it does behind a token.

@@ -50,7 +50,7 @@ for (let round = 0; round <= rounds; round++) {
   const events = trace.traceEvents;
   const navStart = events.find((e) => e.name === 'navigationStart');
   if (!navStart) throw new Error('the trace lacks navigationStart');
-  // The mark's own time is the paint it stands for (view-map.js sets it), not when it was made.
+  // The mark's own time is the paint it stands for (map-marks.js sets it), not when it was made.
   const painted = { ts: navStart.ts + at['map painted'] * 1000 };
   const main = events.find((e) => e.name === 'thread_name' && e.pid === navStart.pid && e.args?.name === 'CrRendererMain');
   // The renderer is created before navigationStart: its start-up counts from the first event of its main thread.

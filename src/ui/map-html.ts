@@ -2,7 +2,7 @@
  * The cluster map as HTML (pure), for the API to send inside the page: the map then paints as the
  * document is parsed, with no script, no second request and no module to wait for first. It is
  * the same model (`core/map.ts`) and the same markup, element for element, attribute for
- * attribute, as `public/view-map.js` builds with DOM calls, so the page adopts it as its first
+ * attribute, as `public/map-dom.js` builds with DOM calls (for `view-map.js`), so the page adopts it as its first
  * render, appends the hosts past the first screen from /v1/map, and only replaces it when the
  * cluster changes (a browser test compares the two DOMs).
  *

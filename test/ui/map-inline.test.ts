@@ -1,6 +1,6 @@
 /**
  * The map the API puts in the page (src/ui/map-html.ts) against the map the page builds itself
- * (view-map.js), in chromium, for the same records: the browser parses the server's HTML and the
+ * (view-map.js, map-dom.js), in chromium, for the same records: the browser parses the server's HTML and the
  * two DOMs must be the same, element for element and attribute for attribute, with hostile names
  * (markup, quotes, references, CR LF, an ampersand run). The page adopts the server's map: no
  * request for /v1/map until the cluster changes, and then the change shows without a reload.

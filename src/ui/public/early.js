@@ -17,7 +17,7 @@
   if (inline) {
     requestAnimationFrame(() => setTimeout(() => {
       // The renderer has produced the map's first frame (bench/ui prints this mark beside the
-      // frame's paint, view-map.js's maestro-map-painted).
+      // frame's paint, map-marks.js's maestro-map-painted).
       performance.mark('maestro-map-frame');
       // The modules load once that frame is on the screen (its hosts' names have a paint time):
       // loaded and run while the frame is rasterised and shown, they took the CPU it needed

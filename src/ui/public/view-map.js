@@ -1,62 +1,14 @@
 // The cluster map: every host as a box (alive or down, address, metadata, CPU and memory bars) with
 // its replicas inside, coloured by state; follows /v1/map (hosts and compact replica rows) live.
+// The boxes are built by map-dom.js; a map the server put in the page is adopted here.
 import { v1, watch } from './api.js';
-import { chunkHosts, clusterMap, jobHref, replicasOf } from './core/map.js';
+import { chunkHosts, clusterMap, replicasOf } from './core/map.js';
 import { h, errorBox } from './dom.js';
+import { appendLater, CHUNK, fragmentOf } from './map-dom.js';
+import { markPainted } from './map-marks.js';
 
 // The summary's order (map-html.ts, which renders the same map on the server, has the same list).
 const ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stopping', 'stopped'];
-/**
- * The first render puts in chunks of hosts (a host counts 10 elements, a replica 1) until they
- * reach the bottom of the window, paints, and appends the rest a chunk per task after: the first
- * frame builds, lays out and paints one window of the map, not all 2,000 replicas.
- */
-const CHUNK = 250;
-
-function bar(label, b, unit) {
-  return h('div.bar', { title: `${label}: ${b.used}${unit} of ${b.capacity}${unit} used` },
-    h('span.bar-label', {}, label),
-    // A meter, not a styled width: the server's copy of the map (map-html.ts) is HTML under a CSP
-    // that refuses inline style attributes.
-    h(`meter.track${b.percent >= 90 ? '.hot' : ''}`, { max: 100, value: b.percent }),
-    h('span.bar-value', {}, `${b.used}/${b.capacity}${unit}`));
-}
-
-// Built by hand, not with h(): 2,000 of these are most of the map's DOM. Text only as text.
-function replica(r) {
-  const a = document.createElement('a');
-  a.className = `replica tone-${r.tone}`;
-  a.href = jobHref(r.job);
-  a.title = `${r.instance} (${r.id}): ${r.status}${r.message ? ` — ${r.message}` : ''}`;
-  a.setAttribute('data-instance', r.instance);
-  a.setAttribute('data-alloc', r.id);
-  a.setAttribute('data-status', r.status);
-  a.textContent = r.instance;
-  return a;
-}
-
-function hostBox(host) {
-  const state = !host.known ? 'unknown' : host.alive ? 'alive' : 'down';
-  const replicas = h('div.host-replicas');
-  // A space between replicas: they are inline boxes, and a line may break only at a space.
-  if (host.replicas.length) for (const r of host.replicas) replicas.append(replica(r), ' ');
-  else replicas.append(h('span.hint', {}, 'no replicas'));
-  return h(`article.host.${state}`, { dataset: { host: host.name } },
-    h('header', {},
-      // elementtiming: when this name was painted (the first-paint benchmark reads it, markPainted).
-      h('strong.host-name', { elementtiming: 'host' }, host.name),
-      h(`span.badge.tone-${host.alive ? 'ok' : 'bad'}`, {}, state),
-      host.address ? h('span.addr', {}, host.address) : null),
-    host.meta.length ? h('div.meta', {}, host.meta.map(([k, v]) => h('span.chip', {}, `${k}=${v}`))) : null,
-    host.known ? [bar('CPU', host.cpu, ''), bar('mem', host.memory, ' MB')] : h('p.hint', {}, 'not in the catalog: its replicas are listed until they move'),
-    replicas);
-}
-
-function fragmentOf(hosts) {
-  const f = document.createDocumentFragment();
-  for (const host of hosts) f.append(hostBox(host));
-  return f;
-}
 
 /**
  * Renders the map into `el`. `progressive`: the first screen now, the rest a chunk per task (the
@@ -98,54 +50,6 @@ export function renderMap(el, hosts, allocs, progressive = false) {
     return () => {};
   }
   return appendLater(grid, parts, next, done);
-}
-
-/**
- * After the next frame, appends `parts[next…]` (chunks of hosts) to `grid`, one per task (input
- * and the live watch run between), then calls `done()`. Returns a function that drops the chunks
- * not yet appended (the next render replaces them).
- */
-function appendLater(grid, parts, next, done) {
-  let cancelled = false;
-  const more = () => {
-    if (cancelled) return;
-    if (next < parts.length) grid.append(fragmentOf(parts[next++]));
-    if (next < parts.length) setTimeout(more, 0);
-    else done();
-  };
-  requestAnimationFrame(() => setTimeout(more, 0));
-  return () => {
-    cancelled = true;
-  };
-}
-
-/**
- * Marks `maestro-map-painted` (once per page, for the first-paint benchmark in bench/ui and for
- * tests) at the time the first window of the map was painted: the latest paint time (Element
- * Timing, `elementtiming="host"` on each host's name) of the hosts whose box starts inside the
- * window, once the hosts reach past the window or all are in. The same measure for a map the
- * server put in the page and for one built here.
- */
-function markPainted(section, grid) {
-  if (!PerformanceObserver.supportedEntryTypes?.includes('element')) return;
-  const paintedAt = new Map();
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (e.identifier === 'host' && e.element) paintedAt.set(e.element, e.renderTime || e.loadTime);
-    const names = [];
-    let filled = section.dataset.complete !== undefined;
-    for (const host of grid.children) {
-      if (host.getBoundingClientRect().top >= innerHeight) {
-        filled = true;
-        break;
-      }
-      names.push(host.querySelector('.host-name'));
-    }
-    if (!filled || !names.length || !names.every((n) => paintedAt.has(n))) return;
-    observer.disconnect();
-    if (performance.getEntriesByName('maestro-map-painted').length) return;
-    performance.mark('maestro-map-painted', { startTime: Math.max(...names.map((n) => paintedAt.get(n))), detail: { hosts: names.length, filled: true } });
-  });
-  observer.observe({ type: 'element', buffered: true });
 }
 
 /**
