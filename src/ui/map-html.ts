@@ -6,12 +6,12 @@
  * render, appends the hosts past the first screen from /v1/map, and only replaces it when the
  * cluster changes (a browser test compares the two DOMs).
  *
- * HTML text cannot carry every string exactly: the parser drops or replaces U+0000 and a lone
- * surrogate has no UTF-8 form (both become U+FFFD), while the DOM calls keep them. A map with one
- * of them is not rendered here (undefined): the page then builds it from `/v1/map` as before.
+ * A map with a string HTML text cannot carry exactly (`html-text.ts`) is not rendered here
+ * (undefined): the page then builds it from `/v1/map` as before.
  */
 import { clusterMap, jobHref, replicasOf, type Bar, type ClusterMap, type MapHost, type MapReplica } from './core/map.js';
 import type { HostView } from '../api/index.js';
+import { carriedByHtml, escapeHtml } from './html-text.js';
 
 /** The map's statuses in the summary's order (view-map.js has the same list). */
 export const STATUS_ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stopping', 'stopped'] as const;
@@ -25,32 +25,6 @@ export const STATUS_ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stop
  * first window first.
  */
 export const MAX_INLINE_ELEMENTS = 20_000;
-
-const UNCARRIED = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Escapes text for an element's content or a double-quoted attribute value. CR is a character
- * reference: as a byte the parser would turn CR LF into LF (`&#13;` stays CR, as the DOM has it).
- */
-export function escapeHtml(text: string): string {
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    let rep: string;
-    switch (text.charCodeAt(i)) {
-      case 38: rep = '&amp;'; break;
-      case 60: rep = '&lt;'; break;
-      case 62: rep = '&gt;'; break;
-      case 34: rep = '&quot;'; break;
-      case 39: rep = '&#39;'; break;
-      case 13: rep = '&#13;'; break;
-      default: continue;
-    }
-    out += text.slice(from, i) + rep;
-    from = i + 1;
-  }
-  return from === 0 ? text : out + text.slice(from);
-}
 
 function bar(label: string, b: Bar, unit: string): string {
   return `<div class="bar" title="${escapeHtml(`${label}: ${b.used}${unit} of ${b.capacity}${unit} used`)}">`
@@ -91,7 +65,7 @@ function summary(map: ClusterMap): string {
 
 /** True when every string the map shows survives HTML text exactly (a value of another type is not shown). */
 function carried(hosts: readonly HostView[], rows: readonly unknown[]): boolean {
-  const bad = (v: unknown): boolean => typeof v === 'string' && UNCARRIED.test(v);
+  const bad = (v: unknown): boolean => typeof v === 'string' && !carriedByHtml(v);
   for (const h of hosts) {
     if (bad(h.name) || bad(h.address)) return false;
     for (const [k, v] of Object.entries(h.meta ?? {})) if (bad(k) || bad(v)) return false;

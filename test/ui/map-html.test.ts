@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HostView } from '../../src/api/index.js';
-import { escapeHtml, FIRST_FRAME_ELEMENTS, mapHtml, MAX_INLINE_ELEMENTS } from '../../src/ui/map-html.js';
+import { FIRST_FRAME_ELEMENTS, mapHtml, MAX_INLINE_ELEMENTS } from '../../src/ui/map-html.js';
+import { carriedByHtml, escapeHtml } from '../../src/ui/html-text.js';
 import { pageWithMap } from '../../src/ui/inline.js';
 
 const host = (name: string, meta: Record<string, string> = {}): HostView => ({ name, address: '10.0.0.1', alive: true, meta, capacity: { cpu: 1000, memory: 2048 }, used: { cpu: 950, memory: 512 }, allocations: 0 }) as unknown as HostView;
@@ -15,6 +16,7 @@ describe('map-html', () => {
   it('escapes markup, quotes and ampersands, and keeps CR as a reference (the parser would fold CR LF)', () => {
     assert.equal(escapeHtml(`<a href="x">it's & \r\n</a>`), '&lt;a href=&quot;x&quot;&gt;it&#39;s &amp; &#13;\n&lt;/a&gt;');
     assert.equal(escapeHtml('plain'), 'plain');
+    assert.deepEqual(['a\0b', 'a\ud800', '\udc00a', 'a\ud83d\ude00', 'a\r\n'].map(carriedByHtml), [false, false, false, true, true]);
   });
 
   it('renders hosts and replicas with every value escaped, and the view index for the page to go on from', () => {
