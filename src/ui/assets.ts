@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inlinePage, pageWithMap } from './inline.js';
+import { inlinePage, pageAroundMap, type PageAroundMap } from './inline.js';
 import { cspWith } from './serve.js';
 
 export interface Asset {
@@ -19,8 +19,8 @@ export interface Asset {
   etag: string;
   /** The page's own CSP, when it has inline blocks (their hashes); else serve.ts's CSP. */
   csp?: string;
-  /** The page (index.html) as text, to put the map in (serve.ts); only the page has it. */
-  page?: string;
+  /** The page (index.html) split where the map goes (serve.ts puts it in); only the page has it. */
+  aroundMap?: PageAroundMap;
 }
 
 const TYPES: Record<string, string> = {
@@ -74,8 +74,7 @@ export function loadAssets(dirs: AssetDirs = defaultAssetDirs()): Map<string, As
   // The page's own files it names, as text, for inlinePage (the files stay served by name too).
   const files = new Map([...assets].filter(([path]) => /^\/ui\/[^/]+\.(css|js)$/.test(path)).map(([path, a]) => [path.slice(4), a.body.toString('utf8')]));
   const page = inlinePage(index.body.toString('utf8'), files);
-  // The map goes in here on each request (serve.ts): a page without the places for it fails now.
-  pageWithMap(page.html, '');
-  assets.set('/ui/index.html', { ...asset('index.html', Buffer.from(page.html)), csp: cspWith(page.scriptHashes, page.styleHashes), page: page.html });
+  // Split once here (a page without the places for the map fails now); serve.ts puts the map in.
+  assets.set('/ui/index.html', { ...asset('index.html', Buffer.from(page.html)), csp: cspWith(page.scriptHashes, page.styleHashes), aroundMap: pageAroundMap(page.html) });
   return assets;
 }

@@ -50,18 +50,21 @@ const MAIN = '<main id="view" aria-live="polite"></main>';
 const APP = '<script type="module" src="app.js"></script>\n';
 const PRELOADS = /<link rel="modulepreload" href="[^"]+">\n/g;
 
+/** The page split where the map goes: the map is put between the two, on each request. */
+export type PageAroundMap = readonly [before: string, after: string];
+
 /**
- * The page with the cluster map put in (map-html.ts): `data-inline-map` on `<html>` tells early.js
- * not to ask for it, the markup goes inside `<main>`, where the map view adopts it, and the head
- * gets `<link rel="expect" href="#inline-map-end" blocking="render">`, the marker after the hosts
- * of the first frame. Without that link the browser paints after each slice of the document its
- * parser takes (a few ms each): three or more frames, each laying out and painting a larger part
- * of the map (35–65 ms of the renderer's CPU each), before the first window is whole; with it, one
- * frame. The module script tag and the module preloads go: early.js loads app.js once that frame is
- * shown. A page without these
- * places is an error at start, not a page served without its map.
+ * The page made ready for the cluster map (map-html.ts), once at start: `data-inline-map` on
+ * `<html>` tells early.js not to ask for it, the map goes inside `<main>` (split there), where the
+ * map view adopts it, and the head gets `<link rel="expect" href="#inline-map-end"
+ * blocking="render">`, the marker after the hosts of the first frame. Without that link the browser
+ * paints after each slice of the document its parser takes (a few ms each): three or more frames,
+ * each laying out and painting a larger part of the map (35–65 ms of the renderer's CPU each),
+ * before the first window is whole; with it, one frame. The module script tag and the module
+ * preloads go: early.js loads app.js once that frame is shown. A page without these places is an
+ * error at start, not a page served without its map.
  */
-export function pageWithMap(html: string, map: string): string {
+export function pageAroundMap(html: string): PageAroundMap {
   if (!html.includes(APP)) throw new Error(`the page has no ${APP.trim()} for early.js to load instead`);
   // The modules are fetched when app.js imports them, not preloaded: preloading them during the
   // first frame cost it ~20–40 ms on this 2-core machine (median of 7 rounds, twice).
@@ -73,6 +76,15 @@ export function pageWithMap(html: string, map: string): string {
     throw new Error(`the page has no ${HTML_OPEN}, ${HEAD_END} and ${MAIN} (in that order) to put the map in`);
   }
   const at = main + MAIN.length - '</main>'.length;
-  return `${html.slice(0, open)}<html lang="en" data-inline-map>${html.slice(open + HTML_OPEN.length, headEnd)}`
-    + `<link rel="expect" href="#inline-map-end" blocking="render">\n${html.slice(headEnd, at)}${map}${html.slice(at)}`;
+  return [
+    `${html.slice(0, open)}<html lang="en" data-inline-map>${html.slice(open + HTML_OPEN.length, headEnd)}`
+      + `<link rel="expect" href="#inline-map-end" blocking="render">\n${html.slice(headEnd, at)}`,
+    html.slice(at),
+  ];
+}
+
+/** The page with `map` in it (pageAroundMap, for one page). */
+export function pageWithMap(html: string, map: string): string {
+  const [before, after] = pageAroundMap(html);
+  return before + map + after;
 }

@@ -9,12 +9,9 @@
  * A map with a string HTML text cannot carry exactly (`html-text.ts`) is not rendered here
  * (undefined): the page then builds it from `/v1/map` as before.
  */
-import { clusterMap, jobHref, replicasOf, type Bar, type ClusterMap, type MapHost, type MapReplica } from './core/map.js';
+import { barTexts, clusterMap, hostState, jobHref, replicasOf, replicaTitle, STATUS_ORDER, type Bar, type ClusterMap, type MapHost, type MapReplica } from './core/map.js';
 import type { HostView } from '../api/index.js';
 import { carriedByHtml, escapeHtml } from './html-text.js';
-
-/** The map's statuses in the summary's order (view-map.js has the same list). */
-export const STATUS_ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stopping', 'stopped'] as const;
 
 /**
  * Past this size (a host counts 10 elements, a replica 1, as the page's chunks count them) the map
@@ -27,20 +24,20 @@ export const STATUS_ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stop
 export const MAX_INLINE_ELEMENTS = 20_000;
 
 function bar(label: string, b: Bar, unit: string): string {
-  return `<div class="bar" title="${escapeHtml(`${label}: ${b.used}${unit} of ${b.capacity}${unit} used`)}">`
+  const { title, value } = barTexts(label, b, unit);
+  return `<div class="bar" title="${escapeHtml(title)}">`
     + `<span class="bar-label">${label}</span>`
     + `<meter class="${b.percent >= 90 ? 'track hot' : 'track'}" max="100" value="${b.percent}"></meter>`
-    + `<span class="bar-value">${escapeHtml(`${b.used}/${b.capacity}${unit}`)}</span></div>`;
+    + `<span class="bar-value">${escapeHtml(value)}</span></div>`;
 }
 
 function replica(r: MapReplica): string {
-  const title = `${r.instance} (${r.id}): ${r.status}${r.message ? ` — ${r.message}` : ''}`;
   const instance = escapeHtml(r.instance);
-  return `<a class="replica tone-${r.tone}" href="${escapeHtml(jobHref(r.job))}" title="${escapeHtml(title)}" data-instance="${instance}" data-alloc="${escapeHtml(r.id)}" data-status="${escapeHtml(r.status)}">${instance}</a> `;
+  return `<a class="replica tone-${r.tone}" href="${escapeHtml(jobHref(r.job))}" title="${escapeHtml(replicaTitle(r))}" data-instance="${instance}" data-alloc="${escapeHtml(r.id)}" data-status="${escapeHtml(r.status)}">${instance}</a> `;
 }
 
 function hostBox(host: MapHost): string {
-  const state = !host.known ? 'unknown' : host.alive ? 'alive' : 'down';
+  const state = hostState(host);
   let out = `<article class="host ${state}" data-host="${escapeHtml(host.name)}"><header>`
     + `<strong class="host-name" elementtiming="host">${escapeHtml(host.name)}</strong>`
     + `<span class="badge tone-${host.alive ? 'ok' : 'bad'}">${state}</span>`
@@ -63,14 +60,15 @@ function summary(map: ClusterMap): string {
   return `${out}</p>`;
 }
 
-/** True when every string the map shows survives HTML text exactly (a value of another type is not shown). */
-function carried(hosts: readonly HostView[], rows: readonly unknown[]): boolean {
-  const bad = (v: unknown): boolean => typeof v === 'string' && !carriedByHtml(v);
+/** True when every string the page would show of these hosts survives HTML text exactly. */
+function carried(hosts: readonly MapHost[]): boolean {
   for (const h of hosts) {
-    if (bad(h.name) || bad(h.address)) return false;
-    for (const [k, v] of Object.entries(h.meta ?? {})) if (bad(k) || bad(v)) return false;
+    if (!carriedByHtml(h.name) || !carriedByHtml(h.address)) return false;
+    for (const [k, v] of h.meta) if (!carriedByHtml(k) || !carriedByHtml(v)) return false;
+    for (const r of h.replicas) {
+      if (!carriedByHtml(r.job) || !carriedByHtml(r.instance) || !carriedByHtml(r.id) || !carriedByHtml(r.status) || !carriedByHtml(r.message ?? '')) return false;
+    }
   }
-  for (const r of rows) if (Array.isArray(r) && r.some(bad)) return false;
   return true;
 }
 
@@ -92,14 +90,15 @@ export const FIRST_FRAME_ELEMENTS = 1_000;
  * marker the page's first frame waits for (inline.ts).
  */
 export function mapHtml(hosts: readonly HostView[], rows: readonly unknown[], index: number): string | undefined {
-  if (hosts.length * 10 + rows.length > MAX_INLINE_ELEMENTS || !carried(hosts, rows)) return undefined;
+  if (hosts.length * 10 + rows.length > MAX_INLINE_ELEMENTS) return undefined;
   const map = clusterMap([...hosts], replicasOf(rows));
-  let grid = '';
   let sent = 0;
-  for (let elements = 0; sent < map.hosts.length && elements < FIRST_FRAME_ELEMENTS; sent++) {
-    grid += hostBox(map.hosts[sent]!);
-    elements += 10 + map.hosts[sent]!.replicas.length;
-  }
+  for (let elements = 0; sent < map.hosts.length && elements < FIRST_FRAME_ELEMENTS; sent++) elements += 10 + map.hosts[sent]!.replicas.length;
+  const first = map.hosts.slice(0, sent);
+  // Only what the page shows must survive HTML: the hosts left out come from /v1/map as JSON.
+  if (!carried(first)) return undefined;
+  let grid = '';
+  for (const host of first) grid += hostBox(host);
   const rest = map.hosts.length - sent;
   // data-inline: hidden while the page opens on another view; data-index: the view index it shows,
   // where the page's watch of /v1/map starts; data-complete when no host was left out.

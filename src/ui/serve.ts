@@ -7,7 +7,6 @@
  * in a frame and trick a user into clicking Stop (clickjacking).
  */
 import type { Asset } from './assets.js';
-import { pageWithMap } from './inline.js';
 
 export interface UiSettings {
   /** The cluster's DNS zone (`--zone`), e.g. `cluster`. */
@@ -77,16 +76,17 @@ export function uiAnswer(
   }
   const asset = assets.get(pathname === '/ui/' ? '/ui/index.html' : pathname);
   if (!asset) return text(404, `no such file in the web UI: ${pathname.slice(0, 100)}`);
+  const fileHeaders = { ...SECURITY_HEADERS, ...(asset.csp ? { 'content-security-policy': asset.csp } : {}), 'content-type': asset.contentType };
   // The page with the map in it (map-html.ts) paints the map as it is parsed. It shows the
   // cluster, so it is private and never stored; the caller offers it only where no token is needed.
-  const map = asset.page !== undefined ? inlineMap?.() : undefined;
+  const map = asset.aroundMap ? inlineMap?.() : undefined;
   if (map !== undefined) {
-    const headers = { ...SECURITY_HEADERS, ...(asset.csp ? { 'content-security-policy': asset.csp } : {}), 'content-type': asset.contentType, 'cache-control': 'no-store' };
-    return { status: 200, headers, body: pageWithMap(asset.page!, map), private: true };
+    const [before, after] = asset.aroundMap!;
+    return { status: 200, headers: { ...fileHeaders, 'cache-control': 'no-store' }, body: before + map + after, private: true };
   }
   // no-cache, not max-age: an upgraded Maestro serves new files at the same names; the ETag makes
   // the revalidation a 304 without a body.
-  const headers = { ...SECURITY_HEADERS, ...(asset.csp ? { 'content-security-policy': asset.csp } : {}), 'content-type': asset.contentType, 'cache-control': 'no-cache', etag: asset.etag };
+  const headers = { ...fileHeaders, 'cache-control': 'no-cache', etag: asset.etag };
   if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === asset.etag)) {
     return { status: 304, headers, body: '' };
   }

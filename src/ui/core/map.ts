@@ -104,6 +104,27 @@ export function jobHref(job: string): string {
   return `#/jobs/${encodeURIComponent(job.replace(LONE_SURROGATE, '\uFFFD'))}`;
 }
 
+/** The statuses in the map's summary, in its order. */
+export const STATUS_ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stopping', 'stopped'] as const;
+
+// The texts of a host's box, one definition for both renderers: the page's DOM (public/map-dom.js)
+// and the server's HTML (map-html.ts) must give the same markup.
+
+/** A host box's state word and class. */
+export function hostState(host: Pick<MapHost, 'known' | 'alive'>): 'unknown' | 'alive' | 'down' {
+  return !host.known ? 'unknown' : host.alive ? 'alive' : 'down';
+}
+
+/** A replica's tooltip. */
+export function replicaTitle(r: Pick<MapReplica, 'instance' | 'id' | 'status' | 'message'>): string {
+  return `${r.instance} (${r.id}): ${r.status}${r.message ? ` — ${r.message}` : ''}`;
+}
+
+/** A CPU or memory bar's tooltip and its figure. */
+export function barTexts(label: string, b: Bar, unit: string): { title: string; value: string } {
+  return { title: `${label}: ${b.used}${unit} of ${b.capacity}${unit} used`, value: `${b.used}/${b.capacity}${unit}` };
+}
+
 /** The order of replicas in a host's box: by job, then instance, then id. */
 export const byReplica = (a: Pick<MapReplica, 'job' | 'instance' | 'id'>, b: Pick<MapReplica, 'job' | 'instance' | 'id'>): number =>
   byText(a.job, b.job) || byText(a.instance, b.instance) || byText(a.id, b.id);

@@ -1,7 +1,7 @@
 // The map's host boxes as DOM (the same markup map-html.ts renders on the server, element for
 // element: the page adopts the server's copy), and the chunked appending of the hosts past the
 // first window.
-import { jobHref } from './core/map.js';
+import { barTexts, hostState, jobHref, replicaTitle } from './core/map.js';
 import { h } from './dom.js';
 
 /**
@@ -12,12 +12,13 @@ import { h } from './dom.js';
 export const CHUNK = 250;
 
 function bar(label, b, unit) {
-  return h('div.bar', { title: `${label}: ${b.used}${unit} of ${b.capacity}${unit} used` },
+  const { title, value } = barTexts(label, b, unit);
+  return h('div.bar', { title },
     h('span.bar-label', {}, label),
     // A meter, not a styled width: the server's copy of the map (map-html.ts) is HTML under a CSP
     // that refuses inline style attributes.
     h(`meter.track${b.percent >= 90 ? '.hot' : ''}`, { max: 100, value: b.percent }),
-    h('span.bar-value', {}, `${b.used}/${b.capacity}${unit}`));
+    h('span.bar-value', {}, value));
 }
 
 // Built by hand, not with h(): 2,000 of these are most of the map's DOM. Text only as text.
@@ -25,7 +26,7 @@ function replica(r) {
   const a = document.createElement('a');
   a.className = `replica tone-${r.tone}`;
   a.href = jobHref(r.job);
-  a.title = `${r.instance} (${r.id}): ${r.status}${r.message ? ` — ${r.message}` : ''}`;
+  a.title = replicaTitle(r);
   a.setAttribute('data-instance', r.instance);
   a.setAttribute('data-alloc', r.id);
   a.setAttribute('data-status', r.status);
@@ -34,7 +35,7 @@ function replica(r) {
 }
 
 function hostBox(host) {
-  const state = !host.known ? 'unknown' : host.alive ? 'alive' : 'down';
+  const state = hostState(host);
   const replicas = h('div.host-replicas');
   // A space between replicas: they are inline boxes, and a line may break only at a space.
   if (host.replicas.length) for (const r of host.replicas) replicas.append(replica(r), ' ');

@@ -2,13 +2,10 @@
 // its replicas inside, coloured by state; follows /v1/map (hosts and compact replica rows) live.
 // The boxes are built by map-dom.js; a map the server put in the page is adopted here.
 import { v1, watch } from './api.js';
-import { chunkHosts, clusterMap, replicasOf } from './core/map.js';
+import { chunkHosts, clusterMap, replicasOf, STATUS_ORDER } from './core/map.js';
 import { h, errorBox } from './dom.js';
 import { appendLater, CHUNK, fragmentOf } from './map-dom.js';
 import { markPainted } from './map-marks.js';
-
-// The summary's order (map-html.ts, which renders the same map on the server, has the same list).
-const ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stopping', 'stopped'];
 
 /**
  * Renders the map into `el`. `progressive`: the first screen now, the rest a chunk per task (the
@@ -17,7 +14,7 @@ const ORDER = ['running', 'starting', 'unhealthy', 'failed', 'stopping', 'stoppe
  */
 export function renderMap(el, hosts, allocs, progressive = false) {
   const map = clusterMap(hosts, allocs);
-  const counts = ORDER.filter((s) => map.counts[s]).map((s) => h('span.count', { dataset: { status: s } }, `${map.counts[s]} ${s}`));
+  const counts = STATUS_ORDER.filter((s) => map.counts[s]).map((s) => h('span.count', { dataset: { status: s } }, `${map.counts[s]} ${s}`));
   const summary = h('p.summary', {},
     `${map.hosts.length} host${map.hosts.length === 1 ? '' : 's'}`,
     map.down ? h('span.count.down', {}, ` · ${map.down} down`) : null,
@@ -41,15 +38,18 @@ export function renderMap(el, hosts, allocs, progressive = false) {
     // paint time in maestro-map-painted is when it was shown.
     requestAnimationFrame(() => setTimeout(() => performance.mark('maestro-map-frame'), 0));
   }
-  const done = () => {
-    el.dataset.complete = '';
-    if (!performance.getEntriesByName('maestro-map-complete').length) performance.mark('maestro-map-complete');
-  };
+  const done = () => markComplete(el);
   if (next === parts.length) {
     done();
     return () => {};
   }
   return appendLater(grid, parts, next, done);
+}
+
+/** Every host is in: `data-complete` on the section (tests wait for it), and the page's first such mark. */
+function markComplete(section) {
+  section.dataset.complete = '';
+  if (!performance.getEntriesByName('maestro-map-complete').length) performance.mark('maestro-map-complete');
 }
 
 /**
@@ -82,10 +82,7 @@ function appendRest(section, json) {
   const map = clusterMap(Array.isArray(json?.hosts) ? json.hosts : [], replicasOf(json?.replicas));
   const grid = section.querySelector('.hosts');
   const parts = chunkHosts(map.hosts.slice(grid.childElementCount), CHUNK);
-  return appendLater(grid, parts, 0, () => {
-    section.dataset.complete = '';
-    if (!performance.getEntriesByName('maestro-map-complete').length) performance.mark('maestro-map-complete');
-  });
+  return appendLater(grid, parts, 0, () => markComplete(section));
 }
 
 export function mapView(el, signal) {
