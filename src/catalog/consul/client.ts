@@ -4,7 +4,7 @@ import Consul from 'consul';
 import { CatalogError } from '../types.js';
 
 /**
- * The one module that touches the `consul` npm package (STYLE.md: wrap third-party clients in one
+ * The one module that touches the `consul` npm package (third-party clients are wrapped in one
  * place). It turns the package's promise + EventEmitter-context style into `AbortSignal`s, reads
  * `X-Consul-Index` off every response and maps every failure onto a `CatalogError` code, so nothing
  * above this file sees a papi error, a socket error or an unhandled rejection.
