@@ -4,6 +4,7 @@
  * replicas), from navigation to the `maestro-map-painted` mark. Prints self and total time per
  * function (name, file:line), summed over the rounds after one warm-up, the heaviest first; time
  * outside any script (layout, style, paint, parsing) shows as "(program)" and "(garbage collector)".
+ * Driven by playwright (its instrumentation adds time to the page's load; first-paint.ts gives the figure).
  * Usage: node .build/x/bench/ui/profile.js [rounds]
  */
 import { chromium } from 'playwright-core';

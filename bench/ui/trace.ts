@@ -8,6 +8,8 @@
  * page can lower. Then the median of each over the rounds, and the CPU time of the browser's other
  * processes in the same window (browser, GPU, network service: what the page's requests cost).
  * `--token`: an API with a token (the page builds the map from /v1/map; without, the map comes in the page).
+ * Driven by playwright, which attaches to the page and enables its domains: its rounds run
+ * ~150 ms slower than first-paint.ts (bare DevTools protocol, cdp.ts); the split between kinds of work is what it is for.
  * Usage: node .build/x/bench/ui/trace.js [rounds] [--token]   (rounds after one warm-up)
  */
 import { chromium } from 'playwright-core';
