@@ -35,7 +35,10 @@ export async function launchChromium(executable: string, size: { width: number; 
     ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
     'about:blank',
   ];
-  const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own, so that closing it ends its helper processes too.
+  const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // A benchmark that fails half-way leaves no browser behind.
+  process.once('exit', () => endGroup(child));
   try {
     const endpoint = await devToolsEndpoint(child);
     const ws = new WebSocket(endpoint);
@@ -45,9 +48,17 @@ export async function launchChromium(executable: string, size: { width: number; 
     });
     return client(ws, child, profile);
   } catch (err) {
-    child.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true });
+    endGroup(child);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     throw err;
+  }
+}
+
+function endGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // the group has ended already
   }
 }
 
@@ -103,7 +114,9 @@ function client(ws: WebSocket, child: ChildProcess, profile: string): Chromium {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
-      rmSync(profile, { recursive: true, force: true });
+      // Helper processes still writing into the profile would make its removal fail (ENOTEMPTY).
+      endGroup(child);
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

@@ -145,8 +145,8 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
     port: () => port,
     authorize,
     settings: opts.ui ?? { zone: 'cluster' },
-    // The page carries the map from the view's first index on (before it, the view has not loaded).
-    inlineMap: () => {
+    // The map as HTML from the view's first index on (before it, the view has not loaded).
+    mapHtml: () => {
       if (view.index === 0) return undefined;
       const { hosts, replicas } = mapAnswer(cluster);
       return mapHtml(hosts, replicas, view.index);

@@ -47,8 +47,6 @@ export function inlinePage(html: string, files: ReadonlyMap<string, string>): In
 const HTML_OPEN = '<html lang="en">';
 const HEAD_END = '</head>';
 const MAIN = '<main id="view" aria-live="polite"></main>';
-const APP = '<script type="module" src="app.js"></script>\n';
-const PRELOADS = /<link rel="modulepreload" href="[^"]+">\n/g;
 
 /** The page split where the map goes: the map is put between the two, on each request. */
 export type PageAroundMap = readonly [before: string, after: string];
@@ -60,15 +58,11 @@ export type PageAroundMap = readonly [before: string, after: string];
  * blocking="render">`, the marker after the hosts of the first frame. Without that link the browser
  * paints after each slice of the document its parser takes (a few ms each): three or more frames,
  * each laying out and painting a larger part of the map (35–65 ms of the renderer's CPU each),
- * before the first window is whole; with it, one frame. The module script tag and the module
- * preloads go: early.js loads app.js once that frame is shown. A page without these places is an
- * error at start, not a page served without its map.
+ * before the first window is whole; with it, one frame. (The page has no module script tag and no
+ * module preloads: early.js loads app.js once that frame is shown.) A page without these places is
+ * an error at start, not a page served without its map.
  */
 export function pageAroundMap(html: string): PageAroundMap {
-  if (!html.includes(APP)) throw new Error(`the page has no ${APP.trim()} for early.js to load instead`);
-  // The modules are fetched when app.js imports them, not preloaded: preloading them during the
-  // first frame cost it ~20–40 ms on this 2-core machine (median of 7 rounds, twice).
-  html = html.replace(APP, '').replace(PRELOADS, '');
   const open = html.indexOf(HTML_OPEN);
   const headEnd = html.indexOf(HEAD_END);
   const main = html.indexOf(MAIN);

@@ -48,39 +48,18 @@ function askToken(wrong) {
   return asking;
 }
 
-/** The request early.js sent for `path` while the page loaded (once), or undefined: `{ sent, answer }`. */
-function takeEarly(path) {
-  const early = window.maestroEarly;
-  if (!early || early.path !== path) return undefined;
-  delete window.maestroEarly;
-  return early;
-}
-
 /** One API request; resolves to { json, headers } or throws ApiError. 401 asks for the token and retries. */
 export async function api(path, { method = 'GET', body, signal } = {}) {
-  // A GET the page already sent while loading (early.js) is answered by that response, once.
-  let early = method === 'GET' && body === undefined ? takeEarly(path) : undefined;
   for (;;) {
-    let sent = sessionStorage.getItem(TOKEN_KEY);
-    let res;
-    let json;
-    if (early) {
-      // Its body already read and parsed by early.js (a failed request: asked again below).
-      sent = early.sent;
-      ({ res, json } = (await early.answer.catch(() => undefined)) ?? {});
-      early = undefined;
-      if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
-    }
-    if (!res) {
-      res = await fetch(path, {
-        method,
-        signal,
-        cache: 'no-store',
-        headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      if (res.status !== 401) json = await res.json().catch(() => undefined);
-    }
+    const sent = sessionStorage.getItem(TOKEN_KEY);
+    const res = await fetch(path, {
+      method,
+      signal,
+      cache: 'no-store',
+      headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = res.status === 401 ? undefined : await res.json().catch(() => undefined);
     if (res.status === 401) {
       await askToken(Boolean(sent));
       continue;

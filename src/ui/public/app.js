@@ -47,15 +47,15 @@ function show() {
   const view = document.getElementById('view');
   const r = route();
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.view === r.name);
-  // The map the server put in the page (map-html.ts) stays for the map view to adopt; any other
-  // view replaces it.
+  // The map the server put in the page or early.js put in (map-html.ts) stays for the map view to
+  // adopt; any other view replaces it.
   if (!(r.run === mapView && view.querySelector(':scope > section.map[data-index]'))) view.replaceChildren(h('p.loading', {}, 'loading…'));
   view.dataset.view = r.name;
   r.run(view, current.signal);
 }
 
 window.addEventListener('hashchange', show);
-// Loaded by early.js after the first frame when the map came in the page: the rest of the document
-// (the token dialog) may still be on its way.
+// Loaded by early.js (after the map's first frame when it came as HTML, at once otherwise): the rest
+// of the document (the token dialog) may still be on its way.
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', show, { once: true });
 else show();

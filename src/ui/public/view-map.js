@@ -53,7 +53,8 @@ function markComplete(section) {
 }
 
 /**
- * Takes over the map the server put in the page (map-html.ts: the same markup renderMap builds)
+ * Takes over the map the server put in the page or early.js put in from /ui/map.html (map-html.ts:
+ * the same markup renderMap builds)
  * as the first render. Returns the view index it shows, where the watch goes on from, and how
  * many hosts the server left out (`data-rest`: they come from /v1/map, appendRest).
  */
@@ -64,8 +65,9 @@ function adopt(inline) {
   delete inline.dataset.index;
   delete inline.dataset.rest;
   document.getElementById('inline-map-end')?.remove();
-  // Parsed with the document: the map was rendered by then, and complete when nothing was left out.
-  const parsed = performance.getEntriesByType('navigation')[0]?.domInteractive ?? performance.now();
+  // Parsed with the document, or put in by early.js (from /ui/map.html): the map was rendered by
+  // then, and complete when nothing was left out.
+  const parsed = performance.getEntriesByName('maestro-map-inserted')[0]?.startTime ?? performance.getEntriesByType('navigation')[0]?.domInteractive ?? performance.now();
   if (!performance.getEntriesByName('maestro-map').length) {
     performance.mark('maestro-map', { startTime: parsed });
     if (!rest) performance.mark('maestro-map-complete', { startTime: parsed });
@@ -94,7 +96,6 @@ export function mapView(el, signal) {
   let restAt = adopted?.rest ? adopted.from : undefined;
   let failed;
   let cancel = adopted ? () => {} : undefined;
-  // The same path early.js asked for while the page loaded: the watch's first answer is that one.
   // After a whole map the server sent, the first request waits for a change past its index.
   void watch(v1('/map'), signal, (json, index) => {
     failed?.remove();
