@@ -44,6 +44,7 @@ describe('the map page with hostile names', () => {
     }
     // NUL and a lone surrogate have no HTML form: the server leaves the map to the page (map-html.ts).
     assert.doesNotMatch(await (await fetch(`${h.base}/ui/`)).text(), /<html lang="en" data-inline-map>/);
+    assert.equal((await fetch(`${h.base}/ui/map.html`)).status, 204, 'nor as /ui/map.html (behind a token)');
     await page.goto(`${h.base}/ui/`);
     // A script error or the view's error box fails at once (the map would never complete), not after the wait's timeout.
     const pageError = page.waitForEvent('pageerror', { timeout: 0 }).then((err) => { throw err; });

@@ -4,11 +4,14 @@
  * a hostile or foreign request gets.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { CSP, cspWith } from '../../src/ui/serve.js';
 import { startHarness, type Harness } from '../api/helpers.js';
+import { uiMount } from '../../src/api/ui.js';
+import { authorizer } from '../../src/api/auth.js';
 
 interface Answer {
   status: number;
@@ -51,8 +54,9 @@ describe('web UI served by a token-less API', () => {
     const page = await send(port, 'GET', '/ui/');
     assert.equal(page.status, 200);
     assert.match(page.headers['content-type'] as string, /^text\/html/);
-    // app.js by a module tag, or, when the map is in the page, from early.js after the first frame.
-    assert.match(page.body, /<script type="module" src="app.js">|import\('\.\/app\.js'\)/);
+    // The page names one script, early.js (inline), which imports app.js.
+    assert.match(page.body, /import\('\.\/app\.js'\)/);
+    assert.doesNotMatch(page.body, /<script type="module"|modulepreload/);
     // The stylesheet and the early script are inline, each allowed by its hash and nothing else is.
     const blocks = [...page.body.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)];
     assert.deepEqual(blocks.map((b) => b[1]), ['style', 'script']);
@@ -107,6 +111,14 @@ describe('web UI served by a token-less API', () => {
     const head = await send(port, 'HEAD', '/ui/');
     assert.equal(head.body, '');
     assert.equal(head.headers['cache-control'], 'no-store');
+    // The same markup as /ui/map.html (what a page behind a token asks for), with the headers of an
+    // answer that holds cluster data. The host's name is the only part sure not to change between the two.
+    const fragment = await send(port, 'GET', '/ui/map.html');
+    assert.equal(fragment.status, 200);
+    assert.equal(fragment.headers['content-type'], 'text/html; charset=utf-8');
+    assert.equal(fragment.headers['cache-control'], 'no-store');
+    assert.equal(fragment.headers['content-security-policy'], CSP, 'inert if opened on its own');
+    assert.match(fragment.body, /^<h1 data-inline>Cluster<\/h1><section class="map" data-inline data-index="\d+"[^>]*>.*data-host="host-&lt;1&gt;".*<\/section><span id="inline-map-end" hidden><\/span>$/s);
   });
 
   it('serves only listed files: traversal, encoded slashes, source maps and unknown names get 404', async () => {
@@ -167,9 +179,10 @@ describe('web UI of a token-protected API', () => {
   it('serves the page without the token (it holds no cluster data) but not the settings', async () => {
     const page = await send(port, 'GET', '/ui/');
     assert.equal(page.status, 200);
-    // The map is cluster data: behind a token the page asks /v1/map for it, with the token.
+    // The map is cluster data: behind a token the page asks /ui/map.html for it, with the token.
     assert.doesNotMatch(page.body, /<html lang="en" data-inline-map>|<section class="map"/);
-    assert.match(page.body, /<script type="module" src="app.js"><\/script>/);
+    assert.match(page.body, /fetch\('map\.html'/);
+    assert.doesNotMatch(page.body, /<script type="module"|modulepreload/, 'early.js loads the modules');
     assert.equal(page.headers['cache-control'], 'no-cache');
     assert.equal((await send(port, 'GET', '/ui/core/live.js')).status, 200);
     const settings = await send(port, 'GET', '/ui/settings.json');
@@ -179,5 +192,37 @@ describe('web UI of a token-protected API', () => {
     assert.equal(ok.status, 200);
     assert.deepEqual(JSON.parse(ok.body), { zone: 'cluster' });
     assert.equal((await send(port, 'GET', '/v1/hosts')).status, 401, 'the API itself still needs the token');
+    const map = await send(port, 'GET', '/ui/map.html');
+    assert.equal(map.status, 401);
+    assert.match(map.headers['www-authenticate'] as string, /^Bearer/);
+    // An empty cluster: its map is an empty section, still HTML.
+    const withToken = await send(port, 'GET', '/ui/map.html', { authorization: 'Bearer s3cret' });
+    assert.equal(withToken.status, 200);
+    assert.match(withToken.body, /^<h1 data-inline>Cluster<\/h1><section class="map"/);
+  });
+
+  it('checks the token before it renders the map: a request without it costs no rendering', async () => {
+    let rendered = 0;
+    const mount = uiMount({ token: 's3cret', port: () => 0, authorize: authorizer('s3cret'), settings: { zone: 'cluster' }, mapHtml: () => `<p>${++rendered}</p>` });
+    const server = createServer((req, res) => void (mount(req, res) || res.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const at = (server.address() as AddressInfo).port;
+      for (const authorization of [undefined, 'Bearer wrong', 'Basic czNjcmV0']) {
+        const r = await send(at, 'GET', '/ui/map.html', authorization ? { authorization } : {});
+        assert.equal(r.status, 401, String(authorization));
+      }
+      assert.equal(rendered, 0);
+      const r = await send(at, 'GET', '/ui/map.html', { authorization: 'Bearer s3cret' });
+      assert.deepEqual([r.status, r.body, rendered], [200, '<p>1</p>', 1]);
+      // No HTML for it (mapHtml undefined): 204, with neither a body nor a Content-Length (RFC 9110 §8.6).
+      const none = uiMount({ token: 's3cret', port: () => 0, authorize: authorizer('s3cret'), settings: { zone: 'cluster' }, mapHtml: () => undefined });
+      server.removeAllListeners('request');
+      server.on('request', (req, res) => void (none(req, res) || res.writeHead(404).end()));
+      const empty = await send(at, 'GET', '/ui/map.html', { authorization: 'Bearer s3cret' });
+      assert.deepEqual([empty.status, empty.body, empty.headers['content-length']], [204, '', undefined]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
