@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles every native/*.c into build/native/<name>.node: small Node-API addons for the I/O hot paths
+// Compiles every native/<name>.c (or native/<name>/*.c) into build/native/<name>.node: small Node-API addons for the I/O hot paths
 // Node's own sockets cannot serve fast enough (DNS over UDP and over TCP, the L4 relay). Plain `cc` against
 // the headers Node ships (<prefix>/include/node), so no node-gyp and no download. Maestro runs without
 // them (each user falls back to Node's sockets), so a missing compiler is a warning — unless
@@ -29,15 +29,24 @@ const flags = args.sanitize
   ? ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer']
   : ['-O2'];
 
+// An addon is native/<name>.c, or native/<name>/ with its .c files and headers: both give <name>.node.
+const addons = readdirSync(join(root, 'native'), { withFileTypes: true }).flatMap((e) => {
+  if (e.isFile() && e.name.endsWith('.c')) return [{ name: e.name.slice(0, -2), label: e.name, sources: [join(root, 'native', e.name)], dir: [] }];
+  if (!e.isDirectory()) return [];
+  const dir = join(root, 'native', e.name);
+  const sources = readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f));
+  return sources.length ? [{ name: e.name, label: `${e.name}/`, sources, dir: [`-I${dir}`] }] : [];
+});
+
 let failed = 0;
-for (const file of readdirSync(join(root, 'native')).filter((f) => f.endsWith('.c'))) {
-  const target = join(out, file.replace(/\.c$/, '.node'));
+for (const addon of addons) {
+  const target = join(out, `${addon.name}.node`);
   try {
     if (!include) throw new Error(`Node's headers (node_api.h) not found in ${candidates.join(', ')}`);
-    execFileSync(process.env.CC ?? 'cc', [...flags, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', `-I${include}`, '-o', target, join(root, 'native', file)], { stdio: 'inherit' });
+    execFileSync(process.env.CC ?? 'cc', [...flags, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', `-I${include}`, ...addon.dir, '-o', target, ...addon.sources], { stdio: 'inherit' });
   } catch (err) {
     failed++;
-    console.error(`maestro: native/${file} not built (${err.message.split('\n')[0]}); Node's sockets serve instead`);
+    console.error(`maestro: native/${addon.label} not built (${err.message.split('\n')[0]}); Node's sockets serve instead`);
   }
 }
 if (failed && (required || args.sanitize)) {

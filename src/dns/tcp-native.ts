@@ -1,5 +1,5 @@
 /**
- * The fast DNS-over-TCP path: the dns-tcp addon (native/dns-tcp.c) accepts, reads the 2-byte-framed
+ * The fast DNS-over-TCP path: the dns-tcp addon (native/dns-tcp/) accepts, reads the 2-byte-framed
  * queries and writes the framed answers in C on libuv's loop, with no Node `net.Socket` per
  * connection, and enforces tcp.ts's limits and deadlines itself. Each query reaches the handler as a
  * view of the addon's arena, valid during the call only (as on the native UDP path); a forwarded
@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { TcpLimits } from './tcp.js';
 import type { Handler } from './udp.js';
 
-/** The addon's surface (see native/dns-tcp.c). */
+/** The addon's surface (see native/dns-tcp/dns-tcp.h). */
 export interface DnsTcpAddon {
   /** Binds and listens synchronously; throws an Error whose `code` is the errno name (EADDRINUSE, …). */
   listen(

@@ -1,5 +1,5 @@
 /**
- * Loads the optional Node-API addons compiled from native/*.c by scripts/build-native.mjs into
+ * Loads the optional Node-API addons compiled from native/<name>.c or native/<name>/ by scripts/build-native.mjs into
  * build/native/. Each user keeps a Node-sockets fallback, so a missing addon only costs speed:
  * `loadNative` returns undefined and says why once in `nativeStatus()`.
  *   MAESTRO_NATIVE=0          never load them (the fallbacks serve; also how tests cover them)
