@@ -3,7 +3,8 @@
  * user runs it, with nothing attached to its pages but what a measurement needs. playwright attaches
  * to every page and enables its domains (runtime, network, page lifecycle, its own script world),
  * and the browser process relays each of their events: on this 2-core machine that cost the page's
- * first paint ~150 ms (median 500 ms under playwright, 340 ms over this client, same rounds).
+ * first paint 100–150 ms (rounds back to back: medians 496–500 ms under playwright, 328–496 ms, most
+ * near 340–364, over this client).
  * Pages are opened with Target.createTarget and attached flat with no domain enabled; the benchmark
  * only navigates and evaluates.
  */
