@@ -6,7 +6,7 @@
 // * Behind a token (the page has one from an earlier visit of this tab): the same markup from
 //   /ui/map.html with the token, put into <main> as it arrives. Building the map from /v1/map needs
 //   the modules first (eight files, then their evaluation): 316–336 ms to the map's paint against
-//   240–264 ms this way (bench/ui, medians, runs alternated). A 204 (too large for HTML, a name HTML cannot carry), a
+//   240–288 ms this way (bench/ui, medians of runs). A 204 (too large for HTML, a name HTML cannot carry), a
 //   401 or a failure: app.js builds the map from /v1/map, as without this.
 // Either way the modules load once that first frame is shown: loaded and run while it was rasterised,
 // they took the CPU it needed (on this 2-core machine it was shown ~60 ms later, and ~20–40 ms more
