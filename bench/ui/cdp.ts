@@ -17,6 +17,8 @@ import WebSocket from 'ws';
 export interface Chromium {
   /** One DevTools call: on the browser, or on a page's flat session. */
   send<T = any>(method: string, params?: object, sessionId?: string): Promise<T>;
+  /** Calls `listener` with each event `method` (e.g. Tracing.tracingComplete) until the returned function is called. */
+  on(method: string, listener: (params: any, sessionId?: string) => void): () => void;
   /** The browser's process id (its renderers, GPU and network processes are its descendants). */
   pid: number;
   close(): Promise<void>;
@@ -87,10 +89,15 @@ function devToolsEndpoint(child: ChildProcess): Promise<string> {
 function client(ws: WebSocket, child: ChildProcess, profile: string): Chromium {
   let lastId = 0;
   const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; method: string }>();
+  const listeners = new Set<{ method: string; listener: (params: any, sessionId?: string) => void }>();
   ws.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
+    const message = JSON.parse(String(data)) as { id?: number; method?: string; params?: unknown; sessionId?: string; result?: unknown; error?: { message: string } };
+    if (message.method !== undefined) {
+      for (const l of listeners) if (l.method === message.method) l.listener(message.params, message.sessionId);
+      return;
+    }
     const call = message.id === undefined ? undefined : waiting.get(message.id);
-    if (!call) return; // an event: none is enabled, but the browser may still say something
+    if (!call) return;
     waiting.delete(message.id!);
     if (message.error) call.reject(new Error(`${call.method}: ${message.error.message}`));
     else call.resolve(message.result);
@@ -101,6 +108,11 @@ function client(ws: WebSocket, child: ChildProcess, profile: string): Chromium {
   });
   return {
     pid: child.pid!,
+    on(method, listener) {
+      const entry = { method, listener };
+      listeners.add(entry);
+      return () => void listeners.delete(entry);
+    },
     send(method, params = {}, sessionId) {
       return new Promise((resolve, reject) => {
         const id = ++lastId;

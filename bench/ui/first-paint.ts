@@ -11,7 +11,7 @@
  *
  * The browser is chromium as a user runs it: driven over the bare DevTools protocol (cdp.ts; no
  * automation attached to the page), its HTTP cache emptied before each round (every round is a first
- * visit), a new tab per round. Each navigation starts when the machine is at rest (at-rest.ts), as
+ * visit), a new tab per round (round.ts). Each navigation starts when the machine is at rest (at-rest.ts), as
  * when a user opens the page in a browser in use; `--back-to-back`: at once after the previous
  * round's tab closed, while chromium is still tearing its renderer down and starting the next one.
  * The API runs in a process of its own, as a real one does, warmed first (`--cold`: not): 40
@@ -21,8 +21,8 @@
  * Usage: node .build/x/bench/ui/first-paint.js [rounds] [--back-to-back] [--cold] [--token] [--viewport=WxH]
  */
 import { CHROMIUM } from '../../test/ui/browser.js';
-import { machineAtRest } from './at-rest.js';
 import { launchChromium } from './cdp.js';
+import { loadRound } from './round.js';
 import { simulatedClusterProcess } from './simulated-cluster.js';
 
 const args = process.argv.slice(2);
@@ -50,51 +50,6 @@ if (WARM_UP) {
 if (!CHROMIUM) throw new Error('chromium is needed (apt-get install chromium, or MAESTRO_CHROMIUM)');
 const browser = await launchChromium(CHROMIUM, { width: VIEWPORT.width, height: VIEWPORT.height + 87 });
 
-// Runs in the page: resolves once the page's own marks are there (one observer that sleeps until
-// then; polling would take the page's main thread inside the measured window), with the figures.
-const READ_MARKS = `new Promise((resolve) => {
-  const p = performance;
-  const at = (name) => p.getEntriesByName(name)[0]?.startTime ?? null;
-  const done = () => p.getEntriesByName('maestro-map-complete').length > 0 && p.getEntriesByName('maestro-map-painted').length > 0;
-  const report = () => {
-    const detail = p.getEntriesByName('maestro-map-painted')[0].detail ?? {};
-    // The map's first request, if the page made one: its markup (/ui/map.html) or its data (/v1/map).
-    const data = p.getEntriesByType('resource').find((e) => e.name.endsWith('/ui/map.html') || e.name.endsWith('/v1/map'));
-    resolve({ doc: p.getEntriesByType('navigation')[0]?.responseEnd ?? null, dataSent: data?.startTime ?? null, dataEnd: data?.responseEnd ?? null, rendered: at('maestro-map'), frame: at('maestro-map-frame'),
-      painted: at('maestro-map-painted'), complete: at('maestro-map-complete'), firstHosts: detail.hosts ?? 0, filled: detail.filled === true,
-      hosts: document.querySelectorAll('.host').length, replicas: document.querySelectorAll('.replica').length, window: innerWidth + '×' + innerHeight });
-  };
-  if (done()) return report();
-  const observer = new PerformanceObserver(() => { if (done()) { observer.disconnect(); report(); } });
-  observer.observe({ type: 'mark' });
-})`;
-
-interface Round { doc: number | null; dataSent: number | null; dataEnd: number | null; rendered: number | null; frame: number | null; painted: number; complete: number; firstHosts: number; filled: boolean; hosts: number; replicas: number; window: string }
-
-async function round(): Promise<Round & { rested: boolean }> {
-  const { targetId } = await browser.send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
-  const { sessionId } = await browser.send<{ sessionId: string }>('Target.attachToTarget', { targetId, flatten: true });
-  try {
-    await browser.send('Network.clearBrowserCache', {}, sessionId);
-    // The token as the page keeps it. The call needs the page domain enabled: its lifecycle events
-    // are the one piece of instrumentation these rounds have and the others do not.
-    if (TOKEN) await browser.send('Page.enable', {}, sessionId);
-    if (TOKEN) await browser.send('Page.addScriptToEvaluateOnNewDocument', { source: `sessionStorage.setItem('maestro.token', ${JSON.stringify(TOKEN)})` }, sessionId);
-    const rested = AT_REST ? await machineAtRest() : false;
-    // Answers once the navigation committed: the evaluation below runs in the new document.
-    const nav = await browser.send<{ errorText?: string }>('Page.navigate', { url: cluster.url }, sessionId);
-    if (nav.errorText) throw new Error(`navigation failed: ${nav.errorText}`);
-    const evaluated = browser.send<{ result: { value: Round }; exceptionDetails?: { text: string } }>('Runtime.evaluate', { expression: READ_MARKS, awaitPromise: true, returnByValue: true }, sessionId);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('the map was not painted and complete within 60 s')), 60_000); });
-    const answer = await Promise.race([evaluated, late]).finally(() => clearTimeout(timer));
-    if (answer.exceptionDetails) throw new Error(`reading the page's marks: ${answer.exceptionDetails.text}`);
-    return { ...answer.result.value, rested };
-  } finally {
-    await browser.send('Target.closeTarget', { targetId });
-  }
-}
-
 const painted: number[] = [];
 const frames: number[] = [];
 const completes: number[] = [];
@@ -102,7 +57,7 @@ let shown = '';
 let restless = 0;
 const f = (n: number | null): string => (n !== null && Number.isFinite(n) ? n.toFixed(0) : '-');
 for (let i = 0; i < ROUNDS + WARM_UP; i++) {
-  const r = await round().catch((err: Error) => { throw new Error(`round ${i}: ${err.message}`); });
+  const r = await loadRound(browser, { url: cluster.url, token: TOKEN, atRest: AT_REST }).catch((err: Error) => { throw new Error(`round ${i}: ${err.message}`); });
   // The mark stands for a full window: every host whose box starts inside it was painted by then.
   if (!(r.firstHosts > 0) || !r.filled) throw new Error(`round ${i}: the mark of the map's first window names no hosts`);
   shown = `${r.hosts} hosts, ${r.replicas} replicas on the page, window ${r.window}`;

@@ -1,19 +1,20 @@
 /**
- * Where the milliseconds of the map's first paint go: chromium performance traces (CDP Tracing
- * through playwright-core) of fresh pages on the simulated cluster (100 hosts, 2,000 replicas),
+ * Where the milliseconds of the map's first paint go: chromium performance traces (CDP Tracing,
+ * browser-wide) of the rounds of first-paint.ts (round.ts: a new tab, empty cache, from a machine at
+ * rest) on the simulated cluster (100 hosts, 2,000 replicas),
  * from navigation start to the frame painted with the map. Per round: the milestones (document,
  * map data and modules in, header painted, map rendered and painted) and the renderer main
  * thread's time by kind — thread CPU time (the trace's `tdur`) beside wall time, since on a shared
  * machine the wall clock mostly measures the other processes: CPU time is what a change to the
  * page can lower. Then the median of each over the rounds, and the CPU time of the browser's other
  * processes in the same window (browser, GPU, network service: what the page's requests cost).
- * `--token`: an API with a token (the page builds the map from /v1/map; without, the map comes in the page).
- * Driven by playwright, which attaches to the page and enables its domains: its rounds run
- * ~150 ms slower than first-paint.ts (bare DevTools protocol, cdp.ts); the split between kinds of work is what it is for.
+ * `--token`: an API with a token (the page puts in /ui/map.html; without, the map comes in the page).
+ * Tracing itself costs the browser time: the totals run slower than first-paint.ts's.
  * Usage: node .build/x/bench/ui/trace.js [rounds] [--token]   (rounds after one warm-up)
  */
-import { chromium } from 'playwright-core';
 import { CHROMIUM } from '../../test/ui/browser.js';
+import { launchChromium, type Chromium } from './cdp.js';
+import { loadRound } from './round.js';
 import { simulatedClusterProcess } from './simulated-cluster.js';
 import { kindOf, selfTimes, type TraceEvent } from './trace-events.js';
 
@@ -21,35 +22,50 @@ const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5);
 const TOKEN = process.argv.includes('--token') ? 'bench-token' : undefined;
 if (!CHROMIUM) throw new Error('chromium is needed (apt-get install chromium, or MAESTRO_CHROMIUM)');
 const cluster = await simulatedClusterProcess(TOKEN);
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+const browser = await launchChromium(CHROMIUM, { width: 1600, height: 1000 + 87 });
 const CATEGORIES = ['toplevel', 'devtools.timeline', 'blink.user_timing', 'loading', 'v8'];
 const perRound: Array<Map<string, number>> = [];
 const ms = (us: number): string => (us / 1000).toFixed(1);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 
-for (let round = 0; round <= rounds; round++) {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  if (TOKEN) await page.addInitScript((t) => (globalThis as any).sessionStorage.setItem('maestro.token', t), TOKEN);
-  await browser.startTracing(page, { categories: CATEGORIES });
-  await page.goto(cluster.url, { waitUntil: 'commit' });
-  await page.waitForFunction(() => (globalThis as any).performance.getEntriesByName('maestro-map-painted').length > 0, undefined, { timeout: 60_000, polling: 100 });
-  const at = await page.evaluate(() => {
-    const p = (globalThis as any).performance;
-    const last = (re: RegExp): number => Math.max(...p.getEntriesByType('resource').filter((e: any) => re.test(e.name)).map((e: any) => e.responseEnd));
-    const mark = (name: string): number => p.getEntriesByName(name)[0]?.startTime ?? NaN;
-    return {
-      document: p.getEntriesByType('navigation')[0]?.responseEnd as number,
-      'map data': last(/\/v1\/map$/),
-      modules: last(/\.js$/),
-      'header painted': mark('first-contentful-paint'),
-      'map rendered': mark('maestro-map'),
-      'map painted': mark('maestro-map-painted'),
-    };
+/** Ends the browser-wide trace started before the load and reads it back (a stream, in chunks). */
+async function endTrace(b: Chromium): Promise<TraceEvent[]> {
+  const complete = new Promise<{ stream: string }>((resolve) => {
+    const off = b.on('Tracing.tracingComplete', (params: { stream: string }) => {
+      off();
+      resolve(params);
+    });
   });
-  const trace = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] };
-  await page.close();
+  await b.send('Tracing.end');
+  const { stream } = await complete;
+  let text = '';
+  for (;;) {
+    const chunk = await b.send<{ data: string; eof: boolean; base64Encoded?: boolean }>('IO.read', { handle: stream });
+    text += chunk.base64Encoded ? Buffer.from(chunk.data, 'base64').toString('utf8') : chunk.data;
+    if (chunk.eof) break;
+  }
+  await b.send('IO.close', { handle: stream });
+  const parsed = JSON.parse(text) as TraceEvent[] | { traceEvents: TraceEvent[] };
+  return Array.isArray(parsed) ? parsed : parsed.traceEvents;
+}
+
+for (let round = 0; round <= rounds; round++) {
+  const marks = await loadRound(browser, {
+    url: cluster.url,
+    token: TOKEN,
+    atRest: true,
+    beforeNavigate: () => browser.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES }, transferMode: 'ReturnAsStream' }),
+  });
+  const events = await endTrace(browser);
+  const at = {
+    document: marks.doc ?? NaN,
+    'map data': marks.dataEnd ?? NaN,
+    modules: marks.modulesEnd ?? NaN,
+    'header painted': marks.fcp ?? NaN,
+    'map rendered': marks.rendered ?? NaN,
+    'map painted': marks.painted,
+  };
   if (round === 0) continue; // warm-up: the browser's first page pays its own start-up
-  const events = trace.traceEvents;
   const navStart = events.find((e) => e.name === 'navigationStart');
   if (!navStart) throw new Error('the trace lacks navigationStart');
   // The mark's own time is the paint it stands for (map-marks.js sets it), not when it was made.
