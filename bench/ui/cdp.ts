@@ -24,15 +24,18 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
+/** Headless chromium keeps this much of a window's height for browser UI it does not draw. */
+const HIDDEN_UI_PX = 87;
+
 /**
- * Launches headless chromium with a fresh profile and a window of the given size. The flags keep
+ * Launches headless chromium with a fresh profile and a window whose page viewport is `viewport`. The flags keep
  * it on loopback (no background networking, component updates, sync or field trials fetched) and
  * off the sandbox only as root, where chromium refuses to start with it.
  */
-export async function launchChromium(executable: string, size: { width: number; height: number }): Promise<Chromium> {
+export async function launchChromium(executable: string, viewport: { width: number; height: number }): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'maestro-bench-chromium-'));
   const args = [
-    '--headless', `--user-data-dir=${profile}`, '--remote-debugging-port=0', `--window-size=${size.width},${size.height}`,
+    '--headless', `--user-data-dir=${profile}`, '--remote-debugging-port=0', `--window-size=${viewport.width},${viewport.height + HIDDEN_UI_PX}`,
     '--no-first-run', '--no-default-browser-check', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--disable-domain-reliability', '--disable-field-trial-config', '--metrics-recording-only',
     ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),

@@ -31,7 +31,7 @@ const WARM_UP = args.includes('--cold') ? 0 : 1;
 const AT_REST = !args.includes('--back-to-back');
 const GOAL_MS = 300;
 // The page's viewport: 1600×1000 unless `--viewport=WxH` (a maximised browser on a 1080p screen:
-// 1920x969). Headless chromium keeps 87 px of a window's height for browser UI it does not draw.
+// 1920x969).
 const [width, height] = (args.find((a) => a.startsWith('--viewport='))?.slice('--viewport='.length) ?? '1600x1000').split('x').map(Number);
 if (!(width! > 0 && height! > 0)) throw new Error('--viewport wants WIDTHxHEIGHT, e.g. 1920x969');
 const VIEWPORT = { width: width!, height: height! };
@@ -48,7 +48,7 @@ if (WARM_UP) {
   }
 }
 if (!CHROMIUM) throw new Error('chromium is needed (apt-get install chromium, or MAESTRO_CHROMIUM)');
-const browser = await launchChromium(CHROMIUM, { width: VIEWPORT.width, height: VIEWPORT.height + 87 });
+const browser = await launchChromium(CHROMIUM, VIEWPORT);
 
 const painted: number[] = [];
 const frames: number[] = [];

@@ -16,7 +16,7 @@ import type { Profile, ProfileNode } from '../cpuprofile.js';
 const rounds = Number(process.argv[2] ?? 3);
 if (!CHROMIUM) throw new Error('chromium is needed (apt-get install chromium, or MAESTRO_CHROMIUM)');
 const cluster = await simulatedClusterProcess();
-const browser = await launchChromium(CHROMIUM, { width: 1600, height: 1000 + 87 });
+const browser = await launchChromium(CHROMIUM, { width: 1600, height: 1000 });
 const selfUs = new Map<string, number>();
 const totalUs = new Map<string, number>();
 const add = (m: Map<string, number>, k: string, us: number): void => void m.set(k, (m.get(k) ?? 0) + us);

@@ -22,7 +22,7 @@ const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5);
 const TOKEN = process.argv.includes('--token') ? 'bench-token' : undefined;
 if (!CHROMIUM) throw new Error('chromium is needed (apt-get install chromium, or MAESTRO_CHROMIUM)');
 const cluster = await simulatedClusterProcess(TOKEN);
-const browser = await launchChromium(CHROMIUM, { width: 1600, height: 1000 + 87 });
+const browser = await launchChromium(CHROMIUM, { width: 1600, height: 1000 });
 const CATEGORIES = ['toplevel', 'devtools.timeline', 'blink.user_timing', 'loading', 'v8'];
 const perRound: Array<Map<string, number>> = [];
 const ms = (us: number): string => (us / 1000).toFixed(1);

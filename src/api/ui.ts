@@ -50,7 +50,6 @@ export function uiMount(opts: UiMountOptions): (req: IncomingMessage, res: Serve
       if (missing) throw new ApiError('unavailable', missing);
       if (PRIVATE_UI_PATHS.has(url.pathname)) opts.authorize(url.pathname, req.headers.authorization);
       const answer = uiAnswer(req.method ?? 'GET', url.pathname, req.headers['if-none-match'], assets, opts.settings, opts.mapHtml && { html: opts.mapHtml, inPage: !opts.token });
-      if (answer.private) opts.authorize(url.pathname, req.headers.authorization);
       const body = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
       const bodiless = answer.status === 304 || answer.status === 204; // RFC 9110: no Content-Length either
       res.writeHead(answer.status, { ...answer.headers, ...(bodiless ? {} : { 'content-length': body.length }) });

@@ -69,19 +69,22 @@ export class RouteRegistry {
     // object.
     const prev = this.#table;
     const known = spec.changed !== undefined && spec.changedFrom === prev.spec.version;
-    const hosts: [string, Route | undefined][] = [];
+    // Gone services' hosts are dropped before the routes are set, so a host another service (another
+    // case of the name) takes in the same update ends up with that service's route.
+    const gone: [string, undefined][] = [];
+    const routes: [string, Route][] = [];
     const visit = known ? [...spec.changed!].map((name) => spec.services.get(name) ?? name) : spec.services.values();
     for (const svc of visit) {
       if (typeof svc === 'string') {
         // Gone: its state goes, and its host unless another service (another case of the name) has it.
         const host = prev.spec.services.get(svc)?.host;
-        if (host !== undefined && prev.byHost.get(host)?.service === svc && !hosts.some(([h, r]) => h === host && r !== undefined)) hosts.push([host, undefined]);
+        if (host !== undefined && prev.byHost.get(host)?.service === svc) gone.push([host, undefined]);
         this.#services.delete(svc);
         continue;
       }
-      hosts.push([svc.host, this.#route(svc)]);
+      routes.push([svc.host, this.#route(svc)]);
     }
-    const byHost = known ? prev.byHost.with(hosts) : ShardedMap.of(hosts as [string, Route][]);
+    const byHost = known ? prev.byHost.with([...gone, ...routes]) : ShardedMap.of(routes);
     if (!known && this.#services.size > spec.services.size) for (const name of [...this.#services.keys()]) if (!spec.services.has(name)) this.#services.delete(name);
 
     const byPort = new Map<number, Route>();

@@ -77,8 +77,3 @@ export function pageAroundMap(html: string): PageAroundMap {
   ];
 }
 
-/** The page with `map` in it (pageAroundMap, for one page). */
-export function pageWithMap(html: string, map: string): string {
-  const [before, after] = pageAroundMap(html);
-  return before + map + after;
-}

@@ -20,8 +20,6 @@ export interface UiAnswer {
   status: number;
   headers: Record<string, string>;
   body: Buffer | string;
-  /** The answer tells about the cluster: the caller must check the token first. */
-  private?: boolean;
 }
 
 export const CSP = [
@@ -62,8 +60,8 @@ export interface MapSource {
 }
 
 /**
- * UI paths that tell about the cluster: the caller checks the token before asking uiAnswer, so a
- * request without it costs no map rendering.
+ * UI paths that tell about the cluster: the caller checks the token before asking uiAnswer (the
+ * one place the UI's token is checked), so a request without it costs no map rendering.
  */
 export const PRIVATE_UI_PATHS: ReadonlySet<string> = new Set(['/ui/settings.json', '/ui/map.html']);
 
@@ -91,25 +89,26 @@ export function uiAnswer(
   if (pathname === '/ui') return text(302, 'the web UI is at /ui/', { location: 'ui/' });
   if (pathname === '/ui/settings.json') {
     const body = JSON.stringify({ zone: settings.zone, ...(settings.dns ? { dns: settings.dns } : {}) });
-    return { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body, private: true };
+    return { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body };
   }
   if (pathname === '/ui/map.html') {
     // What the page would have carried: early.js puts it into <main> before the modules load.
     // 204: the page builds the map from /v1/map instead. Never stored: it is the cluster now.
     const html = map?.html();
     const headers = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
-    if (html === undefined) return { status: 204, headers, body: '', private: true };
-    return { status: 200, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' }, body: html, private: true };
+    if (html === undefined) return { status: 204, headers, body: '' };
+    return { status: 200, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' }, body: html };
   }
   const asset = assets.get(pathname === '/ui/' ? '/ui/index.html' : pathname);
   if (!asset) return text(404, `no such file in the web UI: ${pathname.slice(0, 100)}`);
   const fileHeaders = { ...SECURITY_HEADERS, ...(asset.csp ? { 'content-security-policy': asset.csp } : {}), 'content-type': asset.contentType };
   // The page with the map in it (map-html.ts) paints the map as it is parsed. It shows the
-  // cluster, so it is private and never stored; only where no token is needed.
+  // cluster, so it is never stored; `inPage` only where no token is needed (a page is loaded
+  // without one: it cannot be a PRIVATE_UI_PATH).
   const inPage = asset.aroundMap && map?.inPage ? map.html() : undefined;
   if (inPage !== undefined) {
     const [before, after] = asset.aroundMap!;
-    return { status: 200, headers: { ...fileHeaders, 'cache-control': 'no-store' }, body: before + inPage + after, private: true };
+    return { status: 200, headers: { ...fileHeaders, 'cache-control': 'no-store' }, body: before + inPage + after };
   }
   // no-cache, not max-age: an upgraded Maestro serves new files at the same names; the ETag makes
   // the revalidation a 304 without a body.

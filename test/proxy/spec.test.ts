@@ -199,3 +199,23 @@ test('a rebuilt service keeps the instance specs of its unchanged instances; a m
   assert.equal(byId(renamed).get('a')!.name, 'web-9');
   assert.deepEqual(diffSpecs(flipped, renamed), { added: [], removed: ['b@127.0.0.1:2'], opened: [], closed: [] });
 });
+
+test('a host that changes service in one update (another case of the name) routes to the service that has it now, whatever the order', async () => {
+  const { RouteRegistry } = await import('../../src/proxy/table.js');
+  const { updateRouteSpec } = await import('../../src/proxy/spec-update.js');
+  for (const order of ['gone first', 'gone last']) {
+    const reg = new RouteRegistry('cluster', POOL);
+    const first = buildRouteSpec([inst('Web', 'a', 1)], 'cluster');
+    reg.apply(first);
+    assert.equal(reg.table.byHost.get('web.service.cluster')?.service, 'Web');
+    const changes: [string, ReturnType<typeof inst>[]][] = [['Web', []], ['web', [inst('web', 'b', 2)]]];
+    const next = updateRouteSpec(first, new Map(order === 'gone first' ? changes : changes.reverse()));
+    reg.apply(next);
+    assert.equal(reg.table.byHost.get('web.service.cluster')?.service, 'web', order);
+    assert.deepEqual(reg.table.byHost.get('web.service.cluster')!.upstreams.map((u) => u.id), ['b'], order);
+    // And when the service that took it goes in turn, the host goes with it.
+    reg.apply(updateRouteSpec(next, new Map([['web', []]])));
+    assert.equal(reg.table.byHost.has('web.service.cluster'), false, order);
+    await reg.close();
+  }
+});

@@ -8,7 +8,9 @@ import { describe, it } from 'node:test';
 import type { HostView } from '../../src/api/index.js';
 import { FIRST_FRAME_ELEMENTS, mapHtml, MAX_INLINE_ELEMENTS } from '../../src/ui/map-html.js';
 import { carriedByHtml, escapeHtml } from '../../src/ui/html-text.js';
-import { pageWithMap } from '../../src/ui/inline.js';
+import { pageAroundMap } from '../../src/ui/inline.js';
+
+const pageWithMap = (html: string, map: string): string => pageAroundMap(html).join(map);
 
 const host = (name: string, meta: Record<string, string> = {}): HostView => ({ name, address: '10.0.0.1', alive: true, meta, capacity: { cpu: 1000, memory: 2048 }, used: { cpu: 950, memory: 512 }, allocations: 0 }) as unknown as HostView;
 

@@ -59,11 +59,11 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
       headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    const json = res.status === 401 ? undefined : await res.json().catch(() => undefined);
     if (res.status === 401) {
       await askToken(Boolean(sent));
       continue;
     }
+    const json = await res.json().catch(() => undefined);
     if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? 'http', json?.error?.message ?? `HTTP ${res.status}`);
     return { json, headers: res.headers };
   }

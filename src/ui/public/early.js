@@ -13,7 +13,7 @@
 // with the modules preloaded). The map view adopts the markup (view-map.js). A page opened on another
 // view keeps an inline map hidden (style.css) until app.js replaces it.
 (() => {
-  const onMap = (location.hash.replace(/^#/, '') || '/') === '/';
+  const onMap = () => (location.hash.replace(/^#/, '') || '/') === '/';
   const load = () => import('./app.js');
   const loadOnceShown = () => requestAnimationFrame(() => setTimeout(() => {
     // The renderer has produced the map's first frame (bench/ui prints this mark beside the frame's
@@ -28,7 +28,7 @@
     shown.observe({ type: 'element', buffered: true });
   }, 0));
 
-  if (!onMap) {
+  if (!onMap()) {
     document.documentElement.dataset.route = 'other';
     return void load();
   }
@@ -43,7 +43,7 @@
       await parsed;
       const main = document.getElementById('view');
       // Still on the map, and nothing there yet: app.js has not run (it is loaded below).
-      if (html === undefined || !main || main.childElementCount || (location.hash.replace(/^#/, '') || '/') !== '/') return void load();
+      if (html === undefined || !main || main.childElementCount || !onMap()) return void load();
       main.innerHTML = html; // the server's escaped markup (map-html.ts), as it would be in the page
       performance.mark('maestro-map-inserted');
       loadOnceShown();
